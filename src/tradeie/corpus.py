@@ -1,0 +1,264 @@
+"""Seeds -> corpus: normalised documents with metadata, offsets and near-duplicate groups."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+
+from .document import Document
+from .errors import TradeieError
+from .io import read_jsonl, write_jsonl_atomic
+from .tokens import sentence_spans, tokenize
+
+log = logging.getLogger(__name__)
+
+DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})(?=\s|\Z)\s*", re.IGNORECASE)
+#: A last line that is only an agency byline (ANI, PTI, IANS, AFP, AP, Reuters, ...).
+BYLINE = re.compile(r"\A(?:[A-Z]{2,6}|Reuters|Bloomberg|Xinhua)\Z")
+SHINGLE_SIZE = 5
+NEAR_DUPLICATE_THRESHOLD = 0.15
+
+
+@dataclass
+class _Chars:
+    """Characters of the text being normalised, each with its raw-text offset."""
+
+    chars: list[str]
+    raw: list[int]
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chars)
+
+
+def _nfc_with_offsets(raw: str) -> _Chars:
+    """NFC-normalise ``raw`` cluster by cluster, keeping each output char's raw offset."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    start = 0
+    for i in range(1, len(raw) + 1):
+        if i == len(raw) or unicodedata.combining(raw[i]) == 0:
+            cluster = unicodedata.normalize("NFC", raw[start:i])
+            for j, ch in enumerate(cluster):
+                chars.append(ch)
+                offsets.append(start + min(j, i - start - 1))
+            start = i
+    return _Chars(chars, offsets)
+
+
+def _lines(chars: _Chars) -> list[tuple[int, int]]:
+    """(start, end) index ranges of lines, splitting on \\n, \\r\\n and \\r."""
+    lines, start, i, n = [], 0, 0, len(chars.chars)
+    while i < n:
+        ch = chars.chars[i]
+        if ch in "\n\r\u2028\u2029\x0b\x0c\x85":
+            lines.append((start, i))
+            if ch == "\r" and i + 1 < n and chars.chars[i + 1] == "\n":
+                i += 1
+            start = i + 1
+        i += 1
+    lines.append((start, n))
+    return lines
+
+
+def normalise(raw: str) -> tuple[str, list[tuple[int, int, int]], dict]:
+    """Normalise a raw text.
+
+    Returns ``(text, offset_map, meta)``: NFC text with the date header and a
+    trailing agency byline moved into ``meta``, each line stripped, runs of
+    whitespace collapsed to one space, single line breaks kept as ``\\n`` and
+    blank-line runs collapsed to one blank line (``\\n\\n``). ``offset_map`` is a
+    list of ``(norm_start, raw_start, length)`` segments, see :func:`raw_offset`.
+    """
+    meta: dict = {"date": None, "source": None}
+    chars = _nfc_with_offsets(raw)
+    if chars.chars and chars.chars[0] == "\ufeff":
+        chars = _Chars(chars.chars[1:], chars.raw[1:])
+    match = DATE_HEADER.match(chars.text)
+    if match:
+        meta["date"] = match.group(1)
+        chars = _Chars(chars.chars[match.end():], chars.raw[match.end():])
+
+    kept: list[list[tuple[str, int]]] = []  # non-empty lines, each a list of (char, raw offset)
+    blank_before: list[bool] = []
+    seen_blank = False
+    for start, end in _lines(chars):
+        line: list[tuple[str, int]] = []
+        pending_space: int | None = None
+        for k in range(start, end):
+            ch = chars.chars[k]
+            if ch.isspace():
+                if line and pending_space is None:
+                    pending_space = chars.raw[k]
+                continue
+            if pending_space is not None:
+                line.append((" ", pending_space))
+                pending_space = None
+            line.append((ch, chars.raw[k]))
+        if not line:
+            seen_blank = True
+            continue
+        blank_before.append(seen_blank and bool(kept))
+        kept.append(line)
+        seen_blank = False
+
+    if kept and BYLINE.match("".join(c for c, _ in kept[-1])):
+        meta["source"] = "".join(c for c, _ in kept[-1])
+        kept.pop()
+        blank_before.pop()
+
+    out: list[tuple[str, int]] = []
+    for line, blank in zip(kept, blank_before):
+        if out:
+            newline_raw = out[-1][1] + 1  # the raw line break right after the previous line
+            out.extend([("\n", newline_raw)] * (2 if blank else 1))
+        out.extend(line)
+    text = "".join(c for c, _ in out)
+    return text, _compress([r for _, r in out]), meta
+
+
+def _compress(raw_offsets: list[int]) -> list[tuple[int, int, int]]:
+    segments: list[tuple[int, int, int]] = []
+    for i, r in enumerate(raw_offsets):
+        if segments:
+            s_norm, s_raw, length = segments[-1]
+            if s_norm + length == i and s_raw + length == r:
+                segments[-1] = (s_norm, s_raw, length + 1)
+                continue
+        segments.append((i, r, 1))
+    return segments
+
+
+def raw_offset(offset_map: list[tuple[int, int, int]] | list[list[int]], index: int) -> int:
+    """Raw-file character offset of character ``index`` of the normalised text."""
+    starts = [seg[0] for seg in offset_map]
+    k = bisect_right(starts, index) - 1
+    if k < 0:
+        raise IndexError(index)
+    s_norm, s_raw, length = offset_map[k]
+    return s_raw + min(index - s_norm, length - 1)
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for match in re.finditer(r"\n+", text):
+        if match.start() > start:
+            spans.append((start, match.start()))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def sentences_of(doc: Document) -> list[tuple[int, int]]:
+    """Sentence offsets of a document: from corpus metadata, else computed."""
+    if doc.meta.get("sentences"):
+        return [tuple(s) for s in doc.meta["sentences"]]
+    return segment(doc.text)
+
+
+def segment(text: str) -> list[tuple[int, int]]:
+    """Sentence offsets of any text; paragraph breaks always end a sentence."""
+    return [s for p0, p1 in paragraph_spans(text) for s in sentence_spans(text[p0:p1], offset=p0)]
+
+
+def shingles(text: str, size: int = SHINGLE_SIZE) -> set[tuple[str, ...]]:
+    words = [t.text.lower() for t in tokenize(text) if any(c.isalnum() for c in t.text)]
+    return {tuple(words[i:i + size]) for i in range(max(len(words) - size + 1, 1))}
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def near_duplicate_groups(docs: list[Document], threshold: float = NEAR_DUPLICATE_THRESHOLD
+                          ) -> tuple[dict[str, str], dict[tuple[str, str], float]]:
+    """Group documents whose word-shingle Jaccard similarity reaches ``threshold``.
+
+    Returns ``(group_of, similarities)``: each document's group id (the
+    smallest member id) and the pairwise similarities.
+    """
+    sets = {d.id: shingles(d.text) for d in docs}
+    parent = {d.id: d.id for d in docs}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    sims: dict[tuple[str, str], float] = {}
+    for a, b in combinations(sorted(sets), 2):
+        sims[(a, b)] = round(jaccard(sets[a], sets[b]), 4)
+        if sims[(a, b)] >= threshold:
+            ra, rb = find(a), find(b)
+            parent[max(ra, rb)] = min(ra, rb)
+    return {d: find(d) for d in parent}, sims
+
+
+def read_seed(path: Path) -> Document:
+    """Read one raw ``.txt`` file into a normalised corpus document."""
+    data = path.read_bytes()
+    try:
+        raw = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TradeieError(
+            f"{path}: not valid UTF-8 at byte offset {exc.start}",
+            hint="re-save the file as UTF-8",
+        ) from None
+    text, offset_map, meta = normalise(raw)
+    if not text:
+        raise TradeieError(f"{path}: no text left after normalisation", hint="remove the empty file")
+    paragraphs = paragraph_spans(text)
+    sentences = segment(text)
+    return Document(
+        id=path.stem,
+        text=text,
+        meta={
+            "file": path.name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "date": meta["date"],
+            "source": meta["source"],
+            "paragraphs": [list(p) for p in paragraphs],
+            "sentences": [list(s) for s in sentences],
+            "offset_map": [list(seg) for seg in offset_map],
+        },
+    )
+
+
+def build_corpus(seeds_dir: str | Path, out_path: str | Path,
+                 threshold: float = NEAR_DUPLICATE_THRESHOLD) -> list[Document]:
+    """Build ``corpus/documents.jsonl`` from every ``*.txt`` in ``seeds_dir``."""
+    seeds_dir = Path(seeds_dir)
+    paths = sorted(seeds_dir.glob("*.txt"))
+    if not paths:
+        raise TradeieError(f"{seeds_dir}: no .txt files found", hint="put raw article texts there")
+    docs = [read_seed(p) for p in paths]
+    groups, sims = near_duplicate_groups(docs, threshold)
+    for doc in docs:
+        doc.meta["near_duplicate_group"] = groups[doc.id]
+        doc.meta["similar"] = {
+            (b if a == doc.id else a): s for (a, b), s in sims.items() if doc.id in (a, b) and s > 0
+        }
+    write_jsonl_atomic(out_path, (corpus_row(d) for d in docs))
+    return docs
+
+
+def corpus_row(doc: Document) -> dict:
+    return {"id": doc.id, "text": doc.text, **doc.meta}
+
+
+def load_corpus(path: str | Path) -> list[Document]:
+    """Load ``documents.jsonl`` written by :func:`build_corpus`."""
+    docs = []
+    for row in read_jsonl(path):
+        row = dict(row)
+        try:
+            docs.append(Document(id=row.pop("id"), text=row.pop("text"), meta=row))
+        except KeyError as exc:
+            raise TradeieError(f"{path}: a row lacks the {exc} field", hint="rebuild with `tradeie corpus build`") from None
+    return docs

@@ -1,0 +1,101 @@
+"""Tokenisation with character offsets: the only module that knows tokens.
+
+Uses spaCy's rule-based English tokenizer and sentencizer from a blank
+pipeline (no model download). ``U.S.`` stays whole; ``US-India`` gives
+``US``, ``-``, ``India``; ``18%`` gives ``18``, ``%``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=1)
+def _nlp():
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def tokenize(text: str, offset: int = 0) -> list[Token]:
+    """Tokens of ``text`` (whitespace dropped) with offsets shifted by ``offset``."""
+    doc = _nlp().make_doc(text)
+    return [Token(t.text, t.idx + offset, t.idx + len(t.text) + offset) for t in doc if not t.is_space]
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Sentence (start, end) character offsets within one paragraph of ``text``."""
+    doc = _nlp()(text)
+    spans = []
+    for sent in doc.sents:
+        tokens = [t for t in sent if not t.is_space]
+        if tokens:
+            spans.append((tokens[0].idx + offset, tokens[-1].idx + len(tokens[-1].text) + offset))
+    return spans
+
+
+class SpanAlignmentError(ValueError):
+    """An entity span does not start and end on token boundaries."""
+
+
+def bio_tags(tokens: list[Token], entities, doc_id: str = "?") -> list[str]:
+    """IOB2 tags for ``tokens`` from entities (objects with start/end/label/text).
+
+    Entities outside the tokens' extent are ignored; an entity that starts or
+    ends inside a token raises :class:`SpanAlignmentError` naming the document,
+    offsets and text (never a silent drop).
+    """
+    tags = ["O"] * len(tokens)
+    if not tokens:
+        return tags
+    starts = {t.start: i for i, t in enumerate(tokens)}
+    ends = {t.end: i for i, t in enumerate(tokens)}
+    lo, hi = tokens[0].start, tokens[-1].end
+    for ent in entities:
+        if ent.end <= lo or ent.start >= hi:
+            continue
+        if ent.start not in starts or ent.end not in ends:
+            near = [t.text for t in tokens if t.end > ent.start and t.start < ent.end]
+            raise SpanAlignmentError(
+                f"document {doc_id}: {ent.label} span [{ent.start}:{ent.end}] {ent.text!r} does not "
+                f"align with token boundaries (overlapping tokens: {near}); fix the span so it "
+                "starts and ends on token boundaries"
+            )
+        first, last = starts[ent.start], ends[ent.end]
+        tags[first] = f"B-{ent.label}"
+        for k in range(first + 1, last + 1):
+            tags[k] = f"I-{ent.label}"
+    return tags
+
+
+def spans_from_bio(tokens: list[Token], tags: list[str]) -> list[tuple[int, int, str]]:
+    """(start, end, label) character spans from IOB2 tags; a stray I- starts a span."""
+    spans: list[tuple[int, int, str]] = []
+    current: list | None = None
+    for tok, tag in zip(tokens, tags):
+        prefix, _, label = tag.partition("-")
+        if prefix == "I" and current is not None and current[2] == label:
+            current[1] = tok.end
+            continue
+        if current is not None:
+            spans.append(tuple(current))
+            current = None
+        if prefix in ("B", "I"):
+            current = [tok.start, tok.end, label]
+    if current is not None:
+        spans.append(tuple(current))
+    return spans
+
+
+def sentence_tokens(text: str, sentences: list[tuple[int, int]]) -> list[list[Token]]:
+    """Tokens of each sentence ``(start, end)`` of ``text``, offsets into ``text``."""
+    return [tokenize(text[s:e], offset=s) for s, e in sentences]

@@ -1,0 +1,39 @@
+"""Test-wide settings: offline Hub, CPU only, the repository root as a fixture."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def seed_corpus(tmp_path_factory):
+    """The seed corpus built once per session into a temp folder: (path, documents)."""
+    from tradeie.corpus import build_corpus
+
+    out = tmp_path_factory.mktemp("corpus") / "documents.jsonl"
+    docs = build_corpus(REPO / "seeds", out)
+    return out, docs
+
+
+@pytest.fixture(scope="session")
+def gold_docs(seed_corpus):
+    """The committed gold annotations, attached to the seed corpus."""
+    from tradeie.annotations import load_gold
+
+    corpus_path, _ = seed_corpus
+    return load_gold(REPO / "annotations" / "gold", corpus_path)

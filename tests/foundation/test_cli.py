@@ -1,0 +1,58 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tradeie.cli import main
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "tradeie.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+
+
+def test_help_lists_commands():
+    out = run_cli("--help")
+    assert out.returncode == 0
+    for command in ("corpus", "annotations"):
+        assert command in out.stdout
+
+
+def test_corpus_build_and_validate(tmp_path, repo_root, capsys):
+    out = tmp_path / "documents.jsonl"
+    assert main(["corpus", "build", "--seeds", str(repo_root / "seeds"), "--out", str(out)]) == 0
+    assert len(out.read_text().splitlines()) == 4
+    assert main(["annotations", "validate", str(repo_root / "annotations" / "gold"), "--corpus", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "0 errors" in printed and "total" in printed and "party_to" in printed
+
+
+def test_user_error_is_one_line_without_traceback(tmp_path):
+    result = run_cli("corpus", "build", "--seeds", str(tmp_path / "missing"), "--out", str(tmp_path / "o.jsonl"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("tradeie: error:") and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_validate_fails_on_broken_gold(tmp_path, repo_root, seed_corpus):
+    corpus_path, _ = seed_corpus
+    tasks = json.loads(next((repo_root / "annotations" / "gold").glob("*.json")).read_text())
+    tasks[0]["annotations"][0]["result"][0]["value"]["labels"] = ["PERSON"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(tasks))
+    result = run_cli("annotations", "validate", str(bad), "--corpus", str(corpus_path))
+    assert result.returncode == 1
+    assert "unknown label 'PERSON'" in result.stdout
+
+
+def test_agreement_command(tmp_path, repo_root):
+    out = tmp_path / "agreement.json"
+    passes = repo_root / "annotations" / "passes"
+    assert main(["annotations", "agreement", str(passes / "pass_a.labelstudio.json"),
+                 str(passes / "pass_b.labelstudio.json"), "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert 0.9 < figures["token_kappa"] <= 1.0
+    assert figures == json.loads((passes / "agreement_a_vs_b.json").read_text())
