@@ -227,7 +227,7 @@ def _read_task(task: dict, index: int, name: str, result: LabelStudioExport) -> 
         doc = next(d for d in docs if d.meta["annotation_id"] == chosen.get("id"))
         doc.meta["annotation_choice"] = why
         if len(docs) > 1:
-            log.info("%s: using the %s", where, why)
+            log.debug("%s: using the %s", where, why)
     result.documents.append(doc)
     result.all_annotations[doc_id] = docs
     preds = []

@@ -1,0 +1,70 @@
+"""Server helpers that need no running Label Studio: credentials, stopping by process group, configs."""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tradeie.lsserver import Credentials, Server, resolve_credentials, server_env, stop_server
+
+
+def test_credentials_from_environment_else_generated_once_and_kept_private(tmp_path, monkeypatch):
+    for name in ("LABEL_STUDIO_USERNAME", "LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    first = resolve_credentials(tmp_path)
+    assert first.username == "admin@example.com" and len(first.api_key) == 40 and len(first.password) >= 16
+    path = tmp_path / "tradeie-server.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert first.source == f"{path} (username, password, api_key)"
+    assert resolve_credentials(tmp_path) == first  # stable across restarts
+    assert first.password not in repr(first) and first.api_key not in repr(first)
+
+    monkeypatch.setenv("LABEL_STUDIO_PASSWORD", "from-the-env-1")
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "a" * 40)
+    env_creds = resolve_credentials(tmp_path)
+    assert (env_creds.password, env_creds.api_key, env_creds.username) == ("from-the-env-1", "a" * 40,
+                                                                           first.username)
+    assert env_creds.source.startswith("environment (LABEL_STUDIO_PASSWORD, LABEL_STUDIO_API_KEY)")
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "header.payload.signature")  # a PAT cannot be the admin token
+    assert resolve_credentials(tmp_path).api_key == first.api_key
+
+
+def test_server_environment_is_non_interactive_loopback_and_telemetry_free(tmp_path, monkeypatch):
+    monkeypatch.setenv("LABEL_STUDIO_HOST", "http://0.0.0.0:1")  # a stray setting is not passed on
+    env = server_env(tmp_path, Credentials("u@example.com", "pw-123456", "t" * 40))
+    assert env["LATEST_VERSION_CHECK"] == "false" and env["COLLECT_ANALYTICS"] == "false"
+    assert env["SENTRY_DSN"] == "" and env["LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN"] == "true"
+    assert (env["LABEL_STUDIO_USERNAME"], env["LABEL_STUDIO_USER_TOKEN"]) == ("u@example.com", "t" * 40)
+    assert env["LABEL_STUDIO_BASE_DATA_DIR"] == str(tmp_path) and "LABEL_STUDIO_HOST" not in env
+
+
+def test_stop_ends_the_whole_process_group(tmp_path):
+    script = ("import subprocess, sys, time; "
+              "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+              "print(child.pid, flush=True); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    child = int(proc.stdout.readline())
+    server = Server(url="", port=0, pid=proc.pid, data_dir=tmp_path, log_path=tmp_path / "log",
+                    credentials=Credentials("u", "p", "k" * 40), process=proc)
+    stop_server(server, timeout=5)
+    assert proc.poll() is not None
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)
+    assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
+    stop_server(server)  # stopping twice is harmless
+
+
+def test_config_comparison_ignores_layout_and_shows_real_differences():
+    from tradeie.lsclient import config_difference
+    from tradeie.schema import labeling_config
+
+    config = labeling_config()
+    assert config_difference(" ".join(config.split("\n")), config) == []
+    diff = config_difference(config.replace('value="TARIFF"', 'value="DUTY"'), config)
+    assert any(line.startswith("-") and "DUTY" in line for line in diff)
+    assert any(line.startswith("+") and 'value="TARIFF"' in line for line in diff)
