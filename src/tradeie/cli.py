@@ -20,6 +20,11 @@ from .errors import TradeieError
 COMMAND_MODULES = (
     "corpus",
     "annotations",
+    "dataset",
+    "ls",
+    "train",
+    "predict",
+    "evaluate",
 )
 
 

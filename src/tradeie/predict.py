@@ -1,0 +1,170 @@
+"""End-to-end prediction: text -> entities (NER model) -> relations (RE model).
+
+``Pipeline.load("training/runs/NAME")`` reads ``NAME/ner`` and, when present,
+``NAME/re``. Offsets are character offsets into the input text exactly as
+given (no normalisation); long documents are handled with sliding windows.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .document import Document
+from .errors import TradeieError
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    """NER + optional relation model; call it on a text or use :meth:`predict_documents`."""
+
+    def __init__(self, ner, relation=None, name: str = "model") -> None:
+        self.ner = ner
+        self.relation = relation
+        self.name = name
+
+    @classmethod
+    def load(cls, run_dir: str | os.PathLike, device: str | None = None, batch_size: int | None = None
+             ) -> Pipeline:
+        """Load a run folder holding ``ner/`` and optionally ``re/`` (or a bare ``ner`` model folder)."""
+        from .training.ner import NERTagger
+        from .training.relation import RelationClassifier
+
+        run_dir = Path(run_dir)
+        if not run_dir.is_dir():
+            raise TradeieError(f"{run_dir}: model folder not found", hint="train with `tradeie train ner`")
+        ner_dir = run_dir / "ner" if (run_dir / "ner").is_dir() else run_dir
+        if not (ner_dir / "config.json").exists():
+            raise TradeieError(f"{run_dir}: no trained NER model (expected {run_dir / 'ner'}/config.json)",
+                               hint="train one with `tradeie train ner --output " + str(run_dir) + "`")
+        ner = NERTagger.load(ner_dir, device=device, batch_size=batch_size)
+        re_dir = run_dir / "re"
+        relation = RelationClassifier.load(re_dir, device=device, batch_size=batch_size) \
+            if (re_dir / "config.json").exists() else None
+        name = run_dir.name if ner_dir != run_dir else run_dir.parent.name or run_dir.name
+        return cls(ner, relation, name)
+
+    def __call__(self, text: str, id: str = "text") -> Document:
+        """Entities and relations of one text."""
+        return self.predict_documents([Document(id=id, text=text)])[0]
+
+    def predict_documents(self, docs: Sequence[Document], gold_entities: bool = False) -> list[Document]:
+        """Predicted copies of ``docs`` (their sentence metadata is used when present).
+
+        With ``gold_entities=True`` the NER model is skipped and relations are
+        predicted between the documents' own entities (needs an RE model).
+        Entities get ids ``e1``... in text order (gold ids are kept); relations
+        are only decoded between those entities and for allowed type signatures.
+        """
+        docs = list(docs)
+        if gold_entities:
+            if self.relation is None:
+                raise TradeieError(f"model {self.name}: gold_entities=True needs a relation model (re/)",
+                                   hint="train one with `tradeie train re`")
+            return self.relation.predict(docs)
+        predicted = self.ner.predict(docs)
+        if self.relation is None:
+            return predicted
+        return self.relation.predict(docs, [p.entities for p in predicted])
+
+
+def prediction_row(doc: Document) -> dict[str, Any]:
+    """One output JSONL row: id, text, entities (with scores), relations (with scores)."""
+    return {
+        "id": doc.id,
+        "text": doc.text,
+        "entities": [{"id": e.id, "start": e.start, "end": e.end, "label": e.label, "text": e.text,
+                      "score": e.score} for e in doc.entities],
+        "relations": [{"head": r.head, "tail": r.tail, "label": r.label, "score": r.score}
+                      for r in doc.relations],
+    }
+
+
+def _valid_sentences(value: Any, n: int) -> list[list[int]] | None:
+    if not isinstance(value, list):
+        return None
+    try:
+        spans = [[int(s), int(e)] for s, e in value]
+    except (TypeError, ValueError):
+        return None
+    return spans if all(0 <= s < e <= n for s, e in spans) else None
+
+
+def _read_txt(path: Path) -> Document:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TradeieError(f"{path}: not valid UTF-8 at byte offset {exc.start}",
+                           hint="re-save the file as UTF-8") from None
+    return Document(id=path.stem, text=text)
+
+
+def _read_jsonl(path: Path) -> list[Document]:
+    from .io import read_jsonl
+
+    docs = []
+    for lineno, row in enumerate(read_jsonl(path), 1):
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise TradeieError(f"{path}: row {lineno} has no \"text\" string",
+                               hint="each JSONL row needs a \"text\" field")
+        meta = {}
+        sentences = _valid_sentences(row.get("sentences", (row.get("meta") or {}).get("sentences")),
+                                     len(row["text"]))
+        if sentences:
+            meta["sentences"] = sentences
+        docs.append(Document(id=str(row.get("id") or f"{path.stem}-{lineno}"), text=row["text"], meta=meta))
+    return docs
+
+
+def read_inputs(paths: Iterable[str | os.PathLike]) -> list[Document]:
+    """Documents from ``.txt`` files, folders of ``.txt`` files, and JSONL files with a ``text`` field."""
+    docs: list[Document] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(path.glob("*.txt"))
+            if not files:
+                raise TradeieError(f"{path}: no .txt files in this folder")
+            docs += [_read_txt(f) for f in files]
+        elif not path.exists():
+            raise TradeieError(f"{path}: file not found")
+        elif path.suffix.lower() in (".jsonl", ".ndjson"):
+            docs += _read_jsonl(path)
+        elif path.suffix.lower() == ".txt":
+            docs.append(_read_txt(path))
+        else:
+            raise TradeieError(f"{path}: unsupported input {path.suffix!r}",
+                               hint="give .txt files, a folder of .txt files, or JSONL with a text field")
+    seen: dict[str, int] = {}
+    for doc in docs:
+        seen[doc.id] = seen.get(doc.id, 0) + 1
+    dupes = sorted(k for k, v in seen.items() if v > 1)
+    if dupes:
+        raise TradeieError(f"duplicate document ids in the inputs: {', '.join(dupes[:5])}",
+                           hint="give each input file a distinct name or JSONL rows distinct ids")
+    if not docs:
+        raise TradeieError("no input documents", hint="pass .txt files, a folder, or a JSONL file")
+    return docs
+
+
+def write_predictions(docs: Sequence[Document], predictions: Sequence[Document], out: str | os.PathLike | None,
+                      fmt: str = "jsonl", model_version: str | None = None) -> str:
+    """Write JSONL rows or Label Studio tasks to ``out`` (atomically; ``-``/None: return only)."""
+    if fmt == "jsonl":
+        text = "".join(json.dumps(prediction_row(p), ensure_ascii=False) + "\n" for p in predictions)
+    elif fmt == "labelstudio":
+        from .labelstudio import to_tasks
+
+        tasks = to_tasks(list(docs), predictions=list(predictions), model_version=model_version)
+        text = json.dumps(tasks, ensure_ascii=False, indent=2) + "\n"
+    else:
+        raise TradeieError(f"unknown output format {fmt!r}", hint="use jsonl or labelstudio")
+    if out not in (None, "-"):
+        from .io import write_text_atomic
+
+        write_text_atomic(out, text)
+    return text

@@ -1,0 +1,277 @@
+"""Trainer plumbing shared by the NER and relation trainers.
+
+Class-weighted loss, class-balanced sampling, TrainingArguments from a
+config, the multi-seed loop with best/mean/sd, distributed-safe writing.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import shutil
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import TradeieError
+from .config import TrainConfig
+
+log = logging.getLogger(__name__)
+
+
+class ListDataset:
+    """A list of feature dicts as a map-style dataset (what Trainer needs)."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return self.items[i]
+
+
+@contextmanager
+def quiet_transformers():
+    """Silence transformers' load reports and weight-loading progress bars (restored afterwards)."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def setup_torch(config: TrainConfig) -> None:
+    import torch
+
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+
+
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def barrier() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
+def inverse_frequency_weights(counts: Counter, n_classes: int) -> list[float]:
+    """Square-root inverse-frequency weights per class id, mean 1 over the counted items.
+
+    Classes never seen get the largest weight of the seen ones.
+    """
+    total = sum(counts.values())
+    if not total:
+        return [1.0] * n_classes
+    raw = {c: math.sqrt(total / n) for c, n in counts.items() if n}
+    scale = total / sum(raw[c] * n for c, n in counts.items() if n)
+    top = max(raw.values())
+    return [scale * raw.get(c, top) for c in range(n_classes)]
+
+
+def balanced_sample_weights(groups: Sequence[str]) -> list[float]:
+    """Per-example sampling weights ``count(group) ** -0.5`` (square-root class balancing)."""
+    counts = Counter(groups)
+    return [counts[g] ** -0.5 for g in groups]
+
+
+def weighted_loss(class_weights: Sequence[float]) -> Callable:
+    """A ``compute_loss_func`` for Trainer: cross-entropy with per-class weights, -100 ignored."""
+    import torch
+
+    weights = torch.tensor(list(class_weights), dtype=torch.float32)
+
+    def loss_fn(outputs, labels, num_items_in_batch=None):
+        logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+        logits = logits.reshape(-1, logits.shape[-1]).float()
+        labels = labels.reshape(-1).to(logits.device)
+        losses = torch.nn.functional.cross_entropy(logits, labels, weight=weights.to(logits.device),
+                                                   ignore_index=-100, reduction="none")
+        if num_items_in_batch is None:
+            num_items_in_batch = (labels != -100).sum().clamp(min=1)
+        return losses.sum() / num_items_in_batch
+
+    return loss_fn
+
+
+def make_trainer_class():
+    """Trainer subclass with an optional weighted (class-balanced) training sampler."""
+    import torch
+    from transformers import Trainer
+
+    class TradeieTrainer(Trainer):
+        def __init__(self, *args, sample_weights: Sequence[float] | None = None, **kwargs):
+            self.sample_weights = sample_weights
+            super().__init__(*args, **kwargs)
+
+        def _get_train_sampler(self, train_dataset=None):
+            if self.sample_weights is None:
+                return super()._get_train_sampler(train_dataset)
+            generator = torch.Generator()
+            generator.manual_seed(self.args.seed)
+            return torch.utils.data.WeightedRandomSampler(
+                list(self.sample_weights), num_samples=len(self.sample_weights), replacement=True,
+                generator=generator)
+
+    return TradeieTrainer
+
+
+def training_arguments(config: TrainConfig, work_dir: Path, seed: int, has_eval: bool):
+    """TrainingArguments for one seed: evaluate + keep the best each epoch when there is an eval set."""
+    import torch
+    from transformers import TrainingArguments
+
+    return TrainingArguments(
+        output_dir=str(work_dir),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay,
+        warmup_steps=config.warmup_ratio,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.eval_batch_size,
+        eval_strategy="epoch" if has_eval else "no",
+        save_strategy="best" if has_eval else "no",
+        load_best_model_at_end=has_eval,
+        metric_for_best_model="selection" if has_eval else None,
+        greater_is_better=True if has_eval else None,
+        save_total_limit=1,
+        save_only_model=True,
+        logging_strategy="steps",
+        logging_steps=config.logging_steps,
+        seed=seed,
+        data_seed=seed,
+        optim="adamw_torch",
+        use_cpu=config.device == "cpu",
+        ddp_backend=config.ddp_backend or None,
+        disable_tqdm=not config.progress_bars,
+        report_to="none",
+        dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available() and config.device != "cpu",
+        remove_unused_columns=False,
+    )
+
+
+#: ``selection`` = F1 + 1e-3 x a tie-breaking score in [0, 1]; below this the F1 is still 0.
+_ZERO_F1 = 1.001e-3
+
+
+def early_stopping(config: TrainConfig, has_eval: bool) -> list:
+    """Stop after ``early_stopping_patience`` evaluations without a better ``selection`` score.
+
+    Patience only starts counting once the model has a non-zero F1: on a few
+    documents the first epochs often predict nothing at all, and stopping
+    there would keep a model that never learned a label.
+    """
+    from transformers import EarlyStoppingCallback
+
+    class PatientEarlyStopping(EarlyStoppingCallback):
+        def check_metric_value(self, args, state, control, metric_value):
+            if state.best_metric is not None and max(state.best_metric, metric_value) < _ZERO_F1:
+                self.early_stopping_patience_counter = 0
+                return
+            super().check_metric_value(args, state, control, metric_value)
+
+    if has_eval and config.early_stopping_patience:
+        return [PatientEarlyStopping(early_stopping_patience=config.early_stopping_patience)]
+    return []
+
+
+@dataclass
+class SeedRun:
+    seed: int
+    eval: dict | None
+    epochs: float
+    steps: int
+    train_seconds: float
+    log_history: list = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {"seed": self.seed, "eval": self.eval, "epochs": self.epochs, "steps": self.steps,
+                "train_seconds": round(self.train_seconds, 2)}
+
+
+def run_seeds(config: TrainConfig, work_dir: Path, has_eval: bool,
+              train_one: Callable[[int, Any], Any], score: Callable[[Any], dict | None]
+              ) -> tuple[Any, list[SeedRun], int]:
+    """Train one model per seed, score each, keep the best (by eval F1; the first seed without eval).
+
+    ``train_one(seed, args)`` returns a finished Trainer; ``score(model)``
+    returns eval metrics with an ``f1`` key, or None without eval documents.
+    Returns (best model, per-seed runs, index of the best run). Checkpoints
+    under ``work_dir`` are removed at the end (the best model stays in memory).
+    """
+    runs: list[SeedRun] = []
+    best_index, best_model = 0, None
+    seeds = config.seeds if has_eval else config.seeds[:1]
+    if len(config.seeds) > 1 and not has_eval:
+        log.warning("several seeds but no validation documents: training only seed %d", seeds[0])
+    try:
+        for index, seed in enumerate(seeds):
+            args = training_arguments(config, work_dir / f"seed-{seed}", seed, has_eval)
+            started = time.perf_counter()
+            trainer = train_one(seed, args)
+            elapsed = time.perf_counter() - started
+            model = trainer.model
+            model.eval()
+            metrics = score(model)
+            runs.append(SeedRun(seed, metrics, round(float(trainer.state.epoch or 0), 3), trainer.state.global_step,
+                                elapsed, list(trainer.state.log_history)))
+            log.info("seed %d: %.1f s, %s", seed, elapsed,
+                     "no eval" if metrics is None else f"eval F1 {metrics['f1']:.4f}")
+            if best_model is None or (metrics is not None and metrics["f1"] > runs[best_index].eval["f1"]):
+                best_index, best_model = index, model
+            del trainer, model
+        barrier()  # every rank is done with the checkpoints
+    finally:
+        cleanup(work_dir)
+    return best_model, runs, best_index
+
+
+def seed_summary(runs: list[SeedRun], best_index: int) -> dict[str, Any]:
+    """best / mean / sd of the eval F1 over seeds, and every seed's run."""
+    f1s = [r.eval["f1"] for r in runs if r.eval is not None]
+    out: dict[str, Any] = {"seeds": [r.summary() for r in runs], "best_seed": runs[best_index].seed,
+                           "train_seconds": round(sum(r.train_seconds for r in runs), 2)}
+    if f1s:
+        out["eval_f1_best"] = max(f1s)
+        out["eval_f1_mean"] = statistics.fmean(f1s)
+        out["eval_f1_sd"] = statistics.stdev(f1s) if len(f1s) > 1 else 0.0
+    return out
+
+
+def check_length(config: TrainConfig, base_model: str) -> None:
+    """max_length must fit the encoder's position embeddings."""
+    from transformers import AutoConfig
+
+    try:
+        model_config = AutoConfig.from_pretrained(base_model)
+    except OSError as exc:
+        raise TradeieError(f"base_model {base_model!r}: cannot load ({exc})".splitlines()[0],
+                           hint="give a local model folder or a Hub id available offline") from None
+    limit = getattr(model_config, "max_position_embeddings", None)
+    if limit is not None and config.max_length > limit:
+        raise TradeieError(f"max_length = {config.max_length} exceeds the model's limit of {limit} positions",
+                           hint=f"--set max_length={limit}")
+
+
+def cleanup(path: Path) -> None:
+    if is_main_process():
+        shutil.rmtree(path, ignore_errors=True)

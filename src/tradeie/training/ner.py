@@ -1,0 +1,439 @@
+"""NER: BIO token classification with a transformers encoder.
+
+Token rows are the dataset ``ner`` config's: one row per sentence
+(:func:`tradeie.corpus.sentences_of` + :func:`tradeie.tokens.sentence_tokens`
++ :func:`tradeie.tokens.bio_tags`). Each word is split into sub-words; only
+the first sub-word carries the word's label (others -100, unless
+``label_all_subtokens``). A row longer than ``max_length`` is cut into
+overlapping windows (``stride`` sub-words of overlap) for training and
+prediction, never truncated; at prediction a word's probabilities are
+averaged over the windows that contain its first sub-word, then decoded
+(strict IOB2 Viterbi by default) into character-offset entities.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..corpus import sentences_of
+from ..document import Document, Entity
+from ..errors import TradeieError
+from ..schema import BIO_TAGS
+from ..tokens import SpanAlignmentError, Token, bio_tags, sentence_tokens
+from .config import NERConfig
+
+log = logging.getLogger(__name__)
+
+LABELS: tuple[str, ...] = BIO_TAGS
+LABEL2ID = {tag: i for i, tag in enumerate(LABELS)}
+SETTINGS_FILE = "training_config.json"
+
+
+# ------------------------------------------------------------------ token rows
+
+
+def token_rows(doc: Document, with_tags: bool = True) -> list[tuple[list[Token], list[str]]]:
+    """``(tokens, IOB2 tags)`` per sentence, exactly as the dataset ``ner`` config builds them."""
+    rows = []
+    for toks in sentence_tokens(doc.text, sentences_of(doc)):
+        if not toks:
+            continue
+        try:
+            tags = bio_tags(toks, doc.entities, doc.id) if with_tags else ["O"] * len(toks)
+        except SpanAlignmentError as exc:
+            raise TradeieError(str(exc)) from None
+        rows.append((toks, tags))
+    return rows
+
+
+# ------------------------------------------------------------ sub-words, windows
+
+
+def encode_words(tokenizer, word_lists: Sequence[Sequence[str]]) -> list[tuple[list[int], list[int | None]]]:
+    """Sub-word ids and their word index for each pre-split word list (no special tokens)."""
+    if not word_lists:
+        return []
+    enc = tokenizer([list(w) for w in word_lists], is_split_into_words=True, add_special_tokens=False)
+    return [(list(enc["input_ids"][i]), list(enc.word_ids(i))) for i in range(len(word_lists))]
+
+
+def window_spans(word_ids: Sequence[int | None], size: int, stride: int) -> list[tuple[int, int]]:
+    """``[start, end)`` sub-word ranges of at most ``size`` covering the sequence, overlapping by ``stride``.
+
+    A sequence that fits gives one window. Later windows start on a word's
+    first sub-word when that keeps the overlap at least ``stride``.
+    """
+    n = len(word_ids)
+    if size < 1:
+        raise ValueError("window size must be >= 1")
+    if n <= size:
+        return [(0, n)]
+    stride = min(stride, size - 1)
+    spans, start = [], 0
+    while True:
+        end = min(start + size, n)
+        spans.append((start, end))
+        if end >= n:
+            return spans
+        nxt = end - stride
+        while nxt > start + 1 and word_ids[nxt] is not None and word_ids[nxt] == word_ids[nxt - 1]:
+            nxt -= 1
+        start = max(nxt, start + 1)
+
+
+def first_subword_mask(word_ids: Sequence[int | None]) -> list[bool]:
+    """True at the first sub-word of each word."""
+    return [w is not None and (k == 0 or word_ids[k - 1] != w) for k, w in enumerate(word_ids)]
+
+
+def _inside(tag: str) -> str:
+    return "I-" + tag[2:] if tag.startswith("B-") else tag
+
+
+def window_features(tokenizer, rows: Sequence[tuple[Sequence[Token], Sequence[str]]], max_length: int,
+                    stride: int, label_all_subtokens: bool = False) -> list[dict[str, Any]]:
+    """Training features (input_ids, attention_mask, labels) for every window of every row."""
+    encoded = encode_words(tokenizer, [[t.text for t in toks] for toks, _ in rows])
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    feats = []
+    for (toks, tags), (ids, wids) in zip(rows, encoded):
+        first = first_subword_mask(wids)
+        labels_all = []
+        for k, w in enumerate(wids):
+            if w is None:
+                labels_all.append(-100)
+            elif first[k]:
+                labels_all.append(LABEL2ID[tags[w]])
+            else:
+                labels_all.append(LABEL2ID[_inside(tags[w])] if label_all_subtokens else -100)
+        for a, b in window_spans(wids, max_length - 2, stride):
+            input_ids = [cls, *ids[a:b], sep]
+            feats.append({"input_ids": input_ids, "attention_mask": [1] * len(input_ids),
+                          "labels": [-100, *labels_all[a:b], -100]})
+    return feats
+
+
+# ----------------------------------------------------------------- decoding
+
+
+def allowed_transition(prev: str, tag: str) -> bool:
+    """Strict IOB2: I-X only after B-X or I-X."""
+    return not tag.startswith("I-") or (prev != "O" and prev[2:] == tag[2:])
+
+
+def viterbi_decode(probs: np.ndarray, labels: Sequence[str]) -> list[int]:
+    """Most probable tag path under strict IOB2 constraints (no I-X after O or another type, nor first)."""
+    n, k = probs.shape
+    if n == 0:
+        return []
+    logp = np.log(np.clip(probs, 1e-12, 1.0))
+    trans = np.array([[0.0 if allowed_transition(labels[i], labels[j]) else -np.inf for j in range(k)]
+                      for i in range(k)])
+    start = np.array([-np.inf if t.startswith("I-") else 0.0 for t in labels])
+    score = start + logp[0]
+    back = np.zeros((n, k), dtype=int)
+    for t in range(1, n):
+        cand = score[:, None] + trans
+        back[t] = cand.argmax(axis=0)
+        score = cand.max(axis=0) + logp[t]
+    path = [int(score.argmax())]
+    for t in range(n - 1, 0, -1):
+        path.append(int(back[t, path[-1]]))
+    return path[::-1]
+
+
+def decode_entities(doc: Document, tokens: Sequence[Token], probs: np.ndarray, labels: Sequence[str],
+                    constrained: bool = True) -> list[tuple[int, int, str, float]]:
+    """``(start, end, label, score)`` spans from per-word tag probabilities; score = mean tag probability."""
+    ids = viterbi_decode(probs, labels) if constrained else [int(i) for i in probs.argmax(axis=1)]
+    spans, current = [], None
+    for i, tag_id in enumerate(ids):
+        tag = labels[tag_id]
+        prefix, label = tag[:1], tag[2:]
+        if prefix == "I" and current is not None and current[2] == label:
+            current[1] = i
+            continue
+        if current is not None:
+            spans.append(current)
+            current = None
+        if prefix in ("B", "I"):
+            current = [i, i, label]
+    if current is not None:
+        spans.append(current)
+    out = []
+    for first, last, label in spans:
+        score = float(np.mean([probs[i, ids[i]] for i in range(first, last + 1)]))
+        out.append((tokens[first].start, tokens[last].end, label, round(score, 4)))
+    return out
+
+
+# ---------------------------------------------------------------- the tagger
+
+
+@dataclass
+class NERSettings:
+    max_length: int = 128
+    stride: int = 32
+    constrained_decoding: bool = True
+    batch_size: int = 32
+
+
+class NERTagger:
+    """A fine-tuned token classifier that turns documents into entity predictions."""
+
+    def __init__(self, model, tokenizer, settings: NERSettings, gazetteer=None) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.settings = settings
+        self.gazetteer = gazetteer
+        id2label = model.config.id2label
+        self.labels = [id2label[i] for i in range(len(id2label))]
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None, batch_size: int | None = None) -> NERTagger:
+        """Load ``path`` (a saved ``ner/`` folder)."""
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        path = Path(path)
+        if not (path / "config.json").exists():
+            raise TradeieError(f"{path}: no NER model here (config.json missing)",
+                               hint="train one with `tradeie train ner`")
+        from .common import quiet_transformers
+
+        with quiet_transformers():
+            model = AutoModelForTokenClassification.from_pretrained(path)
+            tokenizer = AutoTokenizer.from_pretrained(path)
+        settings = NERSettings()
+        if (path / SETTINGS_FILE).exists():
+            saved = json.loads((path / SETTINGS_FILE).read_text(encoding="utf-8"))
+            settings = NERSettings(saved.get("max_length", 128), saved.get("stride", 32),
+                                   saved.get("constrained_decoding", True), saved.get("eval_batch_size", 32))
+        if batch_size:
+            settings.batch_size = batch_size
+        gazetteer = None
+        if (path / "gazetteer" / "baseline.json").exists():
+            from .baselines import GazetteerBaseline
+
+            gazetteer = GazetteerBaseline.load(path / "gazetteer")
+        if device:
+            model.to(device)
+        model.eval()
+        return cls(model, tokenizer, settings, gazetteer)
+
+    def word_probs(self, rows: Sequence[Sequence[Token]]) -> list[np.ndarray]:
+        """Per-word tag probabilities for each row, averaged over the windows holding its first sub-word."""
+        import torch
+
+        encoded = encode_words(self.tokenizer, [[t.text for t in toks] for toks in rows])
+        cls, sep = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
+        items = []
+        for r, (ids, wids) in enumerate(encoded):
+            for a, b in window_spans(wids, self.settings.max_length - 2, self.settings.stride):
+                items.append((r, a, b, [cls, *ids[a:b], sep]))
+        items.sort(key=lambda it: len(it[3]))
+        sums = [np.zeros((len(toks), len(self.labels))) for toks in rows]
+        counts = [np.zeros(len(toks)) for toks in rows]
+        firsts = [first_subword_mask(wids) for _, wids in encoded]
+        device = next(self.model.parameters()).device
+        pad = self.tokenizer.pad_token_id or 0
+        with torch.inference_mode():
+            for i in range(0, len(items), self.settings.batch_size):
+                batch = items[i:i + self.settings.batch_size]
+                width = max(len(it[3]) for it in batch)
+                input_ids = torch.tensor([it[3] + [pad] * (width - len(it[3])) for it in batch], device=device)
+                mask = torch.tensor([[1] * len(it[3]) + [0] * (width - len(it[3])) for it in batch],
+                                    device=device)
+                probs = torch.softmax(self.model(input_ids=input_ids, attention_mask=mask).logits.float(), -1)
+                probs = probs.cpu().numpy()
+                for (r, a, b, _), p in zip(batch, probs):
+                    wids = encoded[r][1]
+                    for k in range(a, b):
+                        if firsts[r][k]:
+                            sums[r][wids[k]] += p[k - a + 1]
+                            counts[r][wids[k]] += 1
+        out = []
+        for s, c in zip(sums, counts):
+            missing = c == 0  # words with no sub-word at all (e.g. only control characters)
+            s[missing, self.labels.index("O")] = 1.0
+            c[missing] = 1.0
+            out.append(s / c[:, None])
+        return out
+
+    def predict(self, docs: Sequence[Document]) -> list[Document]:
+        """Copies of ``docs`` with predicted entities (ids ``e1``... in text order, scores) and no relations."""
+        units = []
+        for d, doc in enumerate(docs):
+            for toks in sentence_tokens(doc.text, sentences_of(doc)):
+                if toks:
+                    units.append((d, toks))
+        probs = self.word_probs([toks for _, toks in units])
+        spans: list[list[tuple[int, int, str, float]]] = [[] for _ in docs]
+        for (d, toks), p in zip(units, probs):
+            found = decode_entities(docs[d], toks, p, self.labels, self.settings.constrained_decoding)
+            if self.gazetteer is not None:
+                taken = [(s, e) for s, e, _, _ in found]
+                for s, e, label, prec in self.gazetteer.match(toks):
+                    if all(e <= s2 or s >= e2 for s2, e2 in taken):
+                        found.append((s, e, label, prec))
+            spans[d] += found
+        out = []
+        for doc, found in zip(docs, spans):
+            found.sort()
+            ents = [Entity(s, e, label, f"e{i}", doc.text[s:e], score)
+                    for i, (s, e, label, score) in enumerate(found, 1)]
+            out.append(doc.with_annotations(ents, ()))
+        return out
+
+
+# ----------------------------------------------------------------- training
+
+
+def _window_metrics(labels: Sequence[str]):
+    """compute_metrics for Trainer: seqeval strict F1 over the labelled sub-words of each window."""
+    from .metrics import seqeval_scores
+
+    def compute(eval_pred) -> dict[str, float]:
+        preds, gold = eval_pred.predictions, eval_pred.label_ids
+        y_true, y_pred = [], []
+        tp = fp = fn = 0
+        for p_row, g_row in zip(preds, gold):
+            keep = g_row != -100
+            t = [labels[i] for i in g_row[keep]]
+            p = [labels[i] for i in p_row[keep]]
+            y_true.append(t)
+            y_pred.append(p)
+            for a, b in zip(t, p):
+                tp += a == b != "O"
+                fp += b != "O" and a != b
+                fn += a != "O" and a != b
+        scores = seqeval_scores(y_true, y_pred)
+        token_f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        # entity F1 decides; token F1 only breaks ties (e.g. while entity F1 is still 0)
+        return {"f1": scores["f1"], "precision": scores["precision"], "recall": scores["recall"],
+                "token_f1": token_f1, "selection": scores["f1"] + 1e-3 * token_f1}
+
+    return compute
+
+
+def _argmax_logits(logits, labels):
+    return logits.argmax(dim=-1)
+
+
+def _window_group(labels: Sequence[int], counts: Counter) -> str:
+    """The rarest entity label in a window's labels ('O' when it has none)."""
+    present = {LABELS[i][2:] for i in labels if i > 0}
+    return min(present, key=lambda lab: (counts[lab], lab)) if present else "O"
+
+
+def fit_ner(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None, config: NERConfig,
+            output_dir: str | Path, *, test_docs: Sequence[Document] | None = None,
+            dataset_name: str | None = None) -> Path:
+    """Fine-tune a token classifier on ``train_docs``; save it to ``output_dir``; return that path.
+
+    ``eval_docs`` (real documents, may be None) are scored every epoch for
+    early stopping / best checkpoint and, after training, end to end with
+    seqeval strict IOB2; with several ``config.seeds`` the best seed on
+    ``eval_docs`` is kept and best/mean/sd reported. Augmented copies (if
+    ``config.augment``) are made from ``train_docs`` only. ``test_docs``, if
+    given, are scored once with the final model. The folder gets the model
+    (safetensors), tokenizer, ``config.json`` with ``id2label``/``label2id``,
+    ``training_config.json``, ``metrics.json`` and a model card ``README.md``.
+    Runs unchanged under ``torchrun``/``accelerate launch`` (only rank 0 writes).
+    """
+    from transformers import AutoModelForTokenClassification, AutoTokenizer, DataCollatorForTokenClassification
+    from transformers import set_seed
+
+    from . import common
+    from .augment import augment_documents
+    from .metrics import ner_scores
+
+    config.validate()
+    common.setup_torch(config)
+    output_dir = Path(output_dir)
+    base = config.resolved_base_model()
+    common.check_length(config, base)
+    train_docs, eval_docs = list(train_docs), list(eval_docs or [])
+    if not any(d.entities for d in train_docs):
+        raise TradeieError("NER training: the training documents have no entities",
+                           hint="annotate documents or check the dataset split")
+    augmented = augment_documents(train_docs, config.augment_copies, config.augment_prob, config.seeds[0]) \
+        if config.augment else []
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    train_rows = [r for d in train_docs + augmented for r in token_rows(d)]
+    eval_rows = [r for d in eval_docs for r in token_rows(d)]
+    train_feats = window_features(tokenizer, train_rows, config.max_length, config.stride,
+                                  config.label_all_subtokens)
+    eval_feats = window_features(tokenizer, eval_rows, config.max_length, config.stride,
+                                 config.label_all_subtokens)
+    has_eval = bool(eval_feats)
+    label_counts = Counter(LABELS[i][2:] for f in train_feats for i in f["labels"] if i > 0)
+    sample_weights = common.balanced_sample_weights(
+        [_window_group(f["labels"], label_counts) for f in train_feats]) if config.balanced_sampling else None
+    loss_func = None
+    if config.class_weights:
+        tag_counts = Counter(i for f in train_feats for i in f["labels"] if i != -100)
+        loss_func = common.weighted_loss(common.inverse_frequency_weights(tag_counts, len(LABELS)))
+    log.info("NER: %d training windows (%d documents, %d augmented), %d eval windows", len(train_feats),
+             len(train_docs), len(augmented), len(eval_feats))
+    settings = NERSettings(config.max_length, config.stride, config.constrained_decoding, config.eval_batch_size)
+    gazetteer = None
+    if config.gazetteer_ensemble:
+        from .baselines import GazetteerBaseline
+
+        gazetteer = GazetteerBaseline.fit(train_docs, config.gazetteer_min_precision)
+    trainer_cls = common.make_trainer_class()
+    work_dir = output_dir.parent / f".{output_dir.name}.checkpoints"
+
+    def train_one(seed: int, args):
+        set_seed(seed)
+        with common.quiet_transformers():  # the new classifier head is expected to be missing
+            model = AutoModelForTokenClassification.from_pretrained(
+                base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID)
+        trainer = trainer_cls(
+            model=model, args=args, train_dataset=common.ListDataset(train_feats),
+            eval_dataset=common.ListDataset(eval_feats) if has_eval else None,
+            data_collator=DataCollatorForTokenClassification(tokenizer), processing_class=tokenizer,
+            compute_metrics=_window_metrics(LABELS) if has_eval else None,
+            preprocess_logits_for_metrics=_argmax_logits, compute_loss_func=loss_func,
+            callbacks=common.early_stopping(config, has_eval), sample_weights=sample_weights)
+        trainer.train()
+        return trainer
+
+    def score(model) -> dict | None:
+        if not eval_docs:
+            return None
+        return ner_scores(eval_docs, NERTagger(model, tokenizer, settings, gazetteer).predict(eval_docs))
+
+    model, runs, best = common.run_seeds(config, work_dir, has_eval, train_one, score)
+    metrics: dict[str, Any] = {
+        "task": "ner", "base_model": base, "dataset": dataset_name,
+        "train_documents": [d.id for d in train_docs], "eval_documents": [d.id for d in eval_docs],
+        "augmented_documents": len(augmented), "train_windows": len(train_feats),
+        **common.seed_summary(runs, best),
+        "eval": runs[best].eval,
+    }
+    if test_docs:
+        metrics["test_documents"] = [d.id for d in test_docs]
+        metrics["test"] = ner_scores(test_docs, NERTagger(model, tokenizer, settings, gazetteer).predict(test_docs))
+    if common.is_main_process():
+        from ..io import atomic_directory, write_json_atomic
+        from .modelcard import write_model_card
+
+        with atomic_directory(output_dir) as tmp:
+            with common.quiet_transformers():
+                model.save_pretrained(tmp)
+                tokenizer.save_pretrained(tmp)
+            if gazetteer is not None:
+                gazetteer.save(tmp / "gazetteer")
+            write_json_atomic(tmp / SETTINGS_FILE, {**config.to_dict(), "base_model": base})
+            write_json_atomic(tmp / "metrics.json", metrics)
+            write_model_card(tmp, "ner", config, metrics, base, dataset_name)
+    common.barrier()
+    return output_dir
