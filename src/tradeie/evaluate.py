@@ -87,7 +87,23 @@ def read_documents_jsonl(path: str | Path) -> list[Document]:
 
 
 def load_gold(path: str | Path) -> list[Document]:
-    """Gold documents from JSONL or a Label Studio JSON export (file or folder)."""
+    """Gold documents from JSONL or a Label Studio JSON export (file or folder), validated.
+
+    Gold that breaks the schema (overlapping spans, edge whitespace, a relation
+    against its type signature) is an error: scoring it would silently alter it.
+    """
+    docs = _read_gold(path)
+    from .annotations import validate
+
+    report = validate(docs)
+    if report.errors:
+        more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+        raise TradeieError(f"{path}: invalid gold: {report.errors[0]}{more}",
+                           hint="run `tradeie annotations validate` on it and fix the annotations")
+    return docs
+
+
+def _read_gold(path: str | Path) -> list[Document]:
     path = Path(path)
     if not path.exists():
         raise TradeieError(f"{path}: file not found", hint="pass --gold gold.jsonl or a Label Studio export")

@@ -66,18 +66,33 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[dict]:
                 ) from None
 
 
+#: Written into every folder :func:`atomic_directory` produces; only such folders are ever replaced.
+OUTPUT_MARKER = ".tradeie-output"
+
+
 @contextmanager
 def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temp folder next to ``path``; on success it replaces ``path`` whole.
 
-    On any error the temp folder is removed and ``path`` is left untouched.
+    On any error the temp folder is removed and ``path`` is left untouched. An
+    existing ``path`` is only replaced if it is empty or was written by tradeie
+    (holds :data:`OUTPUT_MARKER`), so a mistyped ``--out`` never deletes a
+    user's files.
     """
+    from .errors import TradeieError
+
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise TradeieError(f"{path}: exists and is not a folder", hint="choose another output folder")
+    if path.is_dir() and any(path.iterdir()) and not (path / OUTPUT_MARKER).exists():
+        raise TradeieError(f"{path}: folder exists and holds files tradeie did not write; refusing to replace it",
+                           hint="choose a new or empty output folder")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
+        (tmp / OUTPUT_MARKER).write_text("written by tradeie; this folder is replaced whole on the next run\n")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

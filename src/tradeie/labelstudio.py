@@ -110,16 +110,22 @@ def task_doc_id(task: dict, index: int) -> str:
     return f"task-{index}"
 
 
-def _choose(annotations: list[dict]) -> tuple[dict | None, str]:
-    live = [a for a in annotations if not a.get("was_cancelled")]
+def _choose(annotations: list[dict]) -> tuple[int | None, str]:
+    """Index of the annotation to use (ground truth, else the latest not cancelled) and why."""
+    live = [i for i, a in enumerate(annotations) if not a.get("was_cancelled")]
     if not live:
         return None, "no non-cancelled annotation"
-    truth = [a for a in live if a.get("ground_truth")]
+    truth = [i for i in live if annotations[i].get("ground_truth")]
     if truth:
-        return truth[-1], f"ground-truth annotation {truth[-1].get('id')}"
-    latest = max(live, key=lambda a: (str(a.get("updated_at") or a.get("created_at") or ""), a.get("id") or 0))
+        return truth[-1], f"ground-truth annotation {annotations[truth[-1]].get('id')}"
+
+    def recency(i: int) -> tuple[str, int, int]:
+        a = annotations[i]
+        return (str(a.get("updated_at") or a.get("created_at") or ""), int(a.get("id") or 0), i)
+
+    latest = max(live, key=recency)
     why = "only annotation" if len(live) == 1 else f"latest of {len(live)} annotations"
-    return latest, f"{why} ({latest.get('id')})"
+    return latest, f"{why} ({annotations[latest].get('id')})"
 
 
 def _utf16_to_codepoints(text: str, offset: int) -> int | None:
@@ -212,24 +218,25 @@ def _read_task(task: dict, index: int, name: str, result: LabelStudioExport) -> 
     text = _task_text(task, where)
     data_hash = task.get("data", {}).get("text_sha256")
     base_meta = {"labelstudio_task_id": task.get("id"), "text_sha256_at_annotation": data_hash}
-    docs = []
-    for ann in task.get("annotations") or []:
+    annotations = task.get("annotations") or []
+    docs: dict[int, Document] = {}
+    for i, ann in enumerate(annotations):
         if ann.get("was_cancelled"):
             continue
         meta = {**base_meta, "annotation_id": ann.get("id"), "completed_by": ann.get("completed_by"),
                 "updated_at": ann.get("updated_at") or ann.get("created_at"), "ground_truth": bool(ann.get("ground_truth"))}
-        docs.append(result_to_document(doc_id, text, ann.get("result"), f"{where}, annotation {ann.get('id')}",
-                                       result.warnings, meta))
-    chosen, why = _choose(task.get("annotations") or [])
+        docs[i] = result_to_document(doc_id, text, ann.get("result"), f"{where}, annotation {ann.get('id')}",
+                                     result.warnings, meta)
+    chosen, why = _choose(annotations)
     if chosen is None:
         doc = Document(id=doc_id, text=text, meta={**base_meta, "annotation_choice": why})
     else:
-        doc = next(d for d in docs if d.meta["annotation_id"] == chosen.get("id"))
+        doc = docs[chosen]
         doc.meta["annotation_choice"] = why
         if len(docs) > 1:
             log.debug("%s: using the %s", where, why)
     result.documents.append(doc)
-    result.all_annotations[doc_id] = docs
+    result.all_annotations[doc_id] = list(docs.values())
     preds = []
     for pred in task.get("predictions") or []:
         if not isinstance(pred, dict):

@@ -35,8 +35,6 @@ DEFAULT_VENV = Path(".venv-labelstudio")
 DEFAULT_DATA_DIR = Path("labelstudio-data")
 DEFAULT_PORT = 8080
 DEFAULT_USERNAME = "admin@example.com"
-#: File in the data dir with the generated credentials of ``tradeie ls serve`` (mode 600).
-SERVER_FILE = "tradeie-server.json"
 HOST = "127.0.0.1"
 
 
@@ -175,61 +173,33 @@ def new_credentials(username: str = DEFAULT_USERNAME, source: str = "generated")
                        source=source)
 
 
-def _server_state(data_dir: Path) -> dict:
-    path = data_dir / SERVER_FILE
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        raise TradeieError(f"{path}: invalid JSON", hint=f"delete {path} (and the data dir) to start afresh") from None
+_CREDENTIAL_ENV = (("password", "LABEL_STUDIO_PASSWORD"), ("api_key", "LABEL_STUDIO_API_KEY"))
 
 
-def _save_server_state(data_dir: Path, state: dict) -> None:
-    """Write the state file atomically, readable by the owner only (it holds secrets)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{SERVER_FILE}.", dir=data_dir)  # mkstemp creates it with mode 600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(state, handle, indent=2)
-        os.replace(tmp, data_dir / SERVER_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def resolve_credentials(data_dir: str | os.PathLike | None = None) -> Credentials:
+    """Credentials for ``tradeie ls serve``, from the environment only (never stored by tradeie).
 
-
-_CREDENTIAL_ENV = (("username", "LABEL_STUDIO_USERNAME"), ("password", "LABEL_STUDIO_PASSWORD"),
-                   ("api_key", "LABEL_STUDIO_API_KEY"))
-
-
-def resolve_credentials(data_dir: str | os.PathLike) -> Credentials:
-    """Credentials for ``tradeie ls serve``: from the environment, else stored, else generated.
-
-    ``LABEL_STUDIO_USERNAME``, ``LABEL_STUDIO_PASSWORD`` and a legacy-format
-    ``LABEL_STUDIO_API_KEY`` are used when set; whatever is missing is generated
-    once and kept in ``<data_dir>/tradeie-server.json`` (mode 600), since the
-    server only applies them when its database is first created.
+    ``LABEL_STUDIO_PASSWORD`` and a legacy-format ``LABEL_STUDIO_API_KEY`` are
+    required; ``LABEL_STUDIO_USERNAME`` defaults to ``admin@example.com``. The
+    server applies them when its data dir is first created.
     """
-    data_dir = Path(data_dir)
-    state = _server_state(data_dir)
-    stored = dict(state.get("credentials", {}))
-    defaults = new_credentials()
-    values, from_env, from_file = {}, [], []
-    for name, env_name in _CREDENTIAL_ENV:
-        env_value = os.environ.get(env_name, "")
-        if env_value and (name != "api_key" or _legacy_token_ok(env_value)):
-            values[name] = env_value
-            from_env.append(env_name)
-            continue
-        if not stored.get(name):
-            stored[name] = getattr(defaults, name)
-        values[name] = stored[name]
-        from_file.append(name)
-    if stored != state.get("credentials", {}):
-        _save_server_state(data_dir, {**state, "credentials": stored})
-    parts = (["environment (" + ", ".join(from_env) + ")"] if from_env else []) + (
-        [f"{data_dir / SERVER_FILE} ({', '.join(from_file)})"] if from_file else [])
-    return Credentials(source=" and ".join(parts), **values)
+    missing = [env for _, env in _CREDENTIAL_ENV if not os.environ.get(env)]
+    if missing:
+        raise TradeieError(
+            f"ls serve: {' and '.join(missing)} not set; secrets come from the environment only",
+            hint="export LABEL_STUDIO_PASSWORD=<a password> "
+                 "LABEL_STUDIO_API_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(20))')",
+        )
+    api_key = os.environ["LABEL_STUDIO_API_KEY"]
+    if not _legacy_token_ok(api_key):
+        raise TradeieError("ls serve: LABEL_STUDIO_API_KEY must be a legacy token (up to 40 characters) to "
+                           "become the admin's token; a personal access token works for push/pull only",
+                           hint="export LABEL_STUDIO_API_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(20))')")
+    username = os.environ.get("LABEL_STUDIO_USERNAME") or DEFAULT_USERNAME
+    names = ["LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_API_KEY"] + (
+        ["LABEL_STUDIO_USERNAME"] if os.environ.get("LABEL_STUDIO_USERNAME") else [])
+    return Credentials(username=username, password=os.environ["LABEL_STUDIO_PASSWORD"], api_key=api_key,
+                       source="environment (" + ", ".join(names) + ")")
 
 
 def _legacy_token_ok(token: str) -> bool:

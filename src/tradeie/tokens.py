@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .errors import TradeieError
+
 
 @dataclass(frozen=True)
 class Token:
@@ -43,8 +45,8 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     return spans
 
 
-class SpanAlignmentError(ValueError):
-    """An entity span does not start and end on token boundaries."""
+class SpanAlignmentError(TradeieError, ValueError):
+    """An entity span does not start and end on token boundaries (a user-data error)."""
 
 
 def bio_tags(tokens: list[Token], entities, doc_id: str = "?") -> list[str]:

@@ -16,7 +16,7 @@ SECRET = "hf_tradeie_test_secret_token_0123456789"
 
 
 def _listing(folder):
-    return sorted((p.relative_to(folder).as_posix(), p.stat().st_size) for p in folder.rglob("*") if p.is_file())
+    return sorted((p.relative_to(folder).as_posix(), p.stat().st_size) for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ def _front_matter(text: str) -> dict:
 
 
 def test_layout(hub_dir):
-    files = sorted(p.relative_to(hub_dir).as_posix() for p in hub_dir.rglob("*") if p.is_file())
+    files = sorted(p.relative_to(hub_dir).as_posix() for p in hub_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
     expected = [f"data/{c}/{s}-00000-of-00001.parquet" for c in CONFIG_NAMES for s in SPLIT_NAMES]
     assert files == sorted(expected + ["GUIDELINES.md", "README.md"])
 

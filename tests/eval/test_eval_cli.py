@@ -10,7 +10,7 @@ from tradeie.cli import main
 
 
 def _files(folder):
-    return {p.name for p in folder.iterdir()}
+    return {p.name for p in folder.iterdir() if not p.name.startswith(".")}
 
 
 def test_evaluate_predictions_against_gold(tmp_path, eval_data, capsys):

@@ -89,3 +89,18 @@ def test_pairing_errors(build):
         pair_documents(gold, [build.doc("a", "Text A.")])
     with pytest.raises(TradeieError, match="differs from the gold text at offset 5"):
         pair_documents(gold[:1], [build.doc("a", "Text X.")])
+
+
+def test_overlapping_gold_is_rejected_not_altered(tmp_path):
+    import json
+
+    from tradeie.errors import TradeieError
+    from tradeie.evaluate import load_gold
+
+    row = {"id": "d", "text": "United States trade deal",
+           "entities": [{"id": "a", "start": 0, "end": 13, "label": "ACTOR"},
+                        {"id": "b", "start": 7, "end": 24, "label": "AGREEMENT"}], "relations": []}
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    with pytest.raises(TradeieError, match="invalid gold: .*overlaps entity a"):
+        load_gold(path)

@@ -34,7 +34,7 @@ def report_dir(tmp_path_factory, golden_gold, golden_pred, golden_metrics):
 
 
 def test_all_files_written(report_dir):
-    names = {p.name for p in report_dir.iterdir()}
+    names = {p.name for p in report_dir.iterdir() if not p.name.startswith(".")}
     assert names == {"metrics.json", "errors.csv", "report.md", "report.html", *PLOT_FILES.values()}
     for plot in PLOT_FILES.values():
         assert (report_dir / plot).read_bytes().startswith(PNG)

@@ -141,3 +141,14 @@ def test_labeling_config_committed_matches_schema(repo_root):
     assert committed == labeling_config()
     for name in ("ACTOR", "AGREEMENT", "TARIFF", "party_to", "imposes", "targets", "part_of"):
         assert f'value="{name}"' in committed
+
+
+def test_choice_does_not_depend_on_annotation_ids():
+    anns = [{"result": [_region("a", 0, 5, "India", "ACTOR")]},
+            {"result": [], "ground_truth": True}]
+    doc = read_export([{"data": {"text": TEXT, "doc_id": "d"}, "annotations": anns}]).documents[0]
+    assert doc.entities == ()
+    anns[1]["ground_truth"] = False
+    anns[0]["updated_at"], anns[1]["updated_at"] = "2026-01-02", "2026-01-01"
+    doc = read_export([{"data": {"text": TEXT, "doc_id": "d"}, "annotations": anns}]).documents[0]
+    assert [e.text for e in doc.entities] == ["India"]

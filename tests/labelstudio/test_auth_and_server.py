@@ -118,9 +118,10 @@ def test_serve_prints_url_and_credentials_source_and_stops_on_ctrl_c(ls_venv, tm
     import subprocess
     import sys
 
-    from tradeie.lsserver import free_port, health, resolve_credentials
+    from tradeie.lsserver import Credentials, free_port, health
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
+    env.update(LABEL_STUDIO_PASSWORD="serve-test-password", LABEL_STUDIO_API_KEY="b" * 40)
     port = free_port()
     data = tmp_path / "served"
     proc = subprocess.Popen([sys.executable, "-m", "tradeie.cli", "ls", "serve", "--data-dir", str(data),
@@ -135,9 +136,9 @@ def test_serve_prints_url_and_credentials_source_and_stops_on_ctrl_c(ls_venv, tm
         text = "\n".join(lines)
         url = f"http://127.0.0.1:{port}"
         assert f"Label Studio is running at {url}" in text, text
-        assert f"credentials from {data / 'tradeie-server.json'} (username, password, api_key)" in text
+        assert "credentials from environment (LABEL_STUDIO_PASSWORD, LABEL_STUDIO_API_KEY)" in text
         assert f"export LABEL_STUDIO_URL={url}" in text and health(url)
-        creds = resolve_credentials(data)
+        creds = Credentials("admin@example.com", env["LABEL_STUDIO_PASSWORD"], env["LABEL_STUDIO_API_KEY"])
         assert creds.password not in text and creds.api_key not in text  # secrets are never printed
         from label_studio_sdk import LabelStudio
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -12,25 +11,23 @@ import pytest
 from tradeie.lsserver import Credentials, Server, resolve_credentials, server_env, stop_server
 
 
-def test_credentials_from_environment_else_generated_once_and_kept_private(tmp_path, monkeypatch):
+def test_credentials_come_from_the_environment_only(tmp_path, monkeypatch):
+    from tradeie.errors import TradeieError
+
     for name in ("LABEL_STUDIO_USERNAME", "LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_API_KEY"):
         monkeypatch.delenv(name, raising=False)
-    first = resolve_credentials(tmp_path)
-    assert first.username == "admin@example.com" and len(first.api_key) == 40 and len(first.password) >= 16
-    path = tmp_path / "tradeie-server.json"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert first.source == f"{path} (username, password, api_key)"
-    assert resolve_credentials(tmp_path) == first  # stable across restarts
-    assert first.password not in repr(first) and first.api_key not in repr(first)
-
+    with pytest.raises(TradeieError, match="LABEL_STUDIO_PASSWORD and LABEL_STUDIO_API_KEY not set"):
+        resolve_credentials(tmp_path)
     monkeypatch.setenv("LABEL_STUDIO_PASSWORD", "from-the-env-1")
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "a" * 40)
-    env_creds = resolve_credentials(tmp_path)
-    assert (env_creds.password, env_creds.api_key, env_creds.username) == ("from-the-env-1", "a" * 40,
-                                                                           first.username)
-    assert env_creds.source.startswith("environment (LABEL_STUDIO_PASSWORD, LABEL_STUDIO_API_KEY)")
+    creds = resolve_credentials(tmp_path)
+    assert (creds.password, creds.api_key, creds.username) == ("from-the-env-1", "a" * 40, "admin@example.com")
+    assert creds.source == "environment (LABEL_STUDIO_PASSWORD, LABEL_STUDIO_API_KEY)"
+    assert creds.password not in repr(creds) and creds.api_key not in repr(creds)
+    assert list(tmp_path.iterdir()) == []  # nothing written
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "header.payload.signature")  # a PAT cannot be the admin token
-    assert resolve_credentials(tmp_path).api_key == first.api_key
+    with pytest.raises(TradeieError, match="must be a legacy token"):
+        resolve_credentials(tmp_path)
 
 
 def test_server_environment_is_non_interactive_loopback_and_telemetry_free(tmp_path, monkeypatch):

@@ -25,6 +25,23 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 0 or more")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 1 or more")
+    return value
+
+
 def _named_file(text: str) -> tuple[str, str]:
     name, sep, path = text.partition("=")
     if not sep or not name or not path:
@@ -34,7 +51,7 @@ def _named_file(text: str) -> tuple[str, str]:
 
 def _common(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--out", default=None, help="output folder, replaced atomically (default: eval/<name>)")
-    cmd.add_argument("--resamples", type=int, default=1000,
+    cmd.add_argument("--resamples", type=_non_negative_int, default=1000,
                      help="bootstrap resamples over documents for the 95%% intervals (default: %(default)s)")
     cmd.add_argument("--seed", type=int, default=13, help="bootstrap (and fold) seed (default: %(default)s)")
     cmd.add_argument("--title", default=None, help="report title (default: the output folder name)")
@@ -73,7 +90,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Train every system on K-1 folds and test on the held-out fold (near-duplicate groups "
                     "kept together); report mean +- sd per metric, the pooled out-of-fold scores with "
                     "bootstrap intervals, and optionally F1 against the number of training documents.")
-    cv.add_argument("--folds", type=int, default=4, help="number of folds K (default: %(default)s)")
+    cv.add_argument("--folds", type=_positive_int, default=None,
+                    help="number of folds K (default: one fold per near-duplicate group)")
     cv.add_argument("--gold", default=None, help="gold JSONL / Label Studio export (default: annotations/gold "
                                                  "joined with the corpus)")
     cv.add_argument("--dataset", default=None, help="or: every split of this dataset folder")
@@ -234,11 +252,18 @@ def _load_cv_docs(args: argparse.Namespace):
         from ..evaluate import load_gold
 
         docs = load_gold(args.gold)
-        if args.corpus:
+        corpus = args.corpus
+        if corpus is None and not any(d.meta.get("near_duplicate_group") for d in docs) \
+                and Path("corpus/documents.jsonl").exists():
+            corpus = "corpus/documents.jsonl"
+        if corpus:
             from ..annotations import attach_corpus
             from ..corpus import load_corpus
 
-            docs = attach_corpus(docs, load_corpus(args.corpus), args.gold)
+            docs = attach_corpus(docs, load_corpus(corpus), args.gold)
+        elif not any(d.meta.get("near_duplicate_group") for d in docs):
+            raise TradeieError(f"cv: {args.gold} carries no near-duplicate groups, so near-copies could "
+                               "straddle folds", hint="pass --corpus corpus/documents.jsonl")
         return docs
     from ..annotations import load_gold
 
@@ -276,8 +301,13 @@ def run_cv_command(args: argparse.Namespace) -> int:
     from ..cv import cv_summary_json, run_cv
     from ..report import write_report
 
+    from ..splits import groups_of
+
     systems = _systems(args)
     docs = _load_cv_docs(args)
+    if args.folds is None:
+        args.folds = len(groups_of(docs))
+        log.info("cv: %d folds, one per near-duplicate group (leave one group out)", args.folds)
     result = run_cv(docs, systems, args.folds, seed=args.seed, learning_curve=args.learning_curve,
                     curve_systems=args.curve_systems, n_resamples=args.resamples, progress=log.info)
     main = systems[0].name

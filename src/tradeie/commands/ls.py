@@ -115,8 +115,8 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"log in as {credentials.username}; credentials from {credentials.source}"
               + ("" if fresh else " (an existing data dir keeps the credentials of its first start)"))
         print(f"export LABEL_STUDIO_URL={server.url}")
-        print("export LABEL_STUDIO_API_KEY=<the api_key from the source above, or a personal access token "
-              "from Account & Settings>")
+        print("LABEL_STUDIO_API_KEY from this environment works for `tradeie ls push/pull` (so does a personal "
+              "access token from Account & Settings)")
         print("press Ctrl-C to stop", flush=True)
         while server.process is None or server.process.poll() is None:
             time.sleep(1.0)
