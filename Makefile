@@ -7,7 +7,7 @@ RUN    ?= demo
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast corpus validate clean
+.PHONY: install demo test test-fast corpus validate dataset train clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,19 @@ corpus: install
 validate: corpus
 	$(BIN)/tradeie annotations validate annotations/gold --corpus corpus/documents.jsonl
 
-demo: validate
-	@echo "demo finished"
+dataset: validate
+	$(BIN)/tradeie dataset build --gold annotations/gold --corpus corpus/documents.jsonl --out dist/dataset
+	$(BIN)/tradeie dataset stats dist/dataset
+
+train: dataset
+	$(BIN)/tradeie train ner --config training/ner.toml --dataset dist/dataset --output training/runs/$(RUN)
+	$(BIN)/tradeie train re --config training/re.toml --dataset dist/dataset --output training/runs/$(RUN)
+	$(BIN)/tradeie train baseline --config training/baseline.toml --dataset dist/dataset --output training/runs/$(RUN)
+
+demo: train
+	$(BIN)/tradeie predict --model training/runs/$(RUN) seeds/003_e3ef4ffb2eb5a43a.txt --output training/runs/$(RUN)/predictions-003.jsonl
+	$(BIN)/tradeie evaluate --model training/runs/$(RUN) --dataset dist/dataset --split test --out eval/$(RUN) --update-card
+	@echo "demo finished: report in eval/$(RUN)/report.md and eval/$(RUN)/report.html"
 
 test: install
 	$(BIN)/python -m pytest
@@ -33,4 +44,4 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not labelstudio"
 
 clean:
-	rm -rf corpus/documents.jsonl dist training/runs eval/$(RUN) .pytest_cache
+	rm -rf corpus/documents.jsonl dist training/runs/$(RUN) eval/$(RUN) .pytest_cache

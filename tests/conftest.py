@@ -21,6 +21,14 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A tiny random BERT + tokenizer folder, usable as ``base_model`` anywhere."""
+    from tiny_models import build_tiny_bert
+
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert") / "model")
+
+
+@pytest.fixture(scope="session")
 def seed_corpus(tmp_path_factory):
     """The seed corpus built once per session into a temp folder: (path, documents)."""
     from tradeie.corpus import build_corpus

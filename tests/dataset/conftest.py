@@ -117,19 +117,11 @@ def built(docs5):
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory, docs5) -> Path:
-    """A tiny BERT (hidden 32, 2 layers) with a WordPiece vocab from the test texts."""
-    from transformers import BertConfig, BertForMaskedLM, BertTokenizer
+    """A tiny BERT with a WordPiece vocab from the test texts."""
+    from tiny_models import build_tiny_bert
 
     words = sorted({t.text.lower() for d in docs5 for t in tokenize(d.text)})[:400]
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words, "##s", "##ed", "##ing"]
-    vocab = list(dict.fromkeys(vocab))
-    folder = tmp_path_factory.mktemp("tiny-model")
-    tokenizer = BertTokenizer(vocab={w: i for i, w in enumerate(vocab)})
-    tokenizer.save_pretrained(folder)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=512)
-    BertForMaskedLM(config).save_pretrained(folder)
-    return folder
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-model"), words)
 
 
 @pytest.fixture(scope="session")

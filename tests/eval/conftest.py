@@ -80,8 +80,6 @@ def build():
 ACTORS = ("India", "US", "China", "Japan")
 AGREEMENTS = ("trade deal", "minerals agreement", "framework agreement")
 TARIFFS = ("tariffs", "duties")
-WORDS = ("the and of a on signed cut from goods monday talks officials met for in capital is part "
-         "trade deal minerals agreement framework tariffs duties india us china japan").split()
 
 
 def toy_document(doc_id: str, rng, n_sentences: int = 4, group: str | None = None):
@@ -137,22 +135,9 @@ def toy_docs():
 
 
 @pytest.fixture(scope="session")
-def tiny_bert(tmp_path_factory):
-    """A randomly initialised 2-layer BERT (hidden 32) with a small WordPiece vocabulary."""
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizer
-
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    chars = list("abcdefghijklmnopqrstuvwxyz0123456789.,%-")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, *chars, *("##" + c for c in chars if c.isalnum())]
-    (folder / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizer(vocab=str(folder / "vocab.txt"), do_lower_case=True, model_max_length=512)
-    tokenizer.save_pretrained(folder)
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=512)
-    BertModel(config).save_pretrained(folder)
-    return folder
+def tiny_bert(tiny_model):
+    """The shared tiny random BERT (tests/tiny_models.py)."""
+    return tiny_model
 
 
 @pytest.fixture(scope="session")

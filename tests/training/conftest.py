@@ -12,34 +12,6 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-WORDS = ("the and of to in a an on at by for with from is was are be has have said that this it as "
-         "india indian us u.s. united states china japan washington new delhi gor sergio minister "
-         "tariff tariffs duty duties agreement deal pact trade interim framework critical minerals "
-         "signed cut imposed raised goods exports imports percent officials met monday talks").split()
-CHARS = list("abcdefghijklmnopqrstuvwxyz0123456789") + list(".,;:%-'\"()?!&/$")
-SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-
-
-def build_tiny_model(folder: Path, seed: int = 0) -> Path:
-    """A randomly initialised 2-layer BERT (hidden 32) + WordPiece tokenizer saved to ``folder``."""
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizer
-
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab = list(dict.fromkeys(SPECIAL + WORDS + CHARS + ["##" + c for c in CHARS if c.isalnum()]))
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizer(vocab=str(folder / "vocab.txt"), do_lower_case=True, model_max_length=512)
-    tokenizer.save_pretrained(folder)
-    torch.manual_seed(seed)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=512)
-    BertModel(config).save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("tiny-bert") / "model")
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,7 @@ SCRIPT = textwrap.dedent('''
     base, docs_path, out, marks = sys.argv[1:5]
     docs = [Document.from_dict(json.loads(line)) for line in open(docs_path, encoding="utf-8")]
     config = NERConfig(base_model=base, epochs=2, batch_size=4, learning_rate=5e-3, max_length=64, stride=8,
-                       seeds=[1], progress_bars=False, device="cpu", ddp_backend="gloo", logging_steps=1000,
-                       early_stopping_patience=1)
+                       seeds=[1, 2], progress_bars=False, logging_steps=1000, early_stopping_patience=1)
     path = fit_ner(docs[:4], docs[4:6], config, Path(out) / "ner")
     rank = dist.get_rank()
     Path(marks, f"rank{rank}.json").write_text(json.dumps({
@@ -50,4 +49,8 @@ def test_torchrun_two_cpu_processes(tmp_path, tiny_model, toy_docs):
     assert [str(p) for p in saved] == ["ner/model.safetensors"]
     assert sorted(p.name for p in run.iterdir()) == ["ner"]  # no checkpoints or temp folders left
     metrics = json.loads((run / "ner" / "metrics.json").read_text())
-    assert metrics["seeds"][0]["steps"] > 0 and metrics["eval"] is not None
+    assert metrics["eval"] is not None and [s["seed"] for s in metrics["seeds"]] == [1, 2]
+    # real data parallelism: 2 ranks x batch 4 -> one optimiser step per 8 windows
+    windows = metrics["train_windows"]
+    for run_ in metrics["seeds"]:
+        assert run_["steps"] == round(run_["epochs"]) * -(-windows // 8)

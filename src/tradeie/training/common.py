@@ -133,6 +133,14 @@ def make_trainer_class():
     return TradeieTrainer
 
 
+def has_accelerator() -> bool:
+    """A CUDA or Apple MPS device is available."""
+    import torch
+
+    mps = getattr(torch.backends, "mps", None)
+    return torch.cuda.is_available() or bool(mps is not None and mps.is_available())
+
+
 def training_arguments(config: TrainConfig, work_dir: Path, seed: int, has_eval: bool):
     """TrainingArguments for one seed: evaluate + keep the best each epoch when there is an eval set."""
     import torch
@@ -159,7 +167,7 @@ def training_arguments(config: TrainConfig, work_dir: Path, seed: int, has_eval:
         seed=seed,
         data_seed=seed,
         optim="adamw_torch",
-        use_cpu=config.device == "cpu",
+        use_cpu=config.device == "cpu" or not has_accelerator(),  # CPU DDP (gloo) needs use_cpu=True
         ddp_backend=config.ddp_backend or None,
         disable_tqdm=not config.progress_bars,
         report_to="none",
@@ -234,8 +242,9 @@ def run_seeds(config: TrainConfig, work_dir: Path, has_eval: bool,
             metrics = score(model)
             runs.append(SeedRun(seed, metrics, round(float(trainer.state.epoch or 0), 3), trainer.state.global_step,
                                 elapsed, list(trainer.state.log_history)))
-            log.info("seed %d: %.1f s, %s", seed, elapsed,
-                     "no eval" if metrics is None else f"eval F1 {metrics['f1']:.4f}")
+            if is_main_process():
+                log.info("seed %d: %.1f s, %s", seed, elapsed,
+                         "no eval" if metrics is None else f"eval F1 {metrics['f1']:.4f}")
             if best_model is None or (metrics is not None and metrics["f1"] > runs[best_index].eval["f1"]):
                 best_index, best_model = index, model
             del trainer, model
@@ -270,6 +279,18 @@ def check_length(config: TrainConfig, base_model: str) -> None:
     if limit is not None and config.max_length > limit:
         raise TradeieError(f"max_length = {config.max_length} exceeds the model's limit of {limit} positions",
                            hint=f"--set max_length={limit}")
+
+
+def save_model_files(model, tokenizer, folder: Path) -> None:
+    """save_pretrained of model and tokenizer, quietly, with ordinary (umask) file permissions."""
+    with quiet_transformers():
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in folder.iterdir():
+        if path.is_file():
+            os.chmod(path, 0o666 & ~mask)
 
 
 def cleanup(path: Path) -> None:

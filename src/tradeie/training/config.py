@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TradeieError
+from ..relcands import DEFAULT_WINDOW
 
 
 def _f(default: Any, help: str, **kwargs: Any) -> Any:
@@ -122,11 +123,16 @@ class NERConfig(TrainConfig):
     """Token-classification (BIO) fine-tuning settings."""
 
     task: str = _f("ner", "which trainer this file configures: 'ner'")
+    epochs: float = _f(20.0, "maximum number of training epochs")
+    learning_rate: float = _f(2e-4, "peak AdamW learning rate")
+    early_stopping_patience: int = _f(5, "stop after this many evaluations without a better validation "
+                                      "F1 (0: never stop early); the best checkpoint is kept")
+    class_weights: bool = _f(True, "weight the loss by inverse (square-root) tag frequency")
     label_all_subtokens: bool = _f(False, "train on every sub-token of a word (B- becomes I- after the "
                                    "first); false: only the first sub-token, the others are -100")
     constrained_decoding: bool = _f(True, "decode with a Viterbi pass that forbids I-X after anything "
                                     "but B-X/I-X (strict IOB2); false: per-word argmax")
-    gazetteer_ensemble: bool = _f(False, "add exact matches of the training split's reliable mentions "
+    gazetteer_ensemble: bool = _f(True, "add exact matches of the training split's reliable mentions "
                                   "where the model predicted nothing (gazetteer + model ensemble)")
     gazetteer_min_precision: float = _f(0.8, "a training mention enters the gazetteer only if that "
                                         "text is annotated with that label at least this share of the "
@@ -146,13 +152,16 @@ class REConfig(TrainConfig):
     """Relation classification with typed entity markers."""
 
     task: str = _f("re", "which trainer this file configures: 're'")
-    window: int = _f(1, "candidate pairs at most this many sentences apart (0: same sentence)")
-    negative_ratio: float = _f(0.0, "keep at most this many no_relation pairs per positive pair in "
+    window: int = _f(DEFAULT_WINDOW, "candidate pairs at most this many sentences apart (0: same sentence, as in the dataset's relations config)")
+    negative_ratio: float = _f(3.0, "keep at most this many no_relation pairs per positive pair in "
                                "training, sampled with the seed (0: keep all)")
     threshold: float = _f(0.0, "predict a relation only if its probability reaches this value "
                           "(0: plain argmax over no_relation and the labels the types allow)")
-    epochs: float = _f(15.0, "maximum number of training epochs")
-    max_length: int = _f(192, "longest marked pair context in sub-words; longer contexts are cropped "
+    epochs: float = _f(30.0, "maximum number of training epochs")
+    learning_rate: float = _f(3e-4, "peak AdamW learning rate")
+    early_stopping_patience: int = _f(5, "stop after this many evaluations without a better validation "
+                                      "F1 (0: never stop early); the best checkpoint is kept")
+    max_length: int = _f(128, "longest marked pair context in sub-words; longer contexts are cropped "
                          "around the two markers, never truncated blindly")
 
     TASK = "re"

@@ -427,9 +427,7 @@ def fit_ner(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None
         from .modelcard import write_model_card
 
         with atomic_directory(output_dir) as tmp:
-            with common.quiet_transformers():
-                model.save_pretrained(tmp)
-                tokenizer.save_pretrained(tmp)
+            common.save_model_files(model, tokenizer, tmp)
             if gazetteer is not None:
                 gazetteer.save(tmp / "gazetteer")
             write_json_atomic(tmp / SETTINGS_FILE, {**config.to_dict(), "base_model": base})

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..document import Document, Entity, Relation
 from ..errors import TradeieError
-from ..relcands import Candidate, candidate_pairs, marked_text, marker_tokens
+from ..relcands import DEFAULT_WINDOW, Candidate, candidate_pairs, marked_text, marker_tokens
 from ..schema import NO_RELATION, RELATION_CLASSES, RELATION_LABELS, allowed_relation
 from .config import REConfig
 
@@ -104,8 +104,8 @@ def downsample_negatives(feats: list[dict], cands: list[Candidate], ratio: float
 
 @dataclass
 class RESettings:
-    window: int = 1
-    max_length: int = 192
+    window: int = DEFAULT_WINDOW
+    max_length: int = 128
     threshold: float = 0.0
     batch_size: int = 32
 
@@ -135,7 +135,7 @@ class RelationClassifier:
         settings = RESettings()
         if (path / SETTINGS_FILE).exists():
             saved = json.loads((path / SETTINGS_FILE).read_text(encoding="utf-8"))
-            settings = RESettings(saved.get("window", 1), saved.get("max_length", 192),
+            settings = RESettings(saved.get("window", 1), saved.get("max_length", 128),
                                   saved.get("threshold", 0.0), saved.get("eval_batch_size", 32))
         if batch_size:
             settings.batch_size = batch_size
@@ -254,6 +254,10 @@ def fit_re(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None,
         raise TradeieError("RE training: the training documents have no relation within the candidate window",
                            hint="annotate relations or raise `window`")
     eval_feats, eval_cands, _ = _features(tokenizer, eval_docs, config.window, config.max_length)
+    if eval_feats and not any(c.label != NO_RELATION for c in eval_cands):
+        log.warning("RE: the validation documents hold no relation to select epochs on; training all %d "
+                    "epochs without early stopping", config.epochs)
+        eval_feats, eval_cands = [], []
     has_eval = bool(eval_feats)
     counts = Counter(f["labels"] for f in train_feats)
     log.info("RE: %d training pairs (%s), %d skipped as too long, %d eval pairs", len(train_feats),
@@ -317,9 +321,7 @@ def fit_re(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None,
         from .modelcard import write_model_card
 
         with atomic_directory(output_dir) as tmp:
-            with common.quiet_transformers():
-                model.save_pretrained(tmp)
-                tokenizer.save_pretrained(tmp)
+            common.save_model_files(model, tokenizer, tmp)
             write_json_atomic(tmp / SETTINGS_FILE, {**config.to_dict(), "base_model": base,
                                                     "markers": marker_tokens()})
             write_json_atomic(tmp / "metrics.json", metrics)
