@@ -7,7 +7,7 @@ RUN    ?= demo
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast corpus validate dataset train clean
+.PHONY: install demo test test-fast corpus validate dataset train cv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ demo: train
 	$(BIN)/tradeie predict --model training/runs/$(RUN) seeds/003_e3ef4ffb2eb5a43a.txt --output training/runs/$(RUN)/predictions-003.jsonl
 	$(BIN)/tradeie evaluate --model training/runs/$(RUN) --dataset dist/dataset --split test --out eval/$(RUN) --update-card
 	@echo "demo finished: report in eval/$(RUN)/report.md and eval/$(RUN)/report.html"
+
+cv: validate
+	$(BIN)/tradeie cv --systems model,crf,gazetteer --out eval/cv
 
 test: install
 	$(BIN)/python -m pytest

@@ -296,3 +296,28 @@ def save_model_files(model, tokenizer, folder: Path) -> None:
 def cleanup(path: Path) -> None:
     if is_main_process():
         shutil.rmtree(path, ignore_errors=True)
+
+
+#: The training config saved beside every trained model.
+SETTINGS_FILE = "training_config.json"
+
+
+def load_trained(path: str | Path, auto_class: str, what: str, command: str,
+                 device: str | None = None) -> tuple[Any, Any, dict[str, Any]]:
+    """Load a saved model folder: (model in eval mode, tokenizer, its saved training config or {})."""
+    import json
+
+    import transformers
+
+    path = Path(path)
+    if not (path / "config.json").exists():
+        raise TradeieError(f"{path}: no {what} model here (config.json missing)", hint=f"train one with `{command}`")
+    with quiet_transformers():
+        model = getattr(transformers, auto_class).from_pretrained(path)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+    settings_path = path / SETTINGS_FILE
+    saved = json.loads(settings_path.read_text(encoding="utf-8")) if settings_path.exists() else {}
+    if device:
+        model.to(device)
+    model.eval()
+    return model, tokenizer, saved

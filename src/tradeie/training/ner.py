@@ -12,7 +12,6 @@ averaged over the windows that contain its first sub-word, then decoded
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -33,7 +32,7 @@ log = logging.getLogger(__name__)
 
 LABELS: tuple[str, ...] = BIO_TAGS
 LABEL2ID = {tag: i for i, tag in enumerate(LABELS)}
-SETTINGS_FILE = "training_config.json"
+from .common import SETTINGS_FILE  # noqa: E402,F401  (one name for the saved training config)
 
 
 # ------------------------------------------------------------------ token rows
@@ -199,22 +198,13 @@ class NERTagger:
     @classmethod
     def load(cls, path: str | Path, device: str | None = None, batch_size: int | None = None) -> NERTagger:
         """Load ``path`` (a saved ``ner/`` folder)."""
-        from transformers import AutoModelForTokenClassification, AutoTokenizer
+        from .common import load_trained
 
         path = Path(path)
-        if not (path / "config.json").exists():
-            raise TradeieError(f"{path}: no NER model here (config.json missing)",
-                               hint="train one with `tradeie train ner`")
-        from .common import quiet_transformers
-
-        with quiet_transformers():
-            model = AutoModelForTokenClassification.from_pretrained(path)
-            tokenizer = AutoTokenizer.from_pretrained(path)
-        settings = NERSettings()
-        if (path / SETTINGS_FILE).exists():
-            saved = json.loads((path / SETTINGS_FILE).read_text(encoding="utf-8"))
-            settings = NERSettings(saved.get("max_length", 128), saved.get("stride", 32),
-                                   saved.get("constrained_decoding", True), saved.get("eval_batch_size", 32))
+        model, tokenizer, saved = load_trained(path, "AutoModelForTokenClassification", "NER",
+                                               "tradeie train ner", device)
+        settings = NERSettings(saved.get("max_length", 128), saved.get("stride", 32),
+                               saved.get("constrained_decoding", True), saved.get("eval_batch_size", 32))
         if batch_size:
             settings.batch_size = batch_size
         gazetteer = None
@@ -222,9 +212,6 @@ class NERTagger:
             from .baselines import GazetteerBaseline
 
             gazetteer = GazetteerBaseline.load(path / "gazetteer")
-        if device:
-            model.to(device)
-        model.eval()
         return cls(model, tokenizer, settings, gazetteer)
 
     def word_probs(self, rows: Sequence[Sequence[Token]]) -> list[np.ndarray]:

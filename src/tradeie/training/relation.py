@@ -10,7 +10,6 @@ than ``max_length`` is cropped around the two marked mentions.
 """
 from __future__ import annotations
 
-import json
 import logging
 import random
 from collections import Counter
@@ -31,7 +30,7 @@ log = logging.getLogger(__name__)
 
 LABELS: tuple[str, ...] = RELATION_CLASSES
 LABEL2ID = {label: i for i, label in enumerate(LABELS)}
-SETTINGS_FILE = "training_config.json"
+from .common import SETTINGS_FILE  # noqa: E402,F401  (one name for the saved training config)
 
 
 def add_marker_tokens(tokenizer) -> int:
@@ -121,27 +120,14 @@ class RelationClassifier:
     @classmethod
     def load(cls, path: str | Path, device: str | None = None, batch_size: int | None = None
              ) -> RelationClassifier:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from .common import load_trained
 
-        path = Path(path)
-        if not (path / "config.json").exists():
-            raise TradeieError(f"{path}: no relation model here (config.json missing)",
-                               hint="train one with `tradeie train re`")
-        from .common import quiet_transformers
-
-        with quiet_transformers():
-            model = AutoModelForSequenceClassification.from_pretrained(path)
-            tokenizer = AutoTokenizer.from_pretrained(path)
-        settings = RESettings()
-        if (path / SETTINGS_FILE).exists():
-            saved = json.loads((path / SETTINGS_FILE).read_text(encoding="utf-8"))
-            settings = RESettings(saved.get("window", 1), saved.get("max_length", 128),
-                                  saved.get("threshold", 0.0), saved.get("eval_batch_size", 32))
+        model, tokenizer, saved = load_trained(path, "AutoModelForSequenceClassification", "relation",
+                                               "tradeie train re", device)
+        settings = RESettings(saved.get("window", DEFAULT_WINDOW), saved.get("max_length", 128),
+                              saved.get("threshold", 0.0), saved.get("eval_batch_size", 32))
         if batch_size:
             settings.batch_size = batch_size
-        if device:
-            model.to(device)
-        model.eval()
         return cls(model, tokenizer, settings)
 
     def pair_probs(self, feats: Sequence[dict[str, Any]]) -> np.ndarray:
