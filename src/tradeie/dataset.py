@@ -38,7 +38,7 @@ from .io import atomic_directory, write_text_atomic
 from .relcands import DEFAULT_WINDOW, candidate_pairs, marked_text
 from .schema import BIO_TAGS, ENTITY_LABELS, RELATION_CLASSES, RELATION_LABELS, allowed_relation
 from .splits import DEFAULT_RATIOS, DEFAULT_SEED, SPLIT_NAMES, assign_splits, group_of, normalise_ratios
-from .tokens import SpanAlignmentError, Token, bio_tags, sentence_tokens, spans_from_bio
+from .tokens import Token, bio_tags, sentence_tokens, spans_from_bio
 
 log = logging.getLogger(__name__)
 
@@ -182,10 +182,7 @@ def ner_rows(doc: Document) -> list[dict[str, Any]]:
     for sentence_id, tokens in enumerate(sentence_tokens(doc.text, sentences)):
         if not tokens:
             continue
-        try:
-            tags = bio_tags(tokens, doc.entities, doc.id)
-        except SpanAlignmentError as exc:
-            raise TradeieError(str(exc)) from None
+        tags = bio_tags(tokens, doc.entities, doc.id)  # a misaligned span raises a user error
         lo, hi = tokens[0].start, tokens[-1].end
         expected = sorted(e.key for e in doc.entities if lo <= e.start and e.end <= hi)
         if sorted(spans_from_bio(tokens, tags)) != expected:

@@ -83,12 +83,6 @@ class Document:
     def text_sha256(self) -> str:
         return text_sha256(self.text)
 
-    def entity(self, entity_id: str) -> Entity:
-        for ent in self.entities:
-            if ent.id == entity_id:
-                return ent
-        raise KeyError(f"document {self.id!r} has no entity {entity_id!r}")
-
     def entity_index(self) -> dict[str, Entity]:
         return {ent.id: ent for ent in self.entities}
 
@@ -123,10 +117,6 @@ class Document:
             relations=tuple(Relation.from_dict(r) for r in row.get("relations", [])),
             meta=dict(row.get("meta", {})),
         )
-
-
-def sorted_entities(entities) -> tuple[Entity, ...]:
-    return tuple(sorted(entities, key=lambda e: (e.start, e.end, e.label)))
 
 
 def make_entity(text: str, start: int, end: int, label: str, entity_id: str = "",

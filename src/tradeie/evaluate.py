@@ -32,9 +32,6 @@ from .schema import ENTITY_LABELS, RELATION_LABELS
 
 log = logging.getLogger(__name__)
 
-ENTITY_ERROR_KINDS = ("type", "boundary", "boundary_type", "spurious", "missed")
-RELATION_ERROR_KINDS = ("wrong_label", "argument_boundary", "spurious", "missed", "missed_entity")
-
 
 # --------------------------------------------------------------------------- loading
 

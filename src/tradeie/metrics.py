@@ -38,7 +38,6 @@ from .tokens import SpanAlignmentError, Token, bio_tags, sentence_tokens
 SCHEMA_VERSION = 1
 NERVALUATE_SCHEMES = ("strict", "exact", "partial", "ent_type")
 SEQEVAL_MODES = ("default", "strict")
-RE_SETTINGS = ("end_to_end", "gold_entities")
 DEFAULT_RESAMPLES = 1000
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_SEED = 13

@@ -1,7 +1,5 @@
 import json
 import shutil
-import subprocess
-import sys
 
 import pytest
 from sklearn.metrics import cohen_kappa_score

@@ -76,7 +76,6 @@ def test_push_annotate_pull_merge(ls_env, ls_admin, second_annotator, workspace,
     from tradeie.dataset import build_dataset
 
     corpus_path, gold_dir, NEW_DOC_ID = workspace["corpus"], workspace["gold"], workspace["new_doc_id"]
-    corpus = load_corpus(corpus_path)
     gold_before = {d.id: d for d in load_gold(gold_dir, corpus_path)}
     files_before = {p.name: p.read_bytes() for p in gold_dir.glob("*.json")}
     assert set(gold_before) == {D000, D001, D002, D003}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from ..annotations import DEFAULT_CORPUS, DEFAULT_GOLD
 

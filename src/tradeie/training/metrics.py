@@ -11,18 +11,14 @@ from collections.abc import Sequence
 
 from ..corpus import sentences_of
 from ..document import Document
-from ..errors import TradeieError
 from ..schema import ENTITY_LABELS, RELATION_LABELS
-from ..tokens import SpanAlignmentError, bio_tags, sentence_tokens
+from ..tokens import bio_tags, sentence_tokens
 
 
 def doc_tag_sequences(doc: Document, entities=None) -> list[list[str]]:
     """IOB2 tags per sentence of ``doc`` for ``entities`` (default: the document's)."""
     tokens = sentence_tokens(doc.text, sentences_of(doc))
-    try:
-        return [bio_tags(toks, doc.entities if entities is None else entities, doc.id) for toks in tokens]
-    except SpanAlignmentError as exc:
-        raise TradeieError(str(exc)) from None
+    return [bio_tags(toks, doc.entities if entities is None else entities, doc.id) for toks in tokens]
 
 
 def seqeval_scores(y_true: list[list[str]], y_pred: list[list[str]]) -> dict:

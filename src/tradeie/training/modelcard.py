@@ -73,7 +73,7 @@ def build_model_card(task: str, config, metrics: dict[str, Any], base_model: str
         for metric in ("precision", "recall", "f1"):
             eval_results.append(EvalResult(
                 task_type=task_type, task_name=task_name, dataset_type=dataset, dataset_name=dataset,
-                dataset_split=row["split"], metric_type=metric if metric != "f1" else "f1",
+                dataset_split=row["split"], metric_type=metric,
                 metric_value=round(row[metric], 4),
                 metric_name=f"{metric.capitalize() if metric != 'f1' else 'F1'} ({row['setting']})",
                 metric_config=f"{metric_name}:{row['key']}"))
