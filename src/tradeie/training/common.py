@@ -321,3 +321,28 @@ def load_trained(path: str | Path, auto_class: str, what: str, command: str,
         model.to(device)
     model.eval()
     return model, tokenizer, saved
+
+
+def save_trained(output_dir: str | Path, task: str, model, tokenizer, config, base: str, metrics: dict[str, Any],
+                 dataset_name: str | None, *, settings_extra: dict[str, Any] | None = None,
+                 write_extra: Callable[[Path], None] | None = None) -> Path:
+    """Write a trained model folder atomically (rank 0 only), then wait for every rank.
+
+    The folder holds the model and tokenizer, the training config (plus
+    ``settings_extra``), ``metrics.json`` and the model card; ``write_extra``
+    may add files (e.g. the NER gazetteer) before the folder is published.
+    """
+    from ..io import atomic_directory, write_json_atomic
+    from .modelcard import write_model_card
+
+    output_dir = Path(output_dir)
+    if is_main_process():
+        with atomic_directory(output_dir) as tmp:
+            save_model_files(model, tokenizer, tmp)
+            if write_extra is not None:
+                write_extra(tmp)
+            write_json_atomic(tmp / SETTINGS_FILE, {**config.to_dict(), "base_model": base, **(settings_extra or {})})
+            write_json_atomic(tmp / "metrics.json", metrics)
+            write_model_card(tmp, task, config, metrics, base, dataset_name)
+    barrier()
+    return output_dir

@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 LABELS: tuple[str, ...] = BIO_TAGS
 LABEL2ID = {tag: i for i, tag in enumerate(LABELS)}
-from .common import SETTINGS_FILE  # noqa: E402,F401  (one name for the saved training config)
 
 
 # ------------------------------------------------------------------ token rows
@@ -409,16 +408,6 @@ def fit_ner(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None
     if test_docs:
         metrics["test_documents"] = [d.id for d in test_docs]
         metrics["test"] = ner_scores(test_docs, NERTagger(model, tokenizer, settings, gazetteer).predict(test_docs))
-    if common.is_main_process():
-        from ..io import atomic_directory, write_json_atomic
-        from .modelcard import write_model_card
-
-        with atomic_directory(output_dir) as tmp:
-            common.save_model_files(model, tokenizer, tmp)
-            if gazetteer is not None:
-                gazetteer.save(tmp / "gazetteer")
-            write_json_atomic(tmp / SETTINGS_FILE, {**config.to_dict(), "base_model": base})
-            write_json_atomic(tmp / "metrics.json", metrics)
-            write_model_card(tmp, "ner", config, metrics, base, dataset_name)
-    common.barrier()
-    return output_dir
+    save_gazetteer = None if gazetteer is None else (lambda folder: gazetteer.save(folder / "gazetteer"))
+    return common.save_trained(output_dir, "ner", model, tokenizer, config, base, metrics, dataset_name,
+                               write_extra=save_gazetteer)

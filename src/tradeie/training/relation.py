@@ -23,14 +23,13 @@ import numpy as np
 from ..document import Document, Entity, Relation
 from ..errors import TradeieError
 from ..relcands import DEFAULT_WINDOW, Candidate, candidate_pairs, marked_text, marker_tokens
-from ..schema import NO_RELATION, RELATION_CLASSES, RELATION_LABELS, allowed_relation
+from ..schema import NO_RELATION, RELATION_CLASSES, allowed_relation
 from .config import REConfig
 
 log = logging.getLogger(__name__)
 
 LABELS: tuple[str, ...] = RELATION_CLASSES
 LABEL2ID = {label: i for i, label in enumerate(LABELS)}
-from .common import SETTINGS_FILE  # noqa: E402,F401  (one name for the saved training config)
 
 
 def add_marker_tokens(tokenizer) -> int:
@@ -302,19 +301,9 @@ def fit_re(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None,
             predicted = tagger.predict(docs)
             metrics[f"{key}_end_to_end"] = relation_scores(
                 docs, classifier.predict(docs, [p.entities for p in predicted]))
-    if common.is_main_process():
-        from ..io import atomic_directory, write_json_atomic
-        from .modelcard import write_model_card
-
-        with atomic_directory(output_dir) as tmp:
-            common.save_model_files(model, tokenizer, tmp)
-            write_json_atomic(tmp / SETTINGS_FILE, {**config.to_dict(), "base_model": base,
-                                                    "markers": marker_tokens()})
-            write_json_atomic(tmp / "metrics.json", metrics)
-            write_model_card(tmp, "re", config, metrics, base, dataset_name)
-    common.barrier()
-    return output_dir
+    return common.save_trained(output_dir, "re", model, tokenizer, config, base, metrics, dataset_name,
+                               settings_extra={"markers": marker_tokens()})
 
 
 __all__ = ["fit_re", "RelationClassifier", "encode_candidate", "decode_relation", "allowed_mask",
-           "add_marker_tokens", "downsample_negatives", "LABELS", "RELATION_LABELS"]
+           "add_marker_tokens", "downsample_negatives", "LABELS"]
