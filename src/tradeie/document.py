@@ -25,6 +25,9 @@ class Entity:
     id: str = field(default="", compare=False)
     text: str = field(default="", compare=False)
     score: float | None = field(default=None, compare=False)
+    #: The entity this mention denotes within its document ("US", "U.S." and
+    #: "Washington" as a government share one referent); "" when unannotated.
+    referent: str = field(default="", compare=False)
 
     @property
     def key(self) -> tuple[int, int, str]:
@@ -32,6 +35,8 @@ class Entity:
 
     def to_dict(self) -> dict[str, Any]:
         row = {"id": self.id, "start": self.start, "end": self.end, "label": self.label, "text": self.text}
+        if self.referent:
+            row["referent"] = self.referent
         if self.score is not None:
             row["score"] = self.score
         return row
@@ -40,7 +45,8 @@ class Entity:
     def from_dict(cls, row: dict[str, Any]) -> Entity:
         return cls(start=int(row["start"]), end=int(row["end"]), label=str(row["label"]),
                    id=str(row.get("id", "")), text=str(row.get("text", "")),
-                   score=None if row.get("score") is None else float(row["score"]))
+                   score=None if row.get("score") is None else float(row["score"]),
+                   referent=str(row.get("referent") or ""))
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     agr.add_argument("--list", action="store_true", help="list every disagreement")
     agr.set_defaults(func=run_agreement)
 
+    mk = cmds.add_parser("markup", help="check inline-markup annotation files and convert them to Label Studio JSON")
+    mk.add_argument("files", nargs="+", help="ID.ann files ([[surface|LABEL|id|referent]] markup)")
+    mk.add_argument("--texts", required=True, help="folder with the ID.txt raw texts the markup must reproduce")
+    mk.add_argument("--out", help="write one Label Studio task per document into this folder")
+    mk.set_defaults(func=run_markup)
+
     cfg = cmds.add_parser("config", help="write the Label Studio labeling config generated from the schema")
     cfg.add_argument("--out", default="annotations/labeling_config.xml", help="(default: %(default)s)")
     cfg.set_defaults(func=run_config)
@@ -80,6 +86,12 @@ def run_agreement(args: argparse.Namespace) -> int:
     if args.json_out:
         write_json_atomic(args.json_out, figures)
     return 0
+
+
+def run_markup(args: argparse.Namespace) -> int:
+    from ..markup import check_markup_files
+
+    return check_markup_files(args.files, args.texts, args.out)
 
 
 def run_config(args: argparse.Namespace) -> int:
