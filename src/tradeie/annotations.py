@@ -6,12 +6,12 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .corpus import load_corpus, sentences_of
+from .corpus import document_tokens, load_corpus
 from .document import Document, text_sha256
 from .errors import TradeieError
 from .labelstudio import read_export
 from .schema import ENTITY_LABELS, RELATION_BY_NAME, RELATION_LABELS, allowed_relation
-from .tokens import bio_tags, sentence_tokens
+from .tokens import bio_tags
 
 DEFAULT_GOLD = "annotations/gold"
 DEFAULT_CORPUS = "corpus/documents.jsonl"
@@ -191,7 +191,7 @@ def agreement(a_docs: list[Document], b_docs: list[Document]) -> dict:
     tags_a, tags_b = [], []
     for doc in shared:
         other = b_by_id[doc.id]
-        for toks in sentence_tokens(doc.text, sentences_of(doc)):
+        for toks in document_tokens(doc, doc.entities, other.entities):
             tags_a += bio_tags(toks, doc.entities, doc.id)
             tags_b += bio_tags(toks, other.entities, other.id)
     out["token_kappa"] = round(float(cohen_kappa_score(tags_a, tags_b)), 4)

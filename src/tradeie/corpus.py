@@ -13,7 +13,7 @@ from pathlib import Path
 from .document import Document
 from .errors import TradeieError
 from .io import read_jsonl, write_jsonl_atomic
-from .tokens import sentence_spans, tokenize
+from .tokens import Token, entity_cuts, sentence_spans, sentence_tokens, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +160,16 @@ def sentences_of(doc: Document) -> list[tuple[int, int]]:
     if doc.meta.get("sentences"):
         return [tuple(s) for s in doc.meta["sentences"]]
     return segment(doc.text)
+
+
+def document_tokens(doc: Document, *entity_sets) -> list[list[Token]]:
+    """The one token view of a document: tokens per sentence, split at entity boundaries.
+
+    Tokens break wherever an entity of ``entity_sets`` (default: the document's
+    own entities) starts or ends, so every annotated span is representable.
+    """
+    sets = entity_sets or (doc.entities,)
+    return sentence_tokens(doc.text, sentences_of(doc), entity_cuts(*sets))
 
 
 def segment(text: str) -> list[tuple[int, int]]:

@@ -31,14 +31,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .corpus import sentences_of
+from .corpus import document_tokens, sentences_of
 from .document import Document, Entity, Relation
 from .errors import TradeieError
 from .io import atomic_directory, write_text_atomic
 from .relcands import DEFAULT_WINDOW, candidate_pairs, marked_text
 from .schema import BIO_TAGS, ENTITY_LABELS, RELATION_CLASSES, RELATION_LABELS, allowed_relation
 from .splits import DEFAULT_RATIOS, DEFAULT_SEED, SPLIT_NAMES, assign_splits, group_of, normalise_ratios
-from .tokens import Token, bio_tags, sentence_tokens, spans_from_bio
+from .tokens import Token, bio_tags, spans_from_bio
 
 log = logging.getLogger(__name__)
 
@@ -177,9 +177,8 @@ def check_document(doc: Document) -> None:
 
 def ner_rows(doc: Document) -> list[dict[str, Any]]:
     """One CoNLL-style row per sentence; BIO tags round-trip to the document's spans."""
-    sentences = sentences_of(doc)
     rows = []
-    for sentence_id, tokens in enumerate(sentence_tokens(doc.text, sentences)):
+    for sentence_id, tokens in enumerate(document_tokens(doc)):
         if not tokens:
             continue
         tags = bio_tags(tokens, doc.entities, doc.id)  # a misaligned span raises a user error

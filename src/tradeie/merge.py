@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from .annotations import agreement, disagreements, validate
-from .corpus import sentences_of
+from .corpus import document_tokens
 from .document import Document, text_sha256
 from .errors import TradeieError
 from .io import write_bytes_atomic, write_json_atomic
 from .labelstudio import load_tasks, read_export, task_doc_id, to_task
-from .tokens import SpanAlignmentError, bio_tags, sentence_tokens
+from .tokens import SpanAlignmentError, bio_tags
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ def _problems(doc: Document, corpus_doc: Document | None) -> tuple[list[str], li
         return errors, report.warnings, doc
     doc = replace(doc, meta={**corpus_doc.meta, **doc.meta})
     try:  # the dataset needs every span on token boundaries
-        for tokens in sentence_tokens(doc.text, sentences_of(doc)):
+        for tokens in document_tokens(doc):
             bio_tags(tokens, doc.entities, doc.id)
     except SpanAlignmentError as exc:
         errors.append(str(exc))

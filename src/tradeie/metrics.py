@@ -29,11 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from .corpus import sentences_of
+from .corpus import document_tokens
 from .document import Document, Entity
 from .errors import TradeieError
 from .schema import BIO_TAGS, ENTITY_LABELS, RELATION_LABELS
-from .tokens import SpanAlignmentError, Token, bio_tags, sentence_tokens
+from .tokens import SpanAlignmentError, Token, bio_tags
 
 SCHEMA_VERSION = 1
 NERVALUATE_SCHEMES = ("strict", "exact", "partial", "ent_type")
@@ -223,7 +223,7 @@ def token_views(gold: list[Document], pred: list[Document]) -> tuple[list[TokenV
     stats = AlignmentStats()
     views = []
     for g, p in zip(gold, pred):
-        tokens = sentence_tokens(g.text, sentences_of(g))
+        tokens = document_tokens(g)
         try:
             gold_tags = [bio_tags(t, g.entities, g.id) for t in tokens]
         except SpanAlignmentError as exc:

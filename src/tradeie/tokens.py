@@ -1,8 +1,12 @@
 """Tokenisation with character offsets: the only module that knows tokens.
 
 Uses spaCy's rule-based English tokenizer and sentencizer from a blank
-pipeline (no model download). ``U.S.`` stays whole; ``US-India`` gives
-``US``, ``-``, ``India``; ``18%`` gives ``18``, ``%``.
+pipeline (no model download), with one extra infix rule: a hyphen or dash
+after an abbreviation's period splits (``U.S.-India`` gives ``U.S.``, ``-``,
+``India``), as it does between letters (``US-India``). ``18%`` gives ``18``,
+``%``. Token boundaries also follow annotation boundaries: a token that an
+entity starts or ends inside is split there (:func:`split_at`), so a gold
+span is never unrepresentable.
 """
 from __future__ import annotations
 
@@ -25,13 +29,43 @@ def _nlp():
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
+    configure_tokenizer(nlp)
     return nlp
 
 
-def tokenize(text: str, offset: int = 0) -> list[Token]:
-    """Tokens of ``text`` (whitespace dropped) with offsets shifted by ``offset``."""
+#: Splits a hyphen or dash that follows an abbreviation's period ("U.S.-India", "E.U.-led").
+ABBREVIATION_HYPHEN_INFIX = r"(?<=[A-Za-z]\.)[-\u2013\u2014](?=[A-Za-z])"
+
+
+def configure_tokenizer(nlp) -> None:
+    """Give ``nlp`` tradeie's tokenisation rules (any spaCy English pipeline)."""
+    from spacy.util import compile_infix_regex
+
+    infixes = list(nlp.Defaults.infixes) + [ABBREVIATION_HYPHEN_INFIX]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+
+
+def tokenize(text: str, offset: int = 0, cuts: frozenset[int] | set[int] = frozenset()) -> list[Token]:
+    """Tokens of ``text`` (whitespace dropped) with offsets shifted by ``offset``, split at ``cuts``."""
     doc = _nlp().make_doc(text)
-    return [Token(t.text, t.idx + offset, t.idx + len(t.text) + offset) for t in doc if not t.is_space]
+    tokens = [Token(t.text, t.idx + offset, t.idx + len(t.text) + offset) for t in doc if not t.is_space]
+    return split_at(tokens, cuts) if cuts else tokens
+
+
+def split_at(tokens: list[Token], cuts: frozenset[int] | set[int]) -> list[Token]:
+    """``tokens`` with every token split at the character offsets in ``cuts`` that fall inside it."""
+    out: list[Token] = []
+    for tok in tokens:
+        inner = sorted(c for c in cuts if tok.start < c < tok.end)
+        if not inner:
+            out.append(tok)
+            continue
+        bounds = [tok.start, *inner, tok.end]
+        for s, e in zip(bounds, bounds[1:]):
+            piece = tok.text[s - tok.start:e - tok.start]
+            if piece.strip():
+                out.append(Token(piece, s, e))
+    return out
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -98,6 +132,12 @@ def spans_from_bio(tokens: list[Token], tags: list[str]) -> list[tuple[int, int,
     return spans
 
 
-def sentence_tokens(text: str, sentences: list[tuple[int, int]]) -> list[list[Token]]:
-    """Tokens of each sentence ``(start, end)`` of ``text``, offsets into ``text``."""
-    return [tokenize(text[s:e], offset=s) for s, e in sentences]
+def sentence_tokens(text: str, sentences: list[tuple[int, int]],
+                    cuts: frozenset[int] | set[int] = frozenset()) -> list[list[Token]]:
+    """Tokens of each sentence ``(start, end)`` of ``text``, offsets into ``text``, split at ``cuts``."""
+    return [tokenize(text[s:e], offset=s, cuts=cuts) for s, e in sentences]
+
+
+def entity_cuts(*entity_sets) -> frozenset[int]:
+    """Start and end offsets of every entity in ``entity_sets`` (where tokens must break)."""
+    return frozenset(x for ents in entity_sets for e in ents for x in (e.start, e.end))

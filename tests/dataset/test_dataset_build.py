@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from tradeie.corpus import sentences_of
-from tradeie.dataset import (CONFIG_NAMES, build_dataset, check_document, content_fingerprint,
+from tradeie.dataset import (CONFIG_NAMES, build_dataset, ner_rows, check_document, content_fingerprint,
                              documents_from_dataset, split_assignment, write_hub_folder)
 from tradeie.document import Document, Relation, make_entity
 from tradeie.errors import TradeieError
@@ -123,15 +123,27 @@ def test_relation_rows_are_the_candidate_pairs(built, docs5):
     assert {names[r["label"]] for r in rows} >= {"party_to", "imposes", "targets"}
 
 
-def test_misaligned_span_is_an_error_naming_document_offsets_and_text(docs):
+def test_span_inside_a_token_splits_the_token_and_round_trips(docs):
     doc = docs[0]
     start = doc.text.index("India")
-    bad = doc.with_annotations([make_entity(doc.text, start, start + 4, "ACTOR", "x")], [])
-    with pytest.raises(TradeieError) as err:
-        build_dataset([bad])
-    message = str(err.value)
-    assert doc.id in message and f"[{start}:{start + 4}]" in message and "'Indi'" in message
-    assert "token boundaries" in message
+    partial = doc.with_annotations([make_entity(doc.text, start, start + 4, "ACTOR", "x")], [])
+    rows = [r for r in ner_rows(partial) if start in r["token_starts"]]
+    assert len(rows) == 1
+    k = rows[0]["token_starts"].index(start)
+    assert rows[0]["tokens"][k:k + 2] == ["Indi", "a"]
+    assert rows[0]["token_ends"][k] == start + 4
+    assert BIO_TAGS[rows[0]["ner_tags"][k]] == "B-ACTOR" and BIO_TAGS[rows[0]["ner_tags"][k + 1]] == "O"
+
+
+def test_abbreviation_compound_gives_each_party_its_own_token():
+    text = "The U.S.-India deal and the E.U.-led talks."
+    doc = Document(id="d", text=text, entities=(
+        make_entity(text, 4, 8, "ACTOR", "a"), make_entity(text, 9, 14, "ACTOR", "b"),
+        make_entity(text, 28, 32, "ACTOR", "c")))
+    (row,) = ner_rows(doc)
+    assert row["tokens"][:5] == ["The", "U.S.", "-", "India", "deal"]
+    assert [BIO_TAGS[t] for t in row["ner_tags"][:5]] == ["O", "B-ACTOR", "O", "B-ACTOR", "O"]
+    assert row["tokens"][7:10] == ["E.U.", "-", "led"]
 
 
 @pytest.mark.parametrize("case, expected", [

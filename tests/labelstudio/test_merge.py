@@ -64,20 +64,20 @@ def test_new_changed_and_unchanged_with_backup(tmp_path):
 
 def test_every_problem_is_reported_and_nothing_invalid_is_merged(tmp_path):
     gold = tmp_path / "gold"
-    misaligned = [span("a", TEXT, "Indi", "ACTOR")]
+    overlapping = [span("a", TEXT, "India", "ACTOR"), span("z", TEXT, "Indi", "ACTOR")]
     dangling = FULL[:3] + [rel("a", "zzz", "party_to")]
     shifted = [{**span("a", TEXT, "India", "ACTOR"), "value": {"start": 1, "end": 6, "text": "India",
                                                                "labels": ["ACTOR"]}}]
     wrong_signature = FULL[:3] + [rel("c", "a", "party_to")]
     tasks = [
-        task(1, "d1", TEXT, [ann(1, 1, misaligned), ann(2, 2, dangling), ann(3, 3, shifted),
+        task(1, "d1", TEXT, [ann(1, 1, overlapping), ann(2, 2, dangling), ann(3, 3, shifted),
                              ann(4, 4, wrong_signature)]),
         task(2, "d2", OTHER, [ann(5, 1, CHINA)], text_sha256="0" * 64),  # pushed from another text
         task(3, "unknown", "Some text nobody put in the corpus.", [ann(6, 1, [])]),
     ]
     report = merge_pulled(tasks, CORPUS, gold)
     errors = {(i.doc_id, i.annotation_id): " ".join(i.errors) for i in report.invalid}
-    assert "does not align with token boundaries" in errors[("d1", 1)]
+    assert "overlaps entity z [0:4]" in errors[("d1", 1)]
     assert "do not exist" in errors[("d1", 2)]
     assert "offsets [1:6] select" in errors[("d1", 3)]
     assert "is not allowed" in errors[("d1", 4)]

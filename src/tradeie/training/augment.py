@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from ..corpus import paragraph_spans, sentences_of
 from ..document import Document, Entity
-from ..tokens import SpanAlignmentError, bio_tags, sentence_tokens
+from ..tokens import SpanAlignmentError, bio_tags, entity_cuts, sentence_tokens
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def replace_mentions(doc: Document, bank: dict[str, list[str]], rng: random.Rand
     out = Document(id=f"{doc.id}{AUGMENTED_MARK}{suffix}", text=text, entities=tuple(new_entities),
                    relations=doc.relations, meta=meta)
     try:
-        for toks in sentence_tokens(text, [tuple(s) for s in new_sentences]):
+        for toks in sentence_tokens(text, [tuple(s) for s in new_sentences], entity_cuts(out.entities)):
             bio_tags(toks, out.entities, out.id)
     except SpanAlignmentError:
         return None

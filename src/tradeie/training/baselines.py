@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..corpus import sentences_of
+from ..corpus import document_tokens
 from ..document import Document, Entity
 from ..errors import TradeieError
-from ..tokens import Token, sentence_tokens, spans_from_bio, tokenize
+from ..tokens import Token, spans_from_bio, tokenize
 from .config import BASELINE_KINDS, BaselineConfig
 from .metrics import doc_tag_sequences
 
@@ -101,7 +101,7 @@ class CRFBaseline:
 
         X, y = [], []
         for doc in train_docs:
-            for toks, tags in zip(sentence_tokens(doc.text, sentences_of(doc)), doc_tag_sequences(doc)):
+            for toks, tags in zip(document_tokens(doc), doc_tag_sequences(doc)):
                 if toks:
                     X.append(sentence_features(toks))
                     y.append(tags)
@@ -116,7 +116,7 @@ class CRFBaseline:
         out = []
         for doc in docs:
             spans = []
-            for toks in sentence_tokens(doc.text, sentences_of(doc)):
+            for toks in document_tokens(doc):
                 if toks:
                     tags = self.crf.predict_single(sentence_features(toks))
                     spans += spans_from_bio(toks, tags)
@@ -168,7 +168,7 @@ class GazetteerBaseline:
         occurrences: Counter = Counter()
         max_len = max((len(k) for k in labelled), default=0)
         for doc in train_docs:
-            for toks in sentence_tokens(doc.text, sentences_of(doc)):
+            for toks in document_tokens(doc):
                 words = [t.text for t in toks]
                 for n in range(1, max_len + 1):
                     for i in range(len(words) - n + 1):
@@ -201,7 +201,7 @@ class GazetteerBaseline:
     def predict(self, docs: Sequence[Document]) -> list[Document]:
         out = []
         for doc in docs:
-            hits = [m for toks in sentence_tokens(doc.text, sentences_of(doc)) for m in self.match(toks)]
+            hits = [m for toks in document_tokens(doc) for m in self.match(toks)]
             out.append(_entities(doc, [h[:3] for h in hits], [h[3] for h in sorted(hits)]))
         return out
 

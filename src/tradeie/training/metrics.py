@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from ..corpus import sentences_of
+from ..corpus import document_tokens
 from ..document import Document
 from ..schema import ENTITY_LABELS, RELATION_LABELS
-from ..tokens import bio_tags, sentence_tokens
+from ..tokens import bio_tags
 
 
 def doc_tag_sequences(doc: Document, entities=None) -> list[list[str]]:
     """IOB2 tags per sentence of ``doc`` for ``entities`` (default: the document's)."""
-    tokens = sentence_tokens(doc.text, sentences_of(doc))
+    tokens = document_tokens(doc)
     return [bio_tags(toks, doc.entities if entities is None else entities, doc.id) for toks in tokens]
 
 

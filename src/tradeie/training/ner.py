@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from ..corpus import sentences_of
+from ..corpus import document_tokens
 from ..document import Document, Entity
 from ..errors import TradeieError
 from ..schema import BIO_TAGS
-from ..tokens import SpanAlignmentError, Token, bio_tags, sentence_tokens
+from ..tokens import SpanAlignmentError, Token, bio_tags
 from .config import NERConfig
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ LABEL2ID = {tag: i for i, tag in enumerate(LABELS)}
 def token_rows(doc: Document, with_tags: bool = True) -> list[tuple[list[Token], list[str]]]:
     """``(tokens, IOB2 tags)`` per sentence, exactly as the dataset ``ner`` config builds them."""
     rows = []
-    for toks in sentence_tokens(doc.text, sentences_of(doc)):
+    for toks in document_tokens(doc):
         if not toks:
             continue
         try:
@@ -256,7 +256,7 @@ class NERTagger:
         """Copies of ``docs`` with predicted entities (ids ``e1``... in text order, scores) and no relations."""
         units = []
         for d, doc in enumerate(docs):
-            for toks in sentence_tokens(doc.text, sentences_of(doc)):
+            for toks in document_tokens(doc):
                 if toks:
                     units.append((d, toks))
         probs = self.word_probs([toks for _, toks in units])
