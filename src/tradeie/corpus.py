@@ -21,6 +21,10 @@ DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})(?=\s|\Z)\s*", re.IGNO
 #: A last line that is only an agency byline (ANI, PTI, IANS, AFP, AP, Reuters, ...).
 BYLINE = re.compile(r"\A(?:[A-Z]{2,6}|Reuters|Bloomberg|Xinhua)\Z")
 SHINGLE_SIZE = 5
+#: Provenance of a document's text, recorded as ``origin`` in the corpus and the dataset.
+ORIGIN_REAL_NEWS = "real-news"
+ORIGIN_WRITTEN = "written-for-dataset"
+ORIGINS = (ORIGIN_REAL_NEWS, ORIGIN_WRITTEN)
 NEAR_DUPLICATE_THRESHOLD = 0.15
 
 
@@ -210,8 +214,8 @@ def near_duplicate_groups(docs: list[Document], threshold: float = NEAR_DUPLICAT
     return {d: find(d) for d in parent}, sims
 
 
-def read_seed(path: Path) -> Document:
-    """Read one raw ``.txt`` file into a normalised corpus document."""
+def read_seed(path: Path, origin: str = ORIGIN_REAL_NEWS) -> Document:
+    """Read one raw ``.txt`` file into a normalised corpus document of the given ``origin``."""
     data = path.read_bytes()
     try:
         raw = data.decode("utf-8")
@@ -230,6 +234,7 @@ def read_seed(path: Path) -> Document:
         text=text,
         meta={
             "file": path.name,
+            "origin": origin,
             "sha256": hashlib.sha256(data).hexdigest(),
             "date": meta["date"],
             "source": meta["source"],
@@ -241,13 +246,23 @@ def read_seed(path: Path) -> Document:
 
 
 def build_corpus(seeds_dir: str | Path, out_path: str | Path,
-                 threshold: float = NEAR_DUPLICATE_THRESHOLD) -> list[Document]:
-    """Build ``corpus/documents.jsonl`` from every ``*.txt`` in ``seeds_dir``."""
-    seeds_dir = Path(seeds_dir)
-    paths = sorted(seeds_dir.glob("*.txt"))
-    if not paths:
-        raise TradeieError(f"{seeds_dir}: no .txt files found", hint="put raw article texts there")
-    docs = [read_seed(p) for p in paths]
+                 threshold: float = NEAR_DUPLICATE_THRESHOLD, articles_dir: str | Path | None = None
+                 ) -> list[Document]:
+    """Build ``corpus/documents.jsonl`` from every ``*.txt`` in ``seeds_dir`` (real news) and,
+    when given, ``articles_dir`` (articles written for this dataset)."""
+    sources = [(Path(seeds_dir), ORIGIN_REAL_NEWS)]
+    if articles_dir is not None:
+        sources.append((Path(articles_dir), ORIGIN_WRITTEN))
+    docs = []
+    for folder, origin in sources:
+        paths = sorted(folder.glob("*.txt"))
+        if not paths:
+            raise TradeieError(f"{folder}: no .txt files found", hint="put raw article texts there")
+        docs += [read_seed(p, origin) for p in paths]
+    ids = [d.id for d in docs]
+    clash = sorted({i for i in ids if ids.count(i) > 1})
+    if clash:
+        raise TradeieError(f"document ids used by two files: {', '.join(clash)}", hint="rename one of the files")
     groups, sims = near_duplicate_groups(docs, threshold)
     for doc in docs:
         doc.meta["near_duplicate_group"] = groups[doc.id]

@@ -55,7 +55,8 @@ def _span_struct() -> dict:
     from datasets import ClassLabel, Value
 
     return {"id": Value("string"), "start": Value("int32"), "end": Value("int32"),
-            "label": ClassLabel(names=list(ENTITY_LABELS)), "text": Value("string")}
+            "label": ClassLabel(names=list(ENTITY_LABELS)), "text": Value("string"),
+            "referent": Value("string")}
 
 
 def ner_features():
@@ -86,6 +87,7 @@ def documents_features():
                        "label": ClassLabel(names=list(RELATION_LABELS))}],
         "date": Value("string"),
         "source": Value("string"),
+        "origin": Value("string"),
         "file": Value("string"),
         "sha256": Value("string"),
         "text_sha256": Value("string"),
@@ -201,7 +203,7 @@ def ner_rows(doc: Document) -> list[dict[str, Any]]:
 
 def _span_row(ent: Entity, text: str) -> dict[str, Any]:
     return {"id": ent.id, "start": ent.start, "end": ent.end,
-            "label": ENTITY_LABELS.index(ent.label), "text": text[ent.start:ent.end]}
+            "label": ENTITY_LABELS.index(ent.label), "text": text[ent.start:ent.end], "referent": ent.referent}
 
 
 def _offsets(pairs) -> list[dict[str, int]]:
@@ -225,6 +227,7 @@ def document_row(doc: Document) -> dict[str, Any]:
                       for r in sorted(doc.relations, key=rel_key)],
         "date": meta.get("date"),
         "source": meta.get("source"),
+        "origin": meta.get("origin"),
         "file": meta.get("file"),
         "sha256": meta.get("sha256"),
         "text_sha256": doc.text_sha256,
@@ -353,7 +356,7 @@ def documents_from_dataset(data) -> list[Document]:
         ent_names = _item(ds.features["entities"])["label"].names
         rel_names = _item(ds.features["relations"])["label"].names
         for row in ds:
-            meta = {key: row.get(key) for key in ("file", "sha256", "date", "source", "near_duplicate_group")}
+            meta = {key: row.get(key) for key in ("file", "sha256", "date", "source", "origin", "near_duplicate_group")}
             meta["sentences"] = [[o["start"], o["end"]] for o in row.get("sentences") or []]
             meta["paragraphs"] = [[o["start"], o["end"]] for o in row.get("paragraphs") or []]
             meta["similar"] = {s["document_id"]: s["jaccard"] for s in row.get("similar") or []}
@@ -362,7 +365,8 @@ def documents_from_dataset(data) -> list[Document]:
             docs.append(Document(
                 id=row["id"], text=row["text"],
                 entities=tuple(Entity(start=e["start"], end=e["end"], label=ent_names[e["label"]],
-                                      id=e["id"], text=e["text"]) for e in row["entities"]),
+                                      id=e["id"], text=e["text"], referent=e.get("referent") or "")
+                                 for e in row["entities"]),
                 relations=tuple(Relation(head=r["head"], tail=r["tail"], label=rel_names[r["label"]])
                                 for r in row["relations"]),
                 meta=meta,

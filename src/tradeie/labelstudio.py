@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .document import Document, Entity, Relation, text_sha256
 from .errors import TradeieError
-from .schema import LS_LABELS_NAME, LS_TEXT_NAME, allowed_relation
+from .schema import LS_LABELS_NAME, LS_REFERENT_NAME, LS_TEXT_NAME, allowed_relation
 
 log = logging.getLogger(__name__)
 
@@ -196,10 +196,17 @@ def result_to_document(doc_id: str, text: str, result: list[dict], where: str, w
     """One annotation's (or prediction's) ``result`` list as a Document."""
     entities: dict[str, Entity] = {}
     relation_regions = []
+    referents: dict[str, str] = {}
     for region in result or []:
         kind = region.get("type")
         if kind == "relation":
             relation_regions.append(region)
+        elif kind == "textarea" and region.get("from_name") == LS_REFERENT_NAME:
+            values = (region.get("value") or {}).get("text") or []
+            if isinstance(values, str):
+                values = [values]
+            if values and str(values[0]).strip():
+                referents[str(region.get("id", ""))] = str(values[0]).strip()
         elif kind in ("labels", "hypertextlabels"):
             ent = _region_entity(region, text, where, warnings)
             if ent.id in entities:
@@ -208,6 +215,11 @@ def result_to_document(doc_id: str, text: str, result: list[dict], where: str, w
         else:
             warnings.append(f"{where}: ignored result of type {kind!r} (region {region.get('id')})")
     relations = [r for region in relation_regions for r in _relation(region, entities, where)]
+    for rid, referent in referents.items():
+        if rid not in entities:
+            raise TradeieError(f"{where}: referent {referent!r} is attached to region {rid!r}, which is not a span",
+                               hint="type the referent into the span's own referent field")
+        entities[rid] = replace(entities[rid], referent=referent)
     ordered = tuple(sorted(entities.values(), key=lambda e: (e.start, e.end, e.label, e.id)))
     return Document(id=doc_id, text=text, entities=ordered, relations=tuple(relations), meta=dict(meta or {}))
 
@@ -261,6 +273,9 @@ def document_result(doc: Document, *, with_scores: bool = False) -> list[dict]:
         if with_scores and ent.score is not None:
             region["score"] = round(ent.score, 6)
         result.append(region)
+        if ent.referent:
+            result.append({"id": ent.id, "from_name": LS_REFERENT_NAME, "to_name": LS_TEXT_NAME, "type": "textarea",
+                           "value": {"start": ent.start, "end": ent.end, "text": [ent.referent]}})
     for rel in doc.relations:
         region = {"from_id": rel.head, "to_id": rel.tail, "type": "relation", "direction": "right",
                   "labels": [rel.label]}

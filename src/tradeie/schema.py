@@ -89,6 +89,8 @@ def is_candidate_pair(head_type: str, tail_type: str) -> bool:
 #: Names used in the Label Studio labeling config.
 LS_TEXT_NAME = "text"
 LS_LABELS_NAME = "label"
+#: Per-region text field holding an entity's referent id (mentions of one entity share it).
+LS_REFERENT_NAME = "referent"
 
 
 def labeling_config() -> str:
@@ -103,5 +105,10 @@ def labeling_config() -> str:
         f'  <Relations>\n{relations}\n  </Relations>\n'
         f'  <Labels name="{LS_LABELS_NAME}" toName="{LS_TEXT_NAME}">\n{labels}\n  </Labels>\n'
         f'  <Text name="{LS_TEXT_NAME}" value="${LS_TEXT_NAME}" granularity="symbol"/>\n'
+        f'  <View visibleWhen="region-selected">\n'
+        f'    <Header value="Referent (mentions of the same entity share one id, e.g. USA)"/>\n'
+        f'    <TextArea name="{LS_REFERENT_NAME}" toName="{LS_TEXT_NAME}" perRegion="true" editable="true" '
+        f'maxSubmissions="1" rows="1"/>\n'
+        f'  </View>\n'
         "</View>\n"
     )
