@@ -46,13 +46,14 @@ def run_validate(args: argparse.Namespace) -> int:
     for warning in export.warnings:
         print(f"warning: {warning}")
     columns = [*ENTITY_LABELS, *RELATION_LABELS]
-    print(f"{'document':<24}" + "".join(f"{c:>10}" for c in columns))
+    width = max([24, *(len(d) + 2 for d in report.counts)])
+    print(f"{'document':<{width}}" + "".join(f"{c:>10}" for c in columns))
     total = {c: 0 for c in columns}
     for doc_id, counts in report.counts.items():
-        print(f"{doc_id:<24}" + "".join(f"{counts.get(c, 0):>10}" for c in columns))
+        print(f"{doc_id:<{width}}" + "".join(f"{counts.get(c, 0):>10}" for c in columns))
         for c in columns:
             total[c] += counts.get(c, 0)
-    print(f"{'total':<24}" + "".join(f"{total[c]:>10}" for c in columns))
+    print(f"{'total':<{width}}" + "".join(f"{total[c]:>10}" for c in columns))
     for error in report.errors:
         print(f"error: {error}")
     if args.show_warnings or args.strict:
