@@ -30,11 +30,11 @@ def tiny_model(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def seed_corpus(tmp_path_factory):
-    """The seed corpus built once per session into a temp folder: (path, documents)."""
+    """The project's corpus (seeds and written articles) built once per session: (path, documents)."""
     from tradeie.corpus import build_corpus
 
     out = tmp_path_factory.mktemp("corpus") / "documents.jsonl"
-    docs = build_corpus(REPO / "seeds", out)
+    docs = build_corpus(REPO / "seeds", out, articles_dir=REPO / "corpus" / "articles")
     return out, docs
 
 

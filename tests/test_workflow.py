@@ -12,7 +12,7 @@ from tradeie.cli import main
 @pytest.fixture()
 def workspace(tmp_path, repo_root, monkeypatch):
     """A copy of the project's committed inputs, as a fresh clone would have them."""
-    for folder in ("seeds", "annotations/gold"):
+    for folder in ("seeds", "corpus/articles", "annotations/gold"):
         shutil.copytree(repo_root / folder, tmp_path / folder)
     shutil.copy(repo_root / "annotations" / "GUIDELINES.md", tmp_path / "annotations" / "GUIDELINES.md")
     shutil.copytree(repo_root / "training", tmp_path / "training", ignore=shutil.ignore_patterns("runs"))

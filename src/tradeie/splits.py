@@ -17,6 +17,15 @@ Split policy (:func:`assign_splits`), deterministic for a given seed:
    least three groups every split is non-empty (four seed documents in three
    groups give 2 / 1 / 1); with fewer groups train is filled first, then test,
    then validation.
+4. Documents whose ``origin`` is in ``train_only_origins`` (default: the
+   real-news seeds, one story in near-duplicate reports) always go to train, so
+   validation and test measure the model on articles of other stories
+   (when the other documents form at least three groups; otherwise every
+   document is split as above).
+5. Validation and test must each hold every entity and relation label that
+   the split documents carry: when the seeded order leaves a label out of
+   either, the next order derived from the seed is tried (up to
+   ``MAX_ORDERS``); the first order that covers every label wins.
 """
 from __future__ import annotations
 
@@ -32,6 +41,9 @@ DEFAULT_RATIOS: tuple[float, float, float] = (0.5, 0.25, 0.25)
 DEFAULT_SEED = 1
 #: Order in which splits win ties and are filled when groups are scarce.
 FILL_PRIORITY: tuple[str, ...] = ("train", "test", "validation")
+#: Origins whose documents always go to train (see the policy above).
+TRAIN_ONLY_ORIGINS: tuple[str, ...] = ("real-news",)
+MAX_ORDERS = 200
 
 
 def group_of(doc: Document) -> str:
@@ -60,11 +72,11 @@ def normalise_ratios(ratios: Sequence[float]) -> dict[str, float]:
     return {name: r / total for name, r in zip(SPLIT_NAMES, values)}
 
 
-def _tie_key(seed: int, group: str) -> str:
+def _tie_key(seed: int | str, group: str) -> str:
     return hashlib.sha256(f"{seed}\x00{group}".encode("utf-8")).hexdigest()
 
 
-def _ordered_groups(groups: dict[str, list[str]], seed: int) -> list[str]:
+def _ordered_groups(groups: dict[str, list[str]], seed: int | str) -> list[str]:
     return sorted(groups, key=lambda g: (-len(groups[g]), _tie_key(seed, g)))
 
 
@@ -76,11 +88,37 @@ def _check_unique(docs: Sequence[Document]) -> None:
         seen.add(doc.id)
 
 
+def doc_labels(doc: Document) -> set[str]:
+    """Entity and relation labels a document carries."""
+    return {e.label for e in doc.entities} | {r.label for r in doc.relations}
+
+
 def assign_splits(docs: Sequence[Document], ratios: Sequence[float] = DEFAULT_RATIOS,
-                  seed: int = DEFAULT_SEED) -> dict[str, str]:
+                  seed: int = DEFAULT_SEED, train_only_origins: Sequence[str] = TRAIN_ONLY_ORIGINS
+                  ) -> dict[str, str]:
     """Document id -> ``train`` / ``validation`` / ``test`` (see the module docstring for the policy)."""
     _check_unique(docs)
+    pinned = [d for d in docs if d.meta.get("origin") in train_only_origins]
+    free = [d for d in docs if d.meta.get("origin") not in train_only_origins]
+    if len(groups_of(free)) < len(SPLIT_NAMES):  # too few other stories to fill every split
+        free, pinned = list(docs), []
+    labels = {d.id: doc_labels(d) for d in free}
+    wanted = set().union(*labels.values()) if labels else set()
     shares = normalise_ratios(ratios)
+    best = None
+    for attempt in range(MAX_ORDERS):
+        out = _assign(free, shares, seed if attempt == 0 else f"{seed}:{attempt}")
+        best = best or out
+        covered = all(wanted <= set().union(*(labels[i] for i, s in out.items() if s == split))
+                      for split in ("validation", "test") if shares[split] > 0)
+        if covered:
+            best = out
+            break
+    best.update({d.id: "train" for d in pinned})
+    return dict(sorted(best.items()))
+
+
+def _assign(docs: Sequence[Document], shares: dict[str, float], seed: int | str) -> dict[str, str]:
     groups = groups_of(docs)
     n_docs = sum(len(ids) for ids in groups.values())
     target = {s: shares[s] * n_docs for s in SPLIT_NAMES}

@@ -66,7 +66,7 @@ def test_real_gold_builds_and_loads(tmp_path, capsys):
     from tradeie.corpus import build_corpus
 
     corpus = tmp_path / "documents.jsonl"
-    build_corpus(REPO / "seeds", corpus)
+    build_corpus(REPO / "seeds", corpus, articles_dir=REPO / "corpus" / "articles")
     out = tmp_path / "dataset"
     assert main(["dataset", "build", "--gold", str(REPO / "annotations" / "gold"), "--corpus", str(corpus),
                  "--out", str(out), "--guidelines", str(REPO / "annotations" / "GUIDELINES.md")]) == 0

@@ -21,8 +21,11 @@ def test_help_lists_commands():
 
 def test_corpus_build_and_validate(tmp_path, repo_root, capsys):
     out = tmp_path / "documents.jsonl"
-    assert main(["corpus", "build", "--seeds", str(repo_root / "seeds"), "--out", str(out)]) == 0
-    assert len(out.read_text().splitlines()) == 4
+    assert main(["corpus", "build", "--seeds", str(repo_root / "seeds"), "--articles",
+                 str(repo_root / "corpus" / "articles"), "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["origin"] for r in rows].count("real-news") == 4
+    assert [r["origin"] for r in rows].count("written-for-dataset") == 16
     assert main(["annotations", "validate", str(repo_root / "annotations" / "gold"), "--corpus", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "0 errors" in printed and "total" in printed and "party_to" in printed

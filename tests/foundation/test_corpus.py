@@ -16,9 +16,17 @@ def test_seeds_are_byte_copies_of_shared(repo_root):
         assert (repo_root / "seeds" / path.name).read_bytes() == path.read_bytes()
 
 
+def _raw_path(repo_root, doc):
+    folder = repo_root / "seeds" if doc.meta["origin"] == "real-news" else repo_root / "corpus" / "articles"
+    return folder / doc.meta["file"]
+
+
 def test_seed_documents(seed_corpus, repo_root):
     path, docs = seed_corpus
-    assert [d.id for d in docs] == sorted(p.stem for p in (repo_root / "seeds").glob("*.txt"))
+    assert [d.id for d in docs] == sorted(p.stem for p in (repo_root / "seeds").glob("*.txt")) + sorted(
+        p.stem for p in (repo_root / "corpus" / "articles").glob("*.txt"))
+    assert {d.meta["origin"] for d in docs[:4]} == {"real-news"}
+    assert {d.meta["origin"] for d in docs[4:]} == {"written-for-dataset"}
     by_id = {d.id: d for d in docs}
     first = by_id["000_d9c588e8c1f3d674"]
     assert first.meta["date"] == "2026-03-13"
@@ -28,7 +36,7 @@ def test_seed_documents(seed_corpus, repo_root):
     assert not third.text.rstrip().endswith("ANI")
     assert by_id["003_e3ef4ffb2eb5a43a"].meta["date"] is None
     for doc in docs:
-        raw_bytes = (repo_root / "seeds" / doc.meta["file"]).read_bytes()
+        raw_bytes = _raw_path(repo_root, doc).read_bytes()
         assert doc.meta["sha256"] == hashlib.sha256(raw_bytes).hexdigest()
         assert "\n\n\n" not in doc.text and "  " not in doc.text and doc.text == doc.text.strip()
         assert unicodedata.is_normalized("NFC", doc.text)
@@ -39,7 +47,7 @@ def test_seed_documents(seed_corpus, repo_root):
 def test_offset_map_traces_every_character_to_the_raw_file(seed_corpus, repo_root):
     _, docs = seed_corpus
     for doc in docs:
-        raw = (repo_root / "seeds" / doc.meta["file"]).read_text(encoding="utf-8")
+        raw = _raw_path(repo_root, doc).read_text(encoding="utf-8")
         for i, ch in enumerate(doc.text):
             r = raw_offset(doc.meta["offset_map"], i)
             if ch == " ":
@@ -66,7 +74,7 @@ def test_near_duplicates_grouped(seed_corpus):
     _, docs = seed_corpus
     groups = {d.id: d.meta["near_duplicate_group"] for d in docs}
     assert groups["000_d9c588e8c1f3d674"] == groups["001_d86403ddc6a3495e"]
-    assert len(set(groups.values())) == 3
+    assert len(set(groups.values())) == len(docs) - 1  # only 000 and 001 are near-duplicates
     assert docs[0].meta["similar"]["001_d86403ddc6a3495e"] > 0.15
 
 

@@ -13,8 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     build = cmds.add_parser("build", help="seeds/*.txt -> corpus/documents.jsonl",
                             description="Normalise every .txt in SEEDS into one JSONL document per file.")
     build.add_argument("--seeds", default="seeds", help="folder of raw .txt files (default: %(default)s)")
-    build.add_argument("--articles", default=None,
-                       help="folder of .txt articles written for this dataset (origin written-for-dataset)")
+    build.add_argument("--articles", default="corpus/articles",
+                       help="folder of .txt articles written for this dataset (origin written-for-dataset); "
+                            "'' for none (default: %(default)s)")
     build.add_argument("--out", default="corpus/documents.jsonl", help="output JSONL (default: %(default)s)")
     build.add_argument("--threshold", type=float, default=None,
                        help="word-shingle Jaccard similarity at which documents are near-duplicates")
@@ -25,7 +26,7 @@ def run_build(args: argparse.Namespace) -> int:
     from ..corpus import NEAR_DUPLICATE_THRESHOLD, build_corpus
 
     threshold = NEAR_DUPLICATE_THRESHOLD if args.threshold is None else args.threshold
-    docs = build_corpus(args.seeds, args.out, threshold, articles_dir=args.articles)
+    docs = build_corpus(args.seeds, args.out, threshold, articles_dir=args.articles or None)
     groups: dict[str, list[str]] = {}
     for doc in docs:
         groups.setdefault(doc.meta["near_duplicate_group"], []).append(doc.id)
