@@ -53,6 +53,9 @@ HEADLINE = {
     "re_f1": (("re", "end_to_end", "strict"), "micro", "f1", "RE F1 end to end (exact arguments + label)"),
     "re_relaxed_f1": (("re", "end_to_end", "relaxed"), "micro", "f1", "RE F1 end to end (overlapping arguments)"),
     "re_gold_entities_f1": (("re", "gold_entities", "strict"), "micro", "f1", "RE F1 with gold entities"),
+    "re_fact_f1": (("re", "end_to_end", "facts"), "micro", "f1",
+                   "RE fact F1 end to end ((head referent, tail referent, label) sets)"),
+    "re_gold_entities_fact_f1": (("re", "gold_entities", "facts"), "micro", "f1", "RE fact F1 with gold entities"),
 }
 
 
@@ -473,7 +476,39 @@ def relation_tables(gold: list[Document], pred: list[Document],
             exact = sum((h.key, t.key, lab) in g_keys for h, t, lab in p_rels if lab == label)
             strict[d, i] = (exact, n_pred, n_gold)
             relaxed[d, i] = (sum(g_rels[gi][2] == label for gi, _ in matched), n_pred, n_gold)
-    return {"strict": CountTable(labels, strict), "relaxed": CountTable(labels, relaxed)}
+    facts = np.zeros((len(gold), len(labels), 3))
+    for d, (g, p) in enumerate(zip(gold, pred)):
+        g_facts, p_facts = document_facts(g), document_facts(p, gold=g)
+        for i, label in enumerate(labels):
+            gl = {f for f in g_facts if f[2] == label}
+            pl = {f for f in p_facts if f[2] == label}
+            facts[d, i] = (len(gl & pl), len(pl), len(gl))
+    return {"strict": CountTable(labels, strict), "relaxed": CountTable(labels, relaxed),
+            "facts": CountTable(labels, facts)}
+
+
+def gold_referent(ent: Entity) -> str:
+    """A gold mention's referent (its own id when the annotation has none)."""
+    return ent.referent or f"mention:{ent.id}"
+
+
+def referent_map(doc: Document, gold: Document | None = None) -> dict[str, str]:
+    """Entity id -> referent. With ``gold``, a predicted mention takes the referent of the gold
+    mention of the same label it overlaps most; one that overlaps none is its own referent."""
+    if gold is None:
+        return {e.id: gold_referent(e) for e in doc.entities}
+    out = {}
+    for ent in doc.entities:
+        best = max((g for g in gold.entities if g.label == ent.label and overlaps(g, ent)),
+                   key=lambda g: (min(g.end, ent.end) - max(g.start, ent.start), -g.start), default=None)
+        out[ent.id] = gold_referent(best) if best is not None else f"spurious:{ent.start}:{ent.end}"
+    return out
+
+
+def document_facts(doc: Document, gold: Document | None = None) -> set[tuple[str, str, str]]:
+    """The document's relations as facts ``(head referent, tail referent, label)`` (see :func:`referent_map`)."""
+    refs = referent_map(doc, gold)
+    return {(refs[r.head], refs[r.tail], r.label) for r in doc.relations if r.head in refs and r.tail in refs}
 
 
 # --------------------------------------------------------------------------- confusion

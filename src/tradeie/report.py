@@ -25,8 +25,8 @@ MAIN_SYSTEM = "model"
 PLOT_FILES = {"per_label": "per_label_f1.png", "confusion": "confusion_matrix.png",
               "learning_curve": "learning_curve.png"}
 HEADLINE_ROWS = ("ner_f1", "ner_precision", "ner_recall", "ner_macro_f1", "ner_partial_f1", "ner_char_span_f1",
-                 "re_f1", "re_relaxed_f1", "re_gold_entities_f1")
-RE_HEADLINES = {"re_f1", "re_relaxed_f1", "re_gold_entities_f1"}
+                 "re_f1", "re_relaxed_f1", "re_fact_f1", "re_gold_entities_f1", "re_gold_entities_fact_f1")
+RE_HEADLINES = {"re_f1", "re_relaxed_f1", "re_fact_f1", "re_gold_entities_f1", "re_gold_entities_fact_f1"}
 TOP_ERRORS = 20
 
 

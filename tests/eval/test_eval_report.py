@@ -46,7 +46,7 @@ def test_metrics_json_is_strict_json_with_everything(report_dir, golden_metrics)
     data = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
     assert data["headline"] == json.loads(json.dumps(golden_metrics["headline"]))
     assert set(data["ner"]) >= {"seqeval", "nervaluate", "char_span", "char_overlap", "token_confusion"}
-    assert set(data["re"]["end_to_end"]) == {"strict", "relaxed"}
+    assert set(data["re"]["end_to_end"]) == {"strict", "relaxed", "facts"}
     assert len(data["errors"]["rows"]) == len(golden_metrics["errors"]["rows"])
     assert "rows" not in data["baselines"]["gazetteer"]["errors"]
     assert data["cv"]["folds"] == 2
