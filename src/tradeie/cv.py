@@ -122,6 +122,52 @@ class TransformerSystem:
         return _RunPredictor(work_dir)
 
 
+class _SystemsPredictor:
+    """An NER system, optionally followed by a relation system, as a cross-validation predictor."""
+
+    def __init__(self, ner, relation=None) -> None:
+        self.ner, self.relation = ner, relation
+
+    def predict(self, docs: Sequence[Document]) -> list[Document]:
+        pred = self.ner.predict(list(docs))
+        return self.relation.predict(pred) if self.relation is not None else pred
+
+    def predict_relations(self, docs: Sequence[Document]) -> list[Document]:
+        return self.relation.predict(list(docs))
+
+
+class RegisteredSystem:
+    """A system of :mod:`tradeie.systems` by name, or an NER + relation pair written ``NER+RE``
+    (e.g. ``crf+re-rules``)."""
+
+    def __init__(self, name: str, overrides: dict[str, list[str]] | None = None) -> None:
+        from .systems.base import system_class
+
+        self.name = name
+        self.ner_name, _, self.re_name = name.partition("+")
+        self.relations = bool(self.re_name)
+        self.overrides = overrides or {}
+        for part in (self.ner_name, self.re_name):
+            if part:
+                system_class(part)  # unknown names fail before any training
+
+    def _make(self, name: str):
+        from .systems.base import system_class
+        from .training.config import overrides_config
+
+        cls = system_class(name)
+        system = cls()
+        if self.overrides.get(name):
+            system = cls(overrides_config(cls.config_class, self.overrides[name], name, base=system.config))
+        return system
+
+    def fit(self, train_docs: Sequence[Document], work_dir: Path) -> _SystemsPredictor:
+        train = list(train_docs)
+        ner = self._make(self.ner_name).fit(train)
+        relation = self._make(self.re_name).fit(train) if self.re_name else None
+        return _SystemsPredictor(ner, relation)
+
+
 def load_run(run_dir: str | Path):
     """The prediction pipeline (:class:`tradeie.predict.Pipeline`) of a trained run folder."""
     from .predict import Pipeline

@@ -34,10 +34,23 @@ class Pipeline:
         from .training.ner import NERTagger
         from .training.relation import RelationClassifier
 
+        from .systems.base import SYSTEM_FILE, load_system
+
         run_dir = Path(run_dir)
         if not run_dir.is_dir():
             raise TradeieError(f"{run_dir}: model folder not found", hint="train with `tradeie train ner`")
         ner_dir = run_dir / "ner" if (run_dir / "ner").is_dir() else run_dir
+        re_dir = run_dir / "re"
+        if (ner_dir / SYSTEM_FILE).is_file() or (re_dir / SYSTEM_FILE).is_file():
+            ner = load_system(ner_dir) if (ner_dir / SYSTEM_FILE).is_file() else \
+                NERTagger.load(ner_dir, device=device, batch_size=batch_size)
+            if (re_dir / SYSTEM_FILE).is_file():
+                relation = load_system(re_dir)
+            else:
+                relation = RelationClassifier.load(re_dir, device=device, batch_size=batch_size) \
+                    if (re_dir / "config.json").exists() else None
+            name = run_dir.name if ner_dir != run_dir else run_dir.parent.name or run_dir.name
+            return cls(ner, relation, name)
         if not (ner_dir / "config.json").exists():
             raise TradeieError(f"{run_dir}: no trained NER model (expected {run_dir / 'ner'}/config.json)",
                                hint="train one with `tradeie train ner --output " + str(run_dir) + "`")
@@ -69,6 +82,10 @@ class Pipeline:
         predicted = self.ner.predict(docs)
         if self.relation is None:
             return predicted
+        from .systems.base import System
+
+        if isinstance(self.relation, System):
+            return self.relation.predict(predicted)
         return self.relation.predict(docs, [p.entities for p in predicted])
 
 

@@ -100,6 +100,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                          "(default for annotations/gold: corpus/documents.jsonl)")
     cv.add_argument("--systems", type=_csv_list, default=["model", *BASELINE_CHOICES],
                     help="systems to cross-validate: model, crf, gazetteer (default: model,crf,gazetteer)")
+    cv.add_argument("--exclude-splits", type=_csv_list, default=[], metavar="SPLITS",
+                    help="with --dataset: leave these splits out, e.g. test when choosing a model")
     cv.add_argument("--ner-config", default="training/ner.toml", help="NER config (default: %(default)s)")
     cv.add_argument("--re-config", default="training/re.toml",
                     help="relation config; 'none' to cross-validate NER only (default: %(default)s)")
@@ -247,7 +249,8 @@ def _load_cv_docs(args: argparse.Namespace):
     if args.dataset:
         from ..dataset import documents_from_dataset, load_hub_folder
 
-        return documents_from_dataset(load_hub_folder(args.dataset, "documents"))
+        docs = documents_from_dataset(load_hub_folder(args.dataset, "documents"))
+        return [d for d in docs if d.meta.get("split") not in args.exclude_splits]
     if args.gold:
         from ..evaluate import load_gold
 
@@ -271,22 +274,28 @@ def _load_cv_docs(args: argparse.Namespace):
 
 
 def _systems(args: argparse.Namespace) -> list:
-    from ..cv import BaselineSystem, TransformerSystem
+    from ..cv import BaselineSystem, RegisteredSystem, TransformerSystem
     from ..errors import TradeieError
+    from ..systems.base import system_names
 
-    unknown = sorted(set(args.systems) - {"model", *BASELINE_CHOICES})
+    registered = set(system_names())
+    unknown = sorted(n for n in args.systems if n not in {"model", "gazetteer"} | registered
+                     and not set(n.split("+")) <= registered)
     if unknown or not args.systems:
         raise TradeieError(f"--systems: unknown system(s) {', '.join(unknown) or '(none given)'}",
-                           hint="choose from model, crf, gazetteer")
+                           hint=f"choose from model, gazetteer, {', '.join(sorted(registered))} or NER+RE pairs "
+                                "such as crf+re-rules")
     overrides: dict[str, list[str]] = {"ner": [], "re": []}
     for item in args.overrides:
         task, _, rest = item.partition(".")
-        if task not in overrides or "=" not in rest:
-            raise TradeieError(f"--set {item}: expected ner.KEY=VALUE or re.KEY=VALUE")
-        overrides[task].append(rest)
+        if "=" not in rest:
+            raise TradeieError(f"--set {item}: expected ner.KEY=VALUE, re.KEY=VALUE or SYSTEM.KEY=VALUE")
+        overrides.setdefault(task, []).append(rest)
     systems = []
     for name in args.systems:
-        if name == "model":
+        if name in registered or "+" in name:
+            systems.append(RegisteredSystem(name, overrides))
+        elif name == "model":
             from ..training.config import load_config
 
             ner = load_config(args.ner_config, overrides["ner"], task="ner")

@@ -33,6 +33,45 @@ def register(sub: argparse._SubParsersAction) -> None:
         cmd.add_argument("--show-config", action="store_true",
                          help="print every config field with its help text and exit")
         cmd.set_defaults(func=run_train, task=task)
+    sys_cmd = cmds.add_parser("system", help="any registered system (rules, crf, crf-rules, transformer, re-rules)",
+                              description="Fit one system on the dataset's train split (validation for model "
+                                          "selection inside the system) and save it to RUN/ner or RUN/re.")
+    sys_cmd.add_argument("name", help="system name (`tradeie train system --list` lists them)", nargs="?")
+    sys_cmd.add_argument("--list", action="store_true", help="list the systems and their config fields")
+    sys_cmd.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                         help="override a config value, e.g. --set c1=0.1 (repeatable)")
+    sys_cmd.add_argument("--dataset", default="dist/dataset", help="dataset folder (default: %(default)s)")
+    sys_cmd.add_argument("--output", default="training/runs/demo",
+                         help="run folder; the system goes to its ner/ or re/ subfolder (default: %(default)s)")
+    sys_cmd.set_defaults(func=run_train_system)
+
+
+def run_train_system(args: argparse.Namespace) -> int:
+    from ..errors import TradeieError
+    from ..io import atomic_directory
+    from ..systems.base import system_class, system_names
+    from ..training.config import describe, overrides_config
+
+    if args.list or not args.name:
+        for name in system_names():
+            cls = system_class(name)
+            print(f"{name} ({cls.task}): {(cls.__doc__ or '').strip().splitlines()[0]}")
+            if args.list:
+                print(describe(cls.config_class))
+        return 0
+    cls = system_class(args.name)
+    system = cls()
+    if args.overrides:
+        system = cls(overrides_config(cls.config_class, args.overrides, args.name, base=system.config))
+    splits = load_splits(args.dataset)
+    if not splits["train"]:
+        raise TradeieError(f"{args.dataset}: the train split is empty", hint="rebuild the dataset")
+    system.fit(splits["train"], splits["validation"] or None)
+    target = Path(args.output) / cls.task
+    with atomic_directory(target) as tmp:
+        system.save(tmp)
+    print(f"saved {args.name} ({cls.task}) to {target}")
+    return 0
 
 
 def load_splits(dataset_dir: str | Path) -> dict[str, list]:

@@ -260,13 +260,13 @@ def _read_file(path: Path) -> dict[str, Any]:
 def _coerce(value: Any, tp: Any, where: str) -> Any:
     """Check/convert ``value`` to the field type ``tp`` (int, float, bool, str, list[int|str])."""
     origin = typing.get_origin(tp)
-    if origin is list:
-        (item_tp,) = typing.get_args(tp)
+    if origin in (list, tuple):
+        item_tp = typing.get_args(tp)[0]
         if isinstance(value, str):
-            value = [v.strip() for v in value.strip("[]").split(",") if v.strip()]
+            value = [v.strip() for v in value.strip("[]()").split(",") if v.strip()]
         if not isinstance(value, (list, tuple)):
             raise TradeieError(f"{where}: expected a list, got {value!r}")
-        return [_coerce(v, item_tp, where) for v in value]
+        return origin(_coerce(v, item_tp, where) for v in value)
     if tp is bool:
         if isinstance(value, bool):
             return value
@@ -312,6 +312,31 @@ def _parse_override(item: str) -> tuple[str, Any]:
         return key, raw
 
 
+def checked_values(cls: type, sources: list[tuple[str, str, Any]], kind: str) -> dict[str, Any]:
+    """Field values for dataclass ``cls`` from ``(where, key, value)`` sources, type-checked.
+
+    Unknown keys and wrong types raise a :class:`TradeieError` naming ``where`` and the key.
+    """
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for where, key, value in sources:
+        if key not in hints or key.isupper():
+            close = difflib.get_close_matches(key, list(hints), n=1)
+            raise TradeieError(
+                f"{where}: unknown key {key!r} for a {kind} config",
+                hint=f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(hints))}",
+            )
+        values[key] = _coerce(value, hints[key], f"{where}: {key}")
+    return values
+
+
+def overrides_config(cls: type, overrides: list[str] | tuple[str, ...], kind: str, base: Any = None) -> Any:
+    """An instance of ``cls`` (starting from ``base``) with ``key=value`` overrides applied and checked."""
+    values = dataclasses.asdict(base) if base is not None else {}
+    values.update(checked_values(cls, [(f"--set {item}", *_parse_override(item)) for item in overrides], kind))
+    return cls(**values)
+
+
 def load_config(path: str | os.PathLike, overrides: list[str] | tuple[str, ...] = (),
                 task: str | None = None) -> AnyConfig:
     """Load a training config from ``.toml``/``.yaml`` and apply ``key=value`` overrides.
@@ -332,18 +357,9 @@ def load_config(path: str | os.PathLike, overrides: list[str] | tuple[str, ...] 
         raise TradeieError(f"{path}: task = {chosen!r}: expected one of {sorted(CONFIG_CLASSES)}",
                            hint="add task = \"ner\" (or \"re\", \"baseline\") to the file")
     cls = CONFIG_CLASSES[chosen]
-    hints = typing.get_type_hints(cls)
-    values: dict[str, Any] = {}
     sources = [(str(path), k, v) for k, v in data.items()]
     sources += [(f"--set {item}", *_parse_override(item)) for item in overrides]
-    for where, key, value in sources:
-        if key not in hints or key.isupper():
-            close = difflib.get_close_matches(key, list(hints), n=1)
-            raise TradeieError(
-                f"{where}: unknown key {key!r} for a {chosen} config",
-                hint=f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(hints))}",
-            )
-        values[key] = _coerce(value, hints[key], f"{where}: {key}")
+    values = checked_values(cls, sources, chosen)
     values.setdefault("task", chosen)
     config = cls(**values)
     config.validate(str(path) if not overrides else f"{path} (with --set overrides)")

@@ -1,0 +1,1 @@
+"""NER and relation systems behind one interface (:class:`tradeie.systems.base.System`)."""

@@ -1,0 +1,188 @@
+"""A feature CRF (sklearn-crfsuite) over spaCy's cased features, with the rules as features.
+
+Each token is described by its word (lower-cased form, shape, affixes,
+casing), spaCy's POS tag, fine tag, dependency label, head word and
+OntoNotes entity type, the rule system's matches (gazetteer actor,
+agreement or tariff pattern) and the same for its neighbours. Variants:
+
+- ``crf``: the CRF predicts every label;
+- ``crf-rules``: the CRF predicts ACTOR, the rules AGREEMENT and TARIFF
+  (``rule_labels``), the split the guidelines' head-noun rules suggest.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..corpus import document_tokens
+from ..document import Document
+from ..errors import TradeieError
+from ..io import write_bytes_atomic
+from ..linguistic import DEFAULT_PIPELINE, parse_sentences
+from ..tokens import Token, bio_tags, spans_from_bio
+from .base import System, with_entities
+from .rules import RulesConfig, RuleSystem, propagate_actors, token_spans_to_chars
+
+
+@dataclass
+class CRFConfig:
+    """Settings of the feature CRF."""
+
+    pipeline: str = field(default=DEFAULT_PIPELINE, metadata={"help": "spaCy pipeline for the token features"})
+    c1: float = field(default=0.05, metadata={"help": "L1 regularisation"})
+    c2: float = field(default=0.05, metadata={"help": "L2 regularisation"})
+    max_iterations: int = field(default=200, metadata={"help": "L-BFGS iterations"})
+    window: int = field(default=2, metadata={"help": "neighbouring tokens described on each side"})
+    spacy_features: bool = field(default=True, metadata={"help": "POS, tag, dependency and entity-type features"})
+    rule_features: bool = field(default=True, metadata={"help": "rule and gazetteer matches as features"})
+    rule_labels: tuple[str, ...] = field(default=(), metadata={
+        "help": "labels taken from the rules instead of the CRF (crf-rules: AGREEMENT, TARIFF)"})
+    min_precision: float = field(default=0.5, metadata={"help": "gazetteer precision threshold (see rules)"})
+    propagate: bool = field(default=True, metadata={
+        "help": "one sense per document: other occurrences of a predicted actor name are actors too"})
+
+
+def _shape(word: str) -> str:
+    out: list[str] = []
+    for ch in word:
+        c = "X" if ch.isupper() else "x" if ch.islower() else "d" if ch.isdigit() else ch
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)
+
+
+def _rule_tags(n: int, spans: Sequence[tuple[int, int, str]]) -> list[str]:
+    tags = ["O"] * n
+    for i, j, label in spans:
+        tags[i] = f"B-{label}"
+        for k in range(i + 1, j):
+            tags[k] = f"I-{label}"
+    return tags
+
+
+def sentence_features(sdoc, rule_tags: Sequence[str] | None, config: CRFConfig) -> list[dict[str, Any]]:
+    """crfsuite feature dicts for one parsed sentence."""
+    own = []
+    for tok in sdoc:
+        w = tok.text
+        f: dict[str, Any] = {"lower": w.lower(), "shape": _shape(w), "suf3": w[-3:].lower(), "suf2": w[-2:].lower(),
+                             "pre3": w[:3].lower(), "title": w.istitle(), "upper": w.isupper(),
+                             "digit": any(c.isdigit() for c in w), "punct": not any(c.isalnum() for c in w)}
+        if config.spacy_features:
+            f.update(pos=tok.pos_, tag=tok.tag_, dep=tok.dep_, ent=f"{tok.ent_iob_}-{tok.ent_type_}",
+                     head=tok.head.lower_, headpos=tok.head.pos_, head_dep=f"{tok.dep_}>{tok.head.lower_}")
+        if rule_tags is not None:
+            f["rule"] = rule_tags[tok.i]
+        own.append(f)
+    feats = []
+    keys = ("lower", "shape", "pos", "ent", "rule", "dep", "title")
+    for i, f in enumerate(own):
+        row = {"bias": 1.0, **f}
+        for off in range(-config.window, config.window + 1):
+            if off == 0:
+                continue
+            j = i + off
+            if 0 <= j < len(own):
+                row.update({f"{off:+d}:{k}": own[j][k] for k in keys if k in own[j]})
+            else:
+                row[f"{off:+d}:edge"] = True
+        feats.append(row)
+    return feats
+
+
+class CRFSystem(System):
+    """sklearn-crfsuite CRF over spaCy features and rule matches (all labels)."""
+
+    name = "crf"
+    config_class = CRFConfig
+
+    def __init__(self, config: CRFConfig | None = None) -> None:
+        super().__init__(config)
+        self.crf = None
+        self.rules = RuleSystem(RulesConfig(pipeline=self.config.pipeline, min_precision=self.config.min_precision))
+
+    def _units(self, docs: Sequence[Document], gold: bool):
+        units, sentences = [], []
+        for d, doc in enumerate(docs):
+            view = doc if gold else doc.with_annotations(())
+            for toks in document_tokens(view):
+                if toks:
+                    units.append((d, toks))
+                    sentences.append(toks)
+        parsed = parse_sentences(sentences, self.config.pipeline)
+        rule_spans = self.rules.match_sentences(sentences, parsed) \
+            if self.config.rule_features or self.config.rule_labels else [[] for _ in parsed]
+        return units, parsed, rule_spans
+
+    def _features(self, sdoc, spans) -> list[dict[str, Any]]:
+        tags = _rule_tags(len(sdoc), spans) if self.config.rule_features else None
+        return sentence_features(sdoc, tags, self.config)
+
+    def fit(self, train: Sequence[Document], dev: Sequence[Document] | None = None) -> CRFSystem:
+        import sklearn_crfsuite
+
+        self.rules.fit(train)
+        units, parsed, rule_spans = self._units(train, gold=True)
+        X = [self._features(sdoc, spans) for sdoc, spans in zip(parsed, rule_spans)]
+        y = [bio_tags(toks, train[d].entities, train[d].id) for d, toks in units]
+        if not X:
+            raise TradeieError("CRF: no training sentences", hint="pass annotated training documents")
+        self.crf = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=self.config.c1, c2=self.config.c2,
+                                        max_iterations=self.config.max_iterations, all_possible_transitions=True)
+        self.crf.fit(X, y)
+        return self
+
+    def predict(self, docs: Sequence[Document]) -> list[Document]:
+        if self.crf is None:
+            raise TradeieError(f"system {self.name}: not trained", hint="fit or load it first")
+        units, parsed, rule_spans = self._units(docs, gold=False)
+        spans: list[list[tuple[int, int, str]]] = [[] for _ in docs]
+        keep_rules = set(self.config.rule_labels)
+        for (d, toks), sdoc, found in zip(units, parsed, rule_spans):
+            tags = self.crf.predict_single(self._features(sdoc, found))
+            spans[d] += [s for s in spans_from_bio(toks, tags) if s[2] not in keep_rules]
+            spans[d] += [s for s in token_spans_to_chars(toks, found) if s[2] in keep_rules]
+        out = []
+        for d, doc in enumerate(docs):
+            found = _drop_overlaps(spans[d])
+            if self.config.propagate:
+                found = propagate_actors(doc.text, [toks for k, toks in units if k == d], found)
+            out.append(with_entities(doc, found))
+        return out
+
+    def _save_state(self, folder: Path) -> None:
+        write_bytes_atomic(folder / "crf.crfsuite", Path(self.crf.modelfile.name).read_bytes())
+        self.rules._save_state(folder)
+
+    def _load_state(self, folder: Path) -> None:
+        import sklearn_crfsuite
+
+        path = folder / "crf.crfsuite"
+        if not path.is_file():
+            raise TradeieError(f"{folder}: no crf.crfsuite", hint="retrain the system")
+        self.crf = sklearn_crfsuite.CRF(model_filename=str(path))
+        self.rules.actors = json.loads((folder / "gazetteer.json").read_text(encoding="utf-8"))["actors"]
+
+
+class CRFRulesSystem(CRFSystem):
+    """The CRF for ACTOR, the guideline rules for AGREEMENT and TARIFF."""
+
+    name = "crf-rules"
+
+    def __init__(self, config: CRFConfig | None = None) -> None:
+        super().__init__(config if config is not None else CRFConfig(rule_labels=("AGREEMENT", "TARIFF")))
+
+
+def _drop_overlaps(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Non-overlapping spans, longer first where two overlap."""
+    kept: list[tuple[int, int, str]] = []
+    for s in sorted(spans, key=lambda x: (-(x[1] - x[0]), x[0])):
+        if all(s[1] <= k[0] or s[0] >= k[1] for k in kept):
+            kept.append(s)
+    return sorted(kept)
+
+
+__all__ = ["CRFConfig", "CRFRulesSystem", "CRFSystem", "Token"]
