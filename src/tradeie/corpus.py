@@ -1,14 +1,16 @@
 """Seeds -> corpus: normalised documents with metadata, offsets and near-duplicate groups."""
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
-from itertools import combinations
 from pathlib import Path
+
+import numpy as np
 
 from .document import Document
 from .errors import TradeieError
@@ -26,6 +28,10 @@ ORIGIN_REAL_NEWS = "real-news"
 ORIGIN_WRITTEN = "written-for-dataset"
 ORIGINS = (ORIGIN_REAL_NEWS, ORIGIN_WRITTEN)
 NEAR_DUPLICATE_THRESHOLD = 0.15
+#: Invisible format characters dropped by :func:`normalise`: zero-width space, word joiner, BOM,
+#: soft hyphen and bidirectional controls (ZWJ/ZWNJ stay: they shape emoji and scripts).
+INVISIBLE = frozenset("\u200b\u2060\ufeff\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                      "\u2066\u2067\u2068\u2069")
 
 
 @dataclass
@@ -96,6 +102,8 @@ def normalise(raw: str) -> tuple[str, list[tuple[int, int, int]], dict]:
         pending_space: int | None = None
         for k in range(start, end):
             ch = chars.chars[k]
+            if ch in INVISIBLE:
+                continue
             if ch.isspace():
                 if line and pending_space is None:
                     pending_space = chars.raw[k]
@@ -190,51 +198,127 @@ def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a | b else 0.0
 
 
+#: MinHash permutations and the LSH threshold (below the grouping threshold, so that pairs near it
+#: are still proposed as candidates; every candidate's exact Jaccard decides).
+MINHASH_PERMUTATIONS = 128
+LSH_THRESHOLD_FACTOR = 0.5
+
+
+def _shingle_hashes(text: str) -> np.ndarray:
+    """Sorted unique 64-bit hashes of the word shingles of ``text`` (deterministic across runs)."""
+    values = {int.from_bytes(hashlib.blake2b("\x1f".join(s).encode("utf-8"), digest_size=8).digest(), "little")
+              for s in shingles(text)}
+    return np.array(sorted(values), dtype=np.uint64)
+
+
+def _exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    union = len(a) + len(b) - inter
+    return inter / union if union else 0.0
+
+
+def candidate_pairs_lsh(hashes: dict[str, np.ndarray], threshold: float) -> set[tuple[str, str]]:
+    """Id pairs ``(a, b)``, ``a < b``, whose MinHash signatures collide in an LSH band."""
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=max(threshold * LSH_THRESHOLD_FACTOR, 0.01), num_perm=MINHASH_PERMUTATIONS)
+    pairs: set[tuple[str, str]] = set()
+    for doc_id in sorted(hashes):
+        sig = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1, hashfunc=int)
+        sig.update_batch((hashes[doc_id] & np.uint64(0xFFFFFFFF)).tolist())
+        pairs.update((min(doc_id, other), max(doc_id, other)) for other in lsh.query(sig))
+        lsh.insert(doc_id, sig)
+    return pairs
+
+
 def near_duplicate_groups(docs: list[Document], threshold: float = NEAR_DUPLICATE_THRESHOLD
                           ) -> tuple[dict[str, str], dict[tuple[str, str], float]]:
     """Group documents whose word-shingle Jaccard similarity reaches ``threshold``.
 
-    Returns ``(group_of, similarities)``: each document's group id (the
-    smallest member id) and the pairwise similarities.
+    Candidate pairs come from MinHash LSH (``datasketch``), so the cost grows
+    with the number of documents and of similar pairs, not with all pairs;
+    each candidate's exact Jaccard decides. Returns ``(group_of, similarities)``:
+    each document's group id (the smallest member id) and the exact Jaccard of
+    every candidate pair (rounded to 4 places).
     """
-    sets = {d.id: shingles(d.text) for d in docs}
+    hashes = {d.id: _shingle_hashes(d.text) for d in docs}
     parent = {d.id: d.id for d in docs}
 
     def find(x: str) -> str:
         while parent[x] != x:
+            parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
     sims: dict[tuple[str, str], float] = {}
-    for a, b in combinations(sorted(sets), 2):
-        sims[(a, b)] = round(jaccard(sets[a], sets[b]), 4)
+    for a, b in sorted(candidate_pairs_lsh(hashes, threshold)):
+        sims[(a, b)] = round(_exact_jaccard(hashes[a], hashes[b]), 4)
         if sims[(a, b)] >= threshold:
             ra, rb = find(a), find(b)
             parent[max(ra, rb)] = min(ra, rb)
     return {d: find(d) for d in parent}, sims
 
 
+def similar_by_document(sims: dict[tuple[str, str], float]) -> dict[str, dict[str, float]]:
+    """Document id -> {other id: Jaccard} for every pair with a positive similarity."""
+    out: dict[str, dict[str, float]] = {}
+    for (a, b), s in sorted(sims.items()):
+        if s > 0:
+            out.setdefault(a, {})[b] = s
+            out.setdefault(b, {})[a] = s
+    return out
+
+
+#: Byte-order marks that identify a text file's encoding unambiguously (UTF-32 before UTF-16:
+#: the UTF-32-LE mark starts with the UTF-16-LE one). Each codec keeps the mark as U+FEFF, so
+#: raw offsets count it in every encoding; :func:`normalise` drops it.
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def decode_seed(path: Path, data: bytes) -> tuple[str, str]:
+    """``(raw text, encoding)`` of a seed file: UTF-8, or UTF-8/16/32 announced by a byte-order mark.
+
+    Empty, binary (NUL bytes without a UTF-16/32 mark) and undecodable files raise
+    :class:`TradeieError` naming the file and the byte offset.
+    """
+    if not data:
+        raise TradeieError(f"{path}: the file is empty", hint="remove it or put the article text in it")
+    encoding = next((name for bom, name in BOMS if data.startswith(bom)), "utf-8")
+    if encoding == "utf-8" and b"\x00" in data:
+        raise TradeieError(f"{path}: binary file (NUL byte at byte offset {data.index(0)}), not a text file",
+                           hint="give plain-text .txt files (UTF-8, or UTF-16/32 with a byte-order mark)")
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    try:
+        return data.decode(codec), encoding
+    except UnicodeDecodeError as exc:
+        name = "UTF-8" if codec == "utf-8" else encoding.upper()
+        raise TradeieError(f"{path}: not valid {name} at byte offset {exc.start}",
+                           hint="re-save the file as UTF-8") from None
+
+
+def document_id(path: Path) -> str:
+    """A seed's document id: its file stem in Unicode NFC (macOS may store names decomposed)."""
+    return unicodedata.normalize("NFC", path.stem)
+
+
 def read_seed(path: Path, origin: str = ORIGIN_REAL_NEWS) -> Document:
     """Read one raw ``.txt`` file into a normalised corpus document of the given ``origin``."""
     data = path.read_bytes()
-    try:
-        raw = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TradeieError(
-            f"{path}: not valid UTF-8 at byte offset {exc.start}",
-            hint="re-save the file as UTF-8",
-        ) from None
+    raw, encoding = decode_seed(path, data)
     text, offset_map, meta = normalise(raw)
     if not text:
-        raise TradeieError(f"{path}: no text left after normalisation", hint="remove the empty file")
+        raise TradeieError(f"{path}: only whitespace (or only a date header / byline), no text",
+                           hint="remove the file or put the article text in it")
     paragraphs = paragraph_spans(text)
     sentences = segment(text)
     return Document(
-        id=path.stem,
+        id=document_id(path),
         text=text,
         meta={
             "file": path.name,
             "origin": origin,
+            "encoding": encoding,
             "sha256": hashlib.sha256(data).hexdigest(),
             "date": meta["date"],
             "source": meta["source"],
@@ -259,18 +343,27 @@ def build_corpus(seeds_dir: str | Path, out_path: str | Path,
         if not paths:
             raise TradeieError(f"{folder}: no .txt files found", hint="put raw article texts there")
         docs += [read_seed(p, origin) for p in paths]
-    ids = [d.id for d in docs]
-    clash = sorted({i for i in ids if ids.count(i) > 1})
-    if clash:
-        raise TradeieError(f"document ids used by two files: {', '.join(clash)}", hint="rename one of the files")
+    _check_id_clashes(docs)
     groups, sims = near_duplicate_groups(docs, threshold)
+    similar = similar_by_document(sims)
     for doc in docs:
         doc.meta["near_duplicate_group"] = groups[doc.id]
-        doc.meta["similar"] = {
-            (b if a == doc.id else a): s for (a, b), s in sims.items() if doc.id in (a, b) and s > 0
-        }
+        doc.meta["similar"] = similar.get(doc.id, {})
     write_jsonl_atomic(out_path, (corpus_row(d) for d in docs))
     return docs
+
+
+def _check_id_clashes(docs: list[Document]) -> None:
+    """Two files whose ids are equal after NFC and case folding (one file on macOS/Windows) are an error."""
+    seen: dict[str, Document] = {}
+    for doc in docs:
+        key = doc.id.casefold()
+        if key in seen:
+            other = seen[key]
+            raise TradeieError(f"files {other.meta['file']!r} ({other.meta['origin']}) and {doc.meta['file']!r} "
+                               f"({doc.meta['origin']}) give the same document id {doc.id!r} (ids ignore case "
+                               "and Unicode normalisation)", hint="rename one of the files")
+        seen[key] = doc
 
 
 def corpus_row(doc: Document) -> dict:

@@ -144,17 +144,18 @@ def load_dataset_split(folder: str | Path, split: str) -> list[Document]:
 def pair_documents(gold: list[Document], pred: list[Document], where: str = "predictions") -> list[Document]:
     """Predictions reordered to match ``gold`` (by id, else by identical text).
 
-    A gold document without a prediction, or a prediction made on another text,
-    is an error; predictions for documents not in gold are ignored (logged).
+    A gold document without a prediction, a prediction for a document not in
+    gold, or a prediction made on another text, is an error naming the documents.
     """
     by_id = {d.id: d for d in pred}
     by_text = {d.text: d for d in pred}
-    out, missing = [], []
+    out, missing, matched = [], [], set()
     for g in gold:
         p = by_id.get(g.id) or by_text.get(g.text)
         if p is None:
             missing.append(g.id)
             continue
+        matched.add(p.id)
         if p.text != g.text:
             first = next((i for i, (a, b) in enumerate(zip(g.text, p.text)) if a != b), min(len(g.text), len(p.text)))
             raise TradeieError(
@@ -163,12 +164,17 @@ def pair_documents(gold: list[Document], pred: list[Document], where: str = "pre
                 hint="predict on exactly the gold texts (offsets are only comparable on the same text)")
         out.append(p if p.id == g.id else Document(g.id, p.text, p.entities, p.relations, p.meta))
     if missing:
-        raise TradeieError(f"{where}: no prediction for {len(missing)} gold document(s): {', '.join(missing[:5])}",
+        more = f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
+        raise TradeieError(f"{where}: no prediction for {len(missing)} gold document(s): "
+                           f"{', '.join(missing[:5])}{more}",
                            hint="predict on every gold document (match by id or identical text)")
-    extra = {d.id for d in pred} - {g.id for g in gold} - {d.id for d in pred if d.text in {g.text for g in gold}}
+    extra = sorted({d.id for d in pred} - matched)
     if extra:
-        log.warning("%s: ignoring %d prediction(s) for documents not in gold: %s", where, len(extra),
-                    ", ".join(sorted(extra)[:5]))
+        more = f" (and {len(extra) - 5} more)" if len(extra) > 5 else ""
+        raise TradeieError(f"{where}: {len(extra)} prediction(s) for document(s) not in the gold: "
+                           f"{', '.join(extra[:5])}{more}",
+                           hint="evaluate against gold that holds every predicted document, or predict only "
+                                "on the gold documents")
     return out
 
 

@@ -15,8 +15,12 @@ Label Studio JSON is read and written only through :mod:`tradeie.labelstudio`.
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -296,12 +300,55 @@ def _backup_dir(root: Path) -> Path:
     return path
 
 
+#: Seconds a second merge into the same gold folder waits for the first one before giving up.
+LOCK_TIMEOUT = 300.0
+
+
+def lock_path(gold_dir: str | Path) -> Path:
+    """The lock file of a gold folder (in the temp dir, so that the gold folder itself stays clean)."""
+    digest = hashlib.sha256(str(Path(gold_dir).resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"tradeie-gold-{digest}.lock"
+
+
+@contextmanager
+def gold_lock(gold_dir: str | Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold an exclusive lock on ``gold_dir``: a second merge waits, or fails clearly after ``timeout`` s."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(lock_path(gold_dir)))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("%s: another `tradeie ls pull` is merging into it; waiting up to %.0f s", gold_dir, timeout)
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise TradeieError(f"{gold_dir}: another `tradeie ls pull` still holds its lock ({lock.lock_file}) "
+                               f"after {timeout:.0f} s; nothing was changed",
+                               hint="wait for the other pull to finish, then pull again") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def merge_pulled(tasks: list[dict], corpus: list[Document], gold_dir: str | Path = "annotations/gold", *,
                  backups_dir: str | Path | None = None, conflicts_dir: str | Path | None = None,
                  annotator_names: dict[int, str] | None = None, source: str = "Label Studio export",
-                 dry_run: bool = False) -> MergeReport:
-    """Merge a pulled Label Studio export (list of tasks) into ``gold_dir``; see the module doc."""
-    gold_dir = Path(gold_dir)
+                 dry_run: bool = False, lock_timeout: float = LOCK_TIMEOUT) -> MergeReport:
+    """Merge a pulled Label Studio export (list of tasks) into ``gold_dir``; see the module doc.
+
+    The whole merge (reading the gold, backups, writes) holds :func:`gold_lock`, so two
+    pulls into one gold folder run one after the other and never interleave.
+    """
+    with gold_lock(gold_dir, lock_timeout):
+        return _merge(tasks, corpus, Path(gold_dir), backups_dir=backups_dir, conflicts_dir=conflicts_dir,
+                      annotator_names=annotator_names, source=source, dry_run=dry_run)
+
+
+def _merge(tasks: list[dict], corpus: list[Document], gold_dir: Path, *, backups_dir: str | Path | None,
+           conflicts_dir: str | Path | None, annotator_names: dict[int, str] | None, source: str,
+           dry_run: bool) -> MergeReport:
     backups_dir = Path(backups_dir) if backups_dir else gold_dir.parent / "backups"
     conflicts_dir = Path(conflicts_dir) if conflicts_dir else gold_dir.parent / "conflicts"
     names = annotator_names or {}

@@ -78,9 +78,11 @@ def test_predictions_from_label_studio_tasks(tmp_path, golden_gold, golden_pred)
 
 def test_pairing_by_id_then_text(build):
     gold = [build.doc("a", "Text A."), build.doc("b", "Text B.")]
-    pred = [build.doc("file-b", "Text B."), build.doc("a", "Text A."), build.doc("extra", "Other.")]
+    pred = [build.doc("file-b", "Text B."), build.doc("a", "Text A.")]
     paired = pair_documents(gold, pred)
     assert [(d.id, d.text) for d in paired] == [("a", "Text A."), ("b", "Text B.")]
+    with pytest.raises(TradeieError, match="1 prediction\\(s\\) for document\\(s\\) not in the gold: extra"):
+        pair_documents(gold, [*pred, build.doc("extra", "Other.")])
 
 
 def test_pairing_errors(build):

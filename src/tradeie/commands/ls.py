@@ -1,4 +1,4 @@
-"""``tradeie ls push|pull|serve``: the live annotation loop with a Label Studio server."""
+"""``tradeie ls push|pull|serve|backend``: the live annotation loop with a Label Studio server."""
 from __future__ import annotations
 
 import argparse
@@ -56,6 +56,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for the server to answer")
     serve.set_defaults(func=run_serve)
 
+    backend = cmds.add_parser(
+        "backend", help="serve a trained run as a Label Studio ML backend (pre-annotations on demand)",
+        description="Serve RUN's pipeline (entities and relations, with scores) as a Label Studio ML backend "
+                    "on 127.0.0.1 (/health, /setup, /predict), and with --project connect it to that project "
+                    "(Settings > Model). In the Data Manager, select tasks and use 'Retrieve Predictions', or "
+                    "open a task. Stop with Ctrl-C. " + _ENV)
+    backend.add_argument("--model", required=True, metavar="RUN", help="run folder, e.g. training/runs/demo")
+    backend.add_argument("--port", type=int, default=9090, help="port on 127.0.0.1 (default: %(default)s; 0: free)")
+    backend.add_argument("--project", metavar="TITLE", default=None,
+                         help="connect the backend to this Label Studio project")
+    backend.add_argument("--model-version", default=None, help="model_version shown in Label Studio "
+                                                               "(default: the run name)")
+    backend.set_defaults(func=run_backend)
+
 
 def run_push(args: argparse.Namespace) -> int:
     from ..corpus import load_corpus
@@ -76,9 +90,18 @@ def run_pull(args: argparse.Namespace) -> int:
     from ..lsclient import connect, export_project, require_project, user_names
     from ..merge import merge_pulled
 
+    from ..lsclient import config_difference
+    from ..schema import labeling_config
+
     corpus = load_corpus(args.corpus)
     conn = connect()
     project = require_project(conn, args.project)
+    diff = config_difference(project.label_config or "", labeling_config())
+    if diff:  # pulled annotations are validated one by one below; invalid ones are reported, never merged
+        log.warning("project %r (id %d) has a labeling config that differs from the schema (%d lines differ; "
+                    "`tradeie ls push` shows them): annotations outside the schema are reported as invalid",
+                    args.project, project.id, sum(1 for line in diff if line[:1] in "+-" and line[:3] not in
+                                                  ("+++", "---")))
     tasks = export_project(conn, project.id)
     report = merge_pulled(tasks, corpus, args.gold, backups_dir=args.backups, conflicts_dir=args.conflicts,
                           annotator_names=user_names(conn), dry_run=args.dry_run,
@@ -127,3 +150,35 @@ def run_serve(args: argparse.Namespace) -> int:
     finally:
         server.stop()
         print("Label Studio stopped")
+
+
+def run_backend(args: argparse.Namespace) -> int:
+    import signal
+    import time
+
+    from ..lsbackend import connect_backend, serve
+
+    def interrupt(*_) -> None:
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, interrupt)
+    server = serve(args.model, args.port, args.model_version)
+    try:
+        print(f"ML backend for {args.model} (model_version {server.model_version}) at {server.url}", flush=True)
+        if args.project:
+            from ..lsclient import connect
+
+            backend_id = connect_backend(connect(), args.project, server.url)
+            print(f"connected to project {args.project!r} (ML backend id {backend_id})", flush=True)
+        else:
+            print(f"connect it in Label Studio: project Settings > Model > Connect Model, URL {server.url}")
+        print("press Ctrl-C to stop", flush=True)
+        while True:
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.shutdown()
+        server.server_close()
+        print("ML backend stopped")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 log = logging.getLogger("tradeie.train")
 
+#: The subfolder of the run folder each ``train`` command writes.
+SUBFOLDERS = {"ner": "ner", "re": "re", "baseline": "baselines"}
 DEFAULT_CONFIGS = {"ner": "training/ner.toml", "re": "training/re.toml", "baseline": "training/baseline.toml"}
 
 
@@ -32,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                               f"{'baselines' if task == 'baseline' else task}/ subfolder")
         cmd.add_argument("--show-config", action="store_true",
                          help="print every config field with its help text and exit")
+        _run_folder_flags(cmd, resume=task != "baseline")
         cmd.set_defaults(func=run_train, task=task)
     sys_cmd = cmds.add_parser("system", help="any registered system (rules, crf, crf-rules, transformer, re-rules)",
                               description="Fit one system on the dataset's train split (validation for model "
@@ -43,7 +46,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     sys_cmd.add_argument("--dataset", default="dist/dataset", help="dataset folder (default: %(default)s)")
     sys_cmd.add_argument("--output", default="training/runs/demo",
                          help="run folder; the system goes to its ner/ or re/ subfolder (default: %(default)s)")
+    _run_folder_flags(sys_cmd, resume=False)
     sys_cmd.set_defaults(func=run_train_system)
+
+
+def _run_folder_flags(cmd: argparse.ArgumentParser, resume: bool) -> None:
+    cmd.add_argument("--overwrite", action="store_true",
+                     help="replace the model folder if it already exists (default: refuse)")
+    if resume:
+        cmd.add_argument("--resume", action="store_true",
+                         help="continue an interrupted run from its last checkpoint (same config and --output)")
+
+
+def check_target(target: Path, overwrite: bool) -> None:
+    """Refuse to replace an existing model folder unless ``--overwrite`` was given."""
+    from ..errors import TradeieError
+
+    if target.exists() and (not target.is_dir() or any(target.iterdir())) and not overwrite:
+        raise TradeieError(f"{target}: already exists (a trained model); refusing to replace it",
+                           hint="pass --overwrite to replace it, or choose another --output")
 
 
 def run_train_system(args: argparse.Namespace) -> int:
@@ -60,6 +81,7 @@ def run_train_system(args: argparse.Namespace) -> int:
                 print(describe(cls.config_class))
         return 0
     cls = system_class(args.name)
+    check_target(Path(args.output) / cls.task, args.overwrite)
     system = cls()
     if args.overrides:
         system = cls(overrides_config(cls.config_class, args.overrides, args.name, base=system.config))
@@ -94,21 +116,26 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     config = load_config(args.config, args.overrides, task=args.task)
     run_dir = Path(args.output or Path("training/runs") / config.run_name)
+    check_target(run_dir / SUBFOLDERS[args.task], args.overwrite)
     splits = load_splits(args.dataset)
     if not splits["train"]:
         raise TradeieError(f"{args.dataset}: the train split is empty", hint="rebuild the dataset")
     dataset_name = str(args.dataset)
     train, val, test = splits["train"], splits["validation"], splits["test"]
     log.info("%s: train %d, validation %d, test %d documents", args.dataset, len(train), len(val), len(test))
+    from ..training.common import resuming
+
     if args.task == "ner":
         from ..training.ner import fit_ner
 
-        out = fit_ner(train, val, config, run_dir / "ner", test_docs=test, dataset_name=dataset_name)
+        with resuming(args.resume):
+            out = fit_ner(train, val, config, run_dir / "ner", test_docs=test, dataset_name=dataset_name)
     elif args.task == "re":
         from ..training.relation import fit_re
 
-        out = fit_re(train, val, config, run_dir / "re", test_docs=test, ner_dir=run_dir / "ner",
-                     dataset_name=dataset_name)
+        with resuming(args.resume):
+            out = fit_re(train, val, config, run_dir / "re", test_docs=test, ner_dir=run_dir / "ner",
+                         dataset_name=dataset_name)
     else:
         from ..training.baselines import train_baselines
 

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,33 @@ from ..errors import TradeieError
 from .config import TrainConfig
 
 log = logging.getLogger(__name__)
+
+
+#: Set by :func:`resuming` (``tradeie train --resume``): continue from the checkpoints of an interrupted run.
+_RESUME: ContextVar[bool] = ContextVar("tradeie_resume", default=False)
+
+
+@contextmanager
+def resuming(enabled: bool = True):
+    """Within this block, :func:`run_seeds` resumes each seed from its last checkpoint."""
+    token = _RESUME.set(enabled)
+    try:
+        yield
+    finally:
+        _RESUME.reset(token)
+
+
+def checkpoint_dir(output_dir: str | Path) -> Path:
+    """Where the trainers keep the checkpoints of ``output_dir`` while training (``.NAME.checkpoints``)."""
+    output_dir = Path(output_dir)
+    return output_dir.parent / f".{output_dir.name}.checkpoints"
+
+
+def last_checkpoint(seed_dir: Path) -> str | None:
+    """The newest ``checkpoint-N`` folder under ``seed_dir`` that holds a trainer state, or None."""
+    found = [p for p in seed_dir.glob("checkpoint-*") if (p / "trainer_state.json").is_file()
+             and p.name.split("-")[-1].isdigit()] if seed_dir.is_dir() else []
+    return str(max(found, key=lambda p: int(p.name.split("-")[-1]))) if found else None
 
 
 class ListDataset:
@@ -121,6 +149,12 @@ def make_trainer_class():
             self.sample_weights = sample_weights
             super().__init__(*args, **kwargs)
 
+        def train(self, resume_from_checkpoint=None, *args, **kwargs):
+            """Resume from ``args.resume_from_checkpoint`` (set by :func:`run_seeds` under ``--resume``)."""
+            if resume_from_checkpoint is None:
+                resume_from_checkpoint = self.args.resume_from_checkpoint
+            return super().train(resume_from_checkpoint, *args, **kwargs)
+
         def _get_train_sampler(self, train_dataset=None):
             if self.sample_weights is None:
                 return super()._get_train_sampler(train_dataset)
@@ -141,8 +175,13 @@ def has_accelerator() -> bool:
     return torch.cuda.is_available() or bool(mps is not None and mps.is_available())
 
 
-def training_arguments(config: TrainConfig, work_dir: Path, seed: int, has_eval: bool):
-    """TrainingArguments for one seed: evaluate + keep the best each epoch when there is an eval set."""
+def training_arguments(config: TrainConfig, work_dir: Path, seed: int, has_eval: bool,
+                       resume_from_checkpoint: str | None = None):
+    """TrainingArguments for one seed: evaluate + keep the best each epoch when there is an eval set.
+
+    A full checkpoint (model, optimiser, scheduler, RNG states) is saved each
+    epoch, so that an interrupted run can continue with ``--resume``.
+    """
     import torch
     from transformers import TrainingArguments
 
@@ -156,12 +195,13 @@ def training_arguments(config: TrainConfig, work_dir: Path, seed: int, has_eval:
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.eval_batch_size,
         eval_strategy="epoch" if has_eval else "no",
-        save_strategy="best" if has_eval else "no",
+        save_strategy="epoch",
         load_best_model_at_end=has_eval,
         metric_for_best_model="selection" if has_eval else None,
         greater_is_better=True if has_eval else None,
-        save_total_limit=1,
-        save_only_model=True,
+        save_total_limit=1,  # with load_best_model_at_end, the best and the last are kept
+        save_only_model=False,
+        resume_from_checkpoint=resume_from_checkpoint,
         logging_strategy="steps",
         logging_steps=config.logging_steps,
         seed=seed,
@@ -224,16 +264,28 @@ def run_seeds(config: TrainConfig, work_dir: Path, has_eval: bool,
     ``train_one(seed, args)`` returns a finished Trainer; ``score(model)``
     returns eval metrics with an ``f1`` key, or None without eval documents.
     Returns (best model, per-seed runs, index of the best run). Checkpoints
-    under ``work_dir`` are removed at the end (the best model stays in memory).
+    under ``work_dir`` are removed when every seed has finished (the best model
+    stays in memory); an interrupted run keeps them, and under :func:`resuming`
+    each seed continues from its last checkpoint.
     """
     runs: list[SeedRun] = []
     best_index, best_model = 0, None
     seeds = config.seeds if has_eval else config.seeds[:1]
     if len(config.seeds) > 1 and not has_eval:
         log.warning("several seeds but no validation documents: training only seed %d", seeds[0])
+    resume = _RESUME.get()
+    if resume and not any(last_checkpoint(work_dir / f"seed-{seed}") for seed in seeds):
+        raise TradeieError(f"{work_dir}: no checkpoint to resume from (the run finished, or never saved one)",
+                           hint="train again without --resume")
+    if not resume:
+        cleanup(work_dir)  # checkpoints of an earlier interrupted run
+    barrier()
     try:
         for index, seed in enumerate(seeds):
-            args = training_arguments(config, work_dir / f"seed-{seed}", seed, has_eval)
+            checkpoint = last_checkpoint(work_dir / f"seed-{seed}") if resume else None
+            if checkpoint and is_main_process():
+                log.info("seed %d: resuming from %s", seed, checkpoint)
+            args = training_arguments(config, work_dir / f"seed-{seed}", seed, has_eval, checkpoint)
             started = time.perf_counter()
             trainer = train_one(seed, args)
             elapsed = time.perf_counter() - started
@@ -249,8 +301,12 @@ def run_seeds(config: TrainConfig, work_dir: Path, has_eval: bool,
                 best_index, best_model = index, model
             del trainer, model
         barrier()  # every rank is done with the checkpoints
-    finally:
-        cleanup(work_dir)
+    except BaseException:
+        if is_main_process() and any(work_dir.glob("seed-*/checkpoint-*")):
+            log.warning("training stopped; its checkpoints are kept in %s: run the same command with --resume "
+                        "to continue", work_dir)
+        raise
+    cleanup(work_dir)
     return best_model, runs, best_index
 
 
@@ -313,8 +369,13 @@ def load_trained(path: str | Path, auto_class: str, what: str, command: str,
     if not (path / "config.json").exists():
         raise TradeieError(f"{path}: no {what} model here (config.json missing)", hint=f"train one with `{command}`")
     with quiet_transformers():
-        model = getattr(transformers, auto_class).from_pretrained(path)
-        tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+        try:  # safetensors only: a pickled (.bin) checkpoint could run code on load
+            model = getattr(transformers, auto_class).from_pretrained(path, use_safetensors=True)
+            tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+        except Exception as exc:  # e.g. SafetensorError on a truncated weights file
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise TradeieError(f"{path}: the {what} model folder is incomplete or corrupt ({first})",
+                               hint=f"train it again with `{command}`") from None
     settings_path = path / SETTINGS_FILE
     saved = json.loads(settings_path.read_text(encoding="utf-8")) if settings_path.exists() else {}
     if device:
