@@ -65,7 +65,8 @@ def ner_features():
 
     return Features({
         "id": Value("string"),
-        "document_id": Value("string"),
+        "document_id": Value("int32"),
+        "document_name": Value("string"),
         "sentence_id": Value("int32"),
         "tokens": Sequence(Value("string")),
         "ner_tags": Sequence(ClassLabel(names=list(BIO_TAGS))),
@@ -177,8 +178,13 @@ def check_document(doc: Document) -> None:
 
 # --------------------------------------------------------------------------- rows
 
-def ner_rows(doc: Document) -> list[dict[str, Any]]:
-    """One CoNLL-style row per sentence; BIO tags round-trip to the document's spans."""
+def ner_rows(doc: Document, document_index: int = 0) -> list[dict[str, Any]]:
+    """One CoNLL-style row per sentence; BIO tags round-trip to the document's spans.
+
+    ``document_id`` is the integer ``document_index`` (the document's position in
+    id order over the whole dataset; SpanMarker builds ``torch.tensor`` from it) and
+    ``document_name`` the document's string id.
+    """
     rows = []
     for sentence_id, tokens in enumerate(document_tokens(doc)):
         if not tokens:
@@ -191,7 +197,8 @@ def ner_rows(doc: Document) -> list[dict[str, Any]]:
                                "reproduce the entity spans", hint="check for overlapping entities")
         rows.append({
             "id": f"{doc.id}-{sentence_id:04d}",
-            "document_id": doc.id,
+            "document_id": document_index,
+            "document_name": doc.id,
             "sentence_id": sentence_id,
             "tokens": [t.text for t in tokens],
             "ner_tags": [BIO_TAGS.index(tag) for tag in tags],
@@ -264,21 +271,92 @@ def _fingerprint(*parts: Any) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _make_dataset(config: str, split: str, rows: list[dict]):
-    """A ``Dataset`` whose fingerprint is a hash of its features and rows (same rows, same fingerprint)."""
-    from datasets import Dataset
+_JSON_OPTIONS: dict[str, Any] = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":"), "default": str}
 
-    features = FEATURES[config]()
-    columns = {name: [row[name] for row in rows] for name in features}
-    ds = Dataset.from_dict(columns, features=features, split=split)
-    fingerprint = _fingerprint(config, split, features.to_dict(), rows)[:16]
-    return Dataset(ds.data, info=ds.info, split=ds.split, fingerprint=fingerprint)
+
+def _spill_folder() -> Path:
+    """A per-process temp folder for the Arrow files of built datasets (removed at exit)."""
+    global _SPILL
+    if _SPILL is None or not _SPILL.is_dir():
+        import atexit
+        import tempfile
+
+        _SPILL = Path(tempfile.mkdtemp(prefix="tradeie-build-"))
+        atexit.register(shutil.rmtree, _SPILL, True)
+    return _SPILL
+
+
+_SPILL: Path | None = None
+
+
+class _RowSink:
+    """Rows of one (config, split) streamed to an Arrow file, hashed as they pass.
+
+    The running hash covers exactly the bytes ``_fingerprint(config, split,
+    features, rows)`` would, so the fingerprint is the same as for an in-memory
+    list, without ever holding the rows.
+    """
+
+    def __init__(self, config: str, split: str) -> None:
+        import tempfile
+
+        from datasets.arrow_writer import ArrowWriter
+
+        self.config, self.split, self.count = config, split, 0
+        self.features = FEATURES[config]()
+        fd, self.path = tempfile.mkstemp(prefix=f"{config}-{split}-", suffix=".arrow", dir=_spill_folder())
+        os.close(fd)
+        self.writer = ArrowWriter(features=self.features, path=self.path, writer_batch_size=1000)
+        head = json.dumps([config, split, self.features.to_dict()], **_JSON_OPTIONS)
+        self.hash = hashlib.sha256((head[:-1] + ",[").encode("utf-8"))
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.hash.update(((b"," if self.count else b"") + json.dumps(row, **_JSON_OPTIONS).encode("utf-8")))
+        self.writer.write({name: row[name] for name in self.features})
+        self.count += 1
+
+    def finish(self):
+        """The memory-mapped ``Dataset`` of the rows (None when there were none)."""
+        from datasets import Dataset, DatasetInfo
+
+        self.writer.finalize()
+        self.writer.close()
+        if not self.count:
+            os.unlink(self.path)
+            return None
+        self.hash.update(b"]]")
+        ds = Dataset.from_file(self.path, info=DatasetInfo(features=self.features), split=self.split)
+        return Dataset(ds.data, info=ds.info, split=ds.split, fingerprint=self.hash.hexdigest()[:16])
+
+
+def _make_dataset(config: str, split: str, rows):
+    """A ``Dataset`` whose fingerprint is a hash of its features and rows (same rows, same fingerprint)."""
+    sink = _RowSink(config, split)
+    for row in rows:
+        sink.add(row)
+    ds = sink.finish()
+    if ds is None:
+        from datasets import Dataset
+
+        return Dataset.from_dict({name: [] for name in sink.features}, features=sink.features, split=split)
+    return ds
+
+
+def _document_rows(item: tuple[int, Document, int]) -> tuple[list[dict], dict, list[dict]]:
+    """``(ner rows, documents row, relations rows)`` of one checked document (a worker's task)."""
+    index, doc, window = item
+    check_document(doc)
+    return ner_rows(doc, index), document_row(doc), relation_rows(doc, window)
 
 
 def build_dataset(docs: Sequence[Document], *, ratios: Sequence[float] = DEFAULT_RATIOS,
                   seed: int = DEFAULT_SEED, window: int = DEFAULT_WINDOW,
-                  assignment: dict[str, str] | None = None) -> dict[str, Any]:
+                  assignment: dict[str, str] | None = None, num_proc: int = 1) -> dict[str, Any]:
     """Build the ``ner``, ``documents`` and ``relations`` configs, each a ``DatasetDict``.
+
+    Rows are streamed to memory-mapped Arrow files (never held as Python
+    lists); ``num_proc`` > 1 computes them in that many worker processes, in
+    the same order, so the result is identical.
 
     Documents are split with :func:`tradeie.splits.assign_splits` (or the
     given ``assignment``: document id -> split). Rows are ordered by document
@@ -299,19 +377,34 @@ def build_dataset(docs: Sequence[Document], *, ratios: Sequence[float] = DEFAULT
     missing = [d.id for d in docs if assignment.get(d.id) not in SPLIT_NAMES]
     if missing:
         raise TradeieError(f"dataset: no split assigned to document(s) {', '.join(missing)}")
-    rows: dict[str, dict[str, list]] = {c: {s: [] for s in SPLIT_NAMES} for c in CONFIG_NAMES}
-    for doc in docs:
-        check_document(doc)
-        split = assignment[doc.id]
-        rows["ner"][split].extend(ner_rows(doc))
-        rows["documents"][split].append(document_row(doc))
-        rows["relations"][split].extend(relation_rows(doc, window))
+    sinks = {c: {s: _RowSink(c, s) for s in SPLIT_NAMES} for c in CONFIG_NAMES}
+    items = ((index, doc, window) for index, doc in enumerate(docs))
+    pool = None
+    if num_proc > 1 and len(docs) > 1:
+        import multiprocessing
+
+        pool = multiprocessing.get_context("fork").Pool(num_proc)
+        results = pool.imap(_document_rows, items, chunksize=max(1, min(64, len(docs) // (4 * num_proc))))
+    else:
+        results = map(_document_rows, items)
+    try:
+        for doc, (ner, document, relations) in zip(docs, results):
+            split = assignment[doc.id]
+            for row in ner:
+                sinks["ner"][split].add(row)
+            sinks["documents"][split].add(document)
+            for row in relations:
+                sinks["relations"][split].add(row)
+    finally:
+        if pool is not None:
+            pool.terminate()
     out = {}
     for config in CONFIG_NAMES:
         splits = {}
         for split in SPLIT_NAMES:
-            if rows[config][split]:
-                splits[split] = _make_dataset(config, split, rows[config][split])
+            ds = sinks[config][split].finish()
+            if ds is not None:
+                splits[split] = ds
             else:
                 log.warning("dataset: config %s has no %s rows; the split is left out", config, split)
         out[config] = DatasetDict(splits)
@@ -319,12 +412,28 @@ def build_dataset(docs: Sequence[Document], *, ratios: Sequence[float] = DEFAULT
 
 
 def content_fingerprint(dataset_dicts: dict[str, Any]) -> str:
-    """sha256 over every config's features and rows: equal iff the built content is equal."""
-    parts = []
+    """sha256 over every config's features and rows: equal iff the built content is equal.
+
+    Streams the rows in batches; the hash is that of the JSON list
+    ``[[config, split, features, rows], ...]``.
+    """
+    digest = hashlib.sha256(b"[[")  # _fingerprint(parts): the list of parts, wrapped once more
+    first = True
     for config in sorted(dataset_dicts):
         for split, ds in dataset_dicts[config].items():
-            parts.append([config, split, ds.features.to_dict(), ds.to_list()])
-    return _fingerprint(parts)
+            head = json.dumps([config, split, ds.features.to_dict()], **_JSON_OPTIONS)
+            digest.update(((b"" if first else b",") + (head[:-1] + ",[").encode("utf-8")))
+            first = False
+            for k, row in enumerate(_iter_rows(ds)):
+                digest.update((b"," if k else b"") + json.dumps(row, **_JSON_OPTIONS).encode("utf-8"))
+            digest.update(b"]]")
+    digest.update(b"]]")
+    return digest.hexdigest()
+
+
+def _iter_rows(ds, batch_size: int = 1000):
+    for start in range(0, len(ds), batch_size):
+        yield from ds.select(range(start, min(start + batch_size, len(ds)))).to_list()
 
 
 def split_assignment(dataset_dicts: dict[str, Any]) -> dict[str, str]:
@@ -413,7 +522,7 @@ def _longest_entities(ds) -> tuple[int, str, str]:
             words = [t for t in tokens if start <= t.start and t.end <= end]
             if len(words) > best[0]:
                 text = "".join((" " if i and t.start > words[i - 1].end else "") + t.text for i, t in enumerate(words))
-                best = (len(words), text, row["document_id"])
+                best = (len(words), text, row["document_name"])
     return best
 
 

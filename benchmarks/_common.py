@@ -1,0 +1,64 @@
+"""Shared helpers of the benchmark scripts: machine details, timing, peak memory, tables."""
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import time
+from collections.abc import Callable, Sequence
+from importlib import metadata
+
+
+def set_threads(n: int) -> None:
+    """Limit torch (and BLAS) to ``n`` threads, as on a 2-core machine."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(n))
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import torch
+
+    torch.set_num_threads(n)
+
+
+def machine() -> str:
+    """One line of machine details: cores, torch threads, versions."""
+    versions = []
+    for name in ("torch", "transformers", "datasets", "spacy", "datasketch"):
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pass
+    try:
+        import torch
+
+        threads = f"torch threads {torch.get_num_threads()}"
+    except ImportError:  # pragma: no cover
+        threads = "torch threads ?"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{platform.machine()} {os.cpu_count()} cores (affinity {len(os.sched_getaffinity(0))}), {threads}, "
+            f"load {load:.1f}, Python {platform.python_version()}, " + ", ".join(versions))
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (MiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(fn: Callable[[], object], repeats: int = 1) -> tuple[float, object]:
+    """Best wall time of ``repeats`` calls and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table (numbers formatted compactly)."""
+    def fmt(v: object) -> str:
+        if isinstance(v, float):
+            return f"{v:.3g}" if abs(v) < 10 else f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.1f}"
+        return str(v)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
