@@ -111,9 +111,13 @@ def make_card(*, metadata: dict[str, Any], stats: dict[str, Any], stats_markdown
     documents = [{
         "id": d.id, "split": assignment.get(d.id, ""), "date": d.meta.get("date") or "",
         "source": d.meta.get("source") or "", "file": d.meta.get("file") or "",
+        "origin": d.meta.get("origin") or "",
         "sha256": d.meta.get("sha256") or "", "group": d.meta.get("near_duplicate_group") or d.id,
         "entities": len(d.entities), "relations": len(d.relations),
     } for d in docs]
+    origins = sorted({row["origin"] for row in documents})
+    origin_counts = [(o, [sum(1 for row in documents if row["origin"] == o and row["split"] == s)
+                          for s in SPLIT_NAMES]) for o in origins]
     if agreement is None:
         agreement = agreement_section(guidelines_text) or (
             "No agreement figures were found in GUIDELINES.md (no inter-annotator agreement section).")
@@ -137,6 +141,8 @@ def make_card(*, metadata: dict[str, Any], stats: dict[str, Any], stats_markdown
         outside_window=outside_window,
         stats_markdown=stats_markdown,
         documents=documents,
+        origin_counts=origin_counts,
+        split_names=SPLIT_NAMES,
         agreement=agreement,
         ratios_text=" / ".join(f"{r:g}" for r in ratios),
         seed=seed,
@@ -157,3 +163,59 @@ def make_card(*, metadata: dict[str, Any], stats: dict[str, Any], stats_markdown
 
 def _as_list(value) -> list[dict]:
     return value if isinstance(value, list) else [value]
+
+
+# --------------------------------------------------------------------------- model repository card
+
+RUN_TEMPLATE = Path(__file__).parent / "templates" / "run_card.md"
+_PIPELINE_TASKS = {"ner": ("token-classification", "Named entity recognition"),
+                   "re": ("text-classification", "Relation extraction")}
+
+
+def _member_rows(member: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    metrics = member.get("metrics") or {}
+    keys = [("eval", "validation", None), ("test", "test", None)]
+    if member["task"] == "re":
+        keys = [("eval", "validation", "gold entities"), ("eval_end_to_end", "validation", "predicted entities"),
+                ("test", "test", "gold entities"), ("test_end_to_end", "test", "predicted entities")]
+    for key, split, setting in keys:
+        scores = metrics.get(key)
+        if isinstance(scores, dict) and {"precision", "recall", "f1"} <= set(scores):
+            rows.append({"member": member["folder"], "task": member["task"], "key": key, "split": split,
+                         "setting": setting or "entity-level strict", "precision": scores["precision"],
+                         "recall": scores["recall"], "f1": scores["f1"], "support": scores.get("support", "")})
+    return rows
+
+
+def make_run_card(*, repo_id: str, run_name: str, members: Sequence[dict[str, Any]],
+                  spacy_pipeline: dict[str, Any] | None = None, dataset_name: str | None = None):
+    """The ``README.md`` of a model repository holding a whole run (``tradeie push model``).
+
+    ``members``: ``{"folder", "task", "kind", "load", "transformers", "metrics"}`` per member
+    folder. The ``model-index`` holds every scored split of every member (strict
+    precision/recall/F1), as huggingface_hub's eval-results parser reads it.
+    """
+    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+    dataset = dataset_name or "tradeie"
+    rows = [row for m in members for row in _member_rows(m)]
+    results = []
+    for row in rows:
+        task_type, task_name = _PIPELINE_TASKS[row["task"]]
+        for metric in ("precision", "recall", "f1"):
+            results.append(EvalResult(
+                task_type=task_type, task_name=task_name, dataset_type=dataset, dataset_name=dataset,
+                dataset_split=row["split"], metric_type=metric, metric_value=round(float(row[metric]), 4),
+                metric_name=f"{row['member']} {'F1' if metric == 'f1' else metric} ({row['setting']})",
+                metric_config=f"{row['member']}:{row['key']}"))
+    transformer_ner = next((m["folder"] for m in members if m["task"] == "ner" and m.get("transformers")), None)
+    data = ModelCardData(
+        model_name=repo_id.split("/")[-1], language="en", license="apache-2.0",
+        library_name="transformers" if transformer_ner else None,
+        pipeline_tag="token-classification", tags=["tradeie", "ner", "relation-extraction", "trade"],
+        metrics=["precision", "recall", "f1"], eval_results=results or None,
+        datasets=[dataset_name] if dataset_name and "/" in dataset_name else None)
+    return ModelCard.from_template(
+        data, template_path=str(RUN_TEMPLATE), model_name=data.model_name, repo_id=repo_id, run_name=run_name,
+        members=list(members), spacy_pipeline=spacy_pipeline, transformer_ner=transformer_ner, results_rows=rows)

@@ -227,8 +227,21 @@ def server_env(data_dir: Path, credentials: Credentials) -> dict[str, str]:
         "LABEL_STUDIO_USER_TOKEN": credentials.api_key,
         "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
         "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        # SSRF protection stays on, except for loopback: `tradeie ls backend` serves on 127.0.0.1
+        "USE_DEFAULT_BANNED_SUBNETS": "false",
+        "USER_ADDITIONAL_BANNED_SUBNETS": ",".join(BANNED_SUBNETS_BUT_LOOPBACK),
     })
     return env
+
+
+#: Label Studio's default SSRF-banned subnets (label_studio/core/utils/io.py) minus loopback.
+BANNED_SUBNETS_BUT_LOOPBACK = (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
+    "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+    "224.0.0.0/4", "233.252.0.0/24", "240.0.0.0/4", "255.255.255.255/32", "::/128", "::ffff:0:0/96",
+    "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/32", "2001:20::/28", "2001:db8::/32",
+    "2002::/16",
+    "fc00::/7", "fe80::/10", "ff00::/8")
 
 
 def start_server(data_dir: str | os.PathLike = DEFAULT_DATA_DIR, *, port: int | None = None,

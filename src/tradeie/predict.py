@@ -17,6 +17,8 @@ from .document import Document
 from .errors import TradeieError
 
 log = logging.getLogger(__name__)
+#: Documents per step of the progress bar (inputs are length-sorted and batched within a chunk).
+PROGRESS_CHUNK = 64
 
 
 class Pipeline:
@@ -74,6 +76,19 @@ class Pipeline:
         are only decoded between those entities and for allowed type signatures.
         """
         docs = list(docs)
+        from .progress import show_progress
+
+        if len(docs) > PROGRESS_CHUNK and show_progress():  # a bar over chunks of documents on a terminal
+            from .progress import progress
+
+            chunks = range(0, len(docs), PROGRESS_CHUNK)
+            out: list[Document] = []
+            for i in progress(chunks, f"predict {len(docs)} documents", unit="chunk"):
+                out += self._predict(docs[i:i + PROGRESS_CHUNK], gold_entities)
+            return out
+        return self._predict(docs, gold_entities)
+
+    def _predict(self, docs: list[Document], gold_entities: bool) -> list[Document]:
         if gold_entities:
             if self.relation is None:
                 raise TradeieError(f"model {self.name}: gold_entities=True needs a relation model (re/)",
@@ -137,10 +152,41 @@ def _read_jsonl(path: Path) -> list[Document]:
     return docs
 
 
+def read_stdin(stream=None) -> list[Document]:
+    """Documents from standard input: JSONL rows with a ``text`` field when the input starts with ``{``,
+    else the whole input is one text (id ``stdin``)."""
+    import sys
+    import tempfile
+
+    data = (stream or sys.stdin.buffer).read()
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TradeieError(f"standard input: not valid UTF-8 at byte offset {exc.start}",
+                           hint="pipe UTF-8 text or JSONL") from None
+    if not text.strip():
+        raise TradeieError("standard input: empty", hint="pipe a text or JSONL rows with a \"text\" field")
+    if not text.lstrip().startswith("{"):
+        return [Document(id="stdin", text=text)]
+    with tempfile.TemporaryDirectory(prefix="tradeie-stdin-") as tmp:
+        path = Path(tmp) / "stdin.jsonl"
+        path.write_text(text, encoding="utf-8")
+        try:
+            return _read_jsonl(path)
+        except TradeieError as exc:
+            raise TradeieError(str(exc).replace(str(path), "standard input")) from None
+
+
 def read_inputs(paths: Iterable[str | os.PathLike]) -> list[Document]:
-    """Documents from ``.txt`` files, folders of ``.txt`` files, and JSONL files with a ``text`` field."""
+    """Documents from ``.txt`` files, folders of ``.txt`` files, JSONL files with a ``text`` field, and
+    ``-`` (standard input, see :func:`read_stdin`)."""
     docs: list[Document] = []
     for raw in paths:
+        if str(raw) == "-":
+            docs += read_stdin()
+            continue
         path = Path(raw)
         if path.is_dir():
             files = sorted(path.glob("*.txt"))

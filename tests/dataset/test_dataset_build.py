@@ -28,27 +28,34 @@ def test_three_configs_with_all_splits(built, docs5):
     assignment = split_assignment(built)
     assert set(assignment) == {d.id for d in docs5}
     for split, ds in built["ner"].items():
-        assert set(ds["document_id"]) == {d for d, s in assignment.items() if s == split}
+        assert set(ds["document_name"]) == {d for d, s in assignment.items() if s == split}
+    # document_id: the integer position of the document in id order over all splits
+    index = {doc_id: i for i, doc_id in enumerate(sorted(d.id for d in docs5))}
+    for ds in built["ner"].values():
+        for row in ds:
+            assert row["document_id"] == index[row["document_name"]]
 
 
 def test_ner_rows_cover_every_sentence_in_order(built, docs5):
     docs = _by_id(docs5)
     rows = [r for ds in built["ner"].values() for r in ds]
     for doc in docs5:
-        mine = [r for r in rows if r["document_id"] == doc.id]
+        mine = [r for r in rows if r["document_name"] == doc.id]
         assert [r["sentence_id"] for r in mine] == list(range(len(sentences_of(doc))))
         for row, (s, e) in zip(mine, sentences_of(doc)):
             assert row["token_starts"][0] == s and row["token_ends"][-1] == e
     for row in rows:
-        text = docs[row["document_id"]].text
+        text = docs[row["document_name"]].text
         assert [text[s:e] for s, e in zip(row["token_starts"], row["token_ends"])] == row["tokens"]
         assert len(row["tokens"]) == len(row["ner_tags"]) > 0
-        assert row["id"] == f"{row['document_id']}-{row['sentence_id']:04d}"
+        assert row["id"] == f"{row['document_name']}-{row['sentence_id']:04d}"
 
 
 def test_ner_features_use_exact_bio_order(built):
     features = built["ner"]["train"].features
-    assert list(features) == ["id", "document_id", "sentence_id", "tokens", "ner_tags", "token_starts", "token_ends"]
+    assert list(features) == ["id", "document_id", "document_name", "sentence_id", "tokens", "ner_tags",
+                              "token_starts", "token_ends"]
+    assert features["document_id"].dtype == "int32"
     assert features["ner_tags"].feature.names == ["O", "B-ACTOR", "I-ACTOR", "B-AGREEMENT", "I-AGREEMENT",
                                                   "B-TARIFF", "I-TARIFF"]
     assert tuple(features["ner_tags"].feature.names) == BIO_TAGS
@@ -64,9 +71,9 @@ def test_bio_round_trip(built, docs5):
             tokens = [Token(t, s, e) for t, s, e in zip(row["tokens"], row["token_starts"], row["token_ends"])]
             tags = [names[i] for i in row["ner_tags"]]
             spans = spans_from_bio(tokens, tags)
-            spans_by_doc.setdefault(row["document_id"], []).extend(spans)
+            spans_by_doc.setdefault(row["document_name"], []).extend(spans)
             entities = [make_entity("", s, e, label) for s, e, label in spans]
-            assert bio_tags(tokens, entities, row["document_id"]) == tags
+            assert bio_tags(tokens, entities, row["document_name"]) == tags
     for doc in docs5:
         assert sorted(spans_by_doc[doc.id]) == sorted(e.key for e in doc.entities)
         assert doc.entities, "the synthetic documents must have entities"

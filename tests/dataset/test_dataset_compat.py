@@ -55,6 +55,7 @@ def test_spanmarker_columns(ner):
         ds = ner[split]
         assert {"tokens", "ner_tags", "document_id", "sentence_id"} <= set(ds.column_names)
         assert ds.features["sentence_id"] == Value("int32")
+        assert ds.features["document_id"] == Value("int32")  # SpanMarker: torch.tensor(document_ids)
         assert all(isinstance(t, int) for row in ds["ner_tags"] for t in row)
         # SpanMarker sorts by (document_id, sentence_id) and adds neighbouring sentences as context:
         with warnings.catch_warnings():  # pyarrow deprecation inside datasets.sort

@@ -110,7 +110,8 @@ def test_card_sections(hub_dir, built, docs5):
     # agreement figures quoted from the guidelines, limitations, code, citation
     assert "### Inter-annotator agreement (from GUIDELINES.md)" in text and "| span F1, strict | 0.912 |" in text
     assert "Changelog" not in text
-    assert re.search(r"Tiny: 5 documents \(4 independent", text)
+    assert re.search(r"Small: 5 documents \(4 independent", text)
+    assert "| real-news | 2 | 1 | 1 | 4 |" in text and "| (not recorded) | 0 | 0 | 0 |" not in text
     assert 'load_dataset("tradeie-test/trade-ner", "ner")' in text
     assert re.search(r"```bibtex\n@misc\{trade_ner,\n  title +=", text)
     assert "https://huggingface.co/datasets/tradeie-test/trade-ner" in text

@@ -1,4 +1,4 @@
-"""``tradeie dataset build|stats|push``."""
+"""``tradeie dataset build|stats|push|export``."""
 from __future__ import annotations
 
 import argparse
@@ -52,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     stats = cmds.add_parser("stats", help="per-split statistics of a dataset folder")
     stats.add_argument("dir", nargs="?", default=DEFAULT_OUT, help="dataset folder (default: %(default)s)")
     stats.add_argument("--tokenizer", default=None, help="tokenizer for sub-word lengths (default: base encoder)")
-    stats.add_argument("--json", dest="json_out", default=None, help="also write the stats to this JSON file")
+    stats.add_argument("--json", dest="json_out", default=None,
+                       help="also write the stats to this JSON file (`-`: JSON to standard output instead of tables)")
     stats.set_defaults(func=run_stats)
 
     push = cmds.add_parser(
@@ -66,6 +67,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     push.add_argument("--message", default=None, help="commit message")
     push.add_argument("--dry-run", action="store_true", help="list what would be uploaded and where; send nothing")
     push.set_defaults(func=run_push)
+
+    export = cmds.add_parser(
+        "export", help="write the dataset as spaCy DocBin files or CoNLL BIO columns",
+        description="spacy: train.spacy/dev.spacy/test.spacy (one Doc per document, entities as doc.ents, "
+                    "relations in doc.user_data['relations'] as indices into doc.ents) and a ready config.cfg "
+                    "(run `python -m spacy train config.cfg --output model` inside the folder). conll: "
+                    "train.conll/dev.conll/test.conll with one `TOKEN TAG` line per token (IOB2), a blank line "
+                    "after each sentence and `-DOCSTART- -X- O O` before each document.")
+    export.add_argument("dir", nargs="?", default=DEFAULT_OUT, help="dataset folder (default: %(default)s)")
+    export.add_argument("--format", dest="fmt", required=True, choices=("spacy", "conll"), help="output format")
+    export.add_argument("--out", default=None,
+                        help="output folder, replaced atomically (default: dist/spacy or dist/conll); "
+                             "`-` writes one CoNLL split (--split) to standard output")
+    export.add_argument("--split", default=None, choices=("train", "validation", "test"),
+                        help="export only this split (default: all)")
+    export.set_defaults(func=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..exports import export_dataset
+
+    out = args.out or f"dist/{args.fmt}"
+    result, text = export_dataset(args.dir, out, args.fmt, args.split)
+    if text is not None:
+        sys.stdout.write(text)
+        return 0
+    for line in result.lines():
+        print(line)
+    return 0
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -96,6 +128,11 @@ def run_stats(args: argparse.Namespace) -> int:
     from ..io import write_json_atomic
 
     stats = dataset_stats(load_hub_configs(args.dir), args.tokenizer)
+    if args.json_out == "-":
+        import json
+
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+        return 0
     print(format_stats(stats))
     if args.json_out:
         write_json_atomic(args.json_out, stats)
