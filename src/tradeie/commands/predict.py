@@ -13,10 +13,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "or Label Studio tasks with predictions for pre-annotation.")
     cmd.add_argument("--model", required=True, help="run folder, e.g. training/runs/seed")
     cmd.add_argument("inputs", nargs="+", metavar="FILES",
-                     help=".txt files, folders of .txt files, or JSONL files with a \"text\" field")
+                     help=".txt files, folders of .txt files, JSONL files with a \"text\" field, or - for "
+                          "standard input (JSONL rows if it starts with {, else one text)")
     cmd.add_argument("--format", choices=("jsonl", "labelstudio"), default="jsonl",
                      help="jsonl rows or Label Studio tasks with predictions (default: %(default)s)")
-    cmd.add_argument("--output", "-o", default="-", help="output file (default: standard output)")
+    cmd.add_argument("--output", "-o", default="-",
+                     help="output file, written atomically; - for standard output (default: -)")
+    cmd.add_argument("--facts", default=None, metavar="FILE.csv|FILE.json",
+                     help="also write the documents' facts (head referent, relation, tail referent, the mentions "
+                          "that support each, a score) as a CSV or JSON table")
     cmd.add_argument("--batch-size", type=int, default=None, help="windows/pairs per forward pass")
     cmd.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cpu)")
     cmd.set_defaults(func=run_predict)
@@ -32,6 +37,11 @@ def run_predict(args: argparse.Namespace) -> int:
     pipe = Pipeline.load(args.model, device=args.device, batch_size=args.batch_size)
     predictions = pipe.predict_documents(docs)
     text = write_predictions(docs, predictions, args.output, args.format, model_version=pipe.name)
+    if args.facts:
+        from ..facts import write_facts
+
+        facts = write_facts(predictions, args.facts)
+        print(f"wrote {len(facts)} facts to {args.facts}", file=sys.stderr)
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:

@@ -53,6 +53,10 @@ class System(ABC):
         write_json_atomic(folder / SYSTEM_FILE, {"system": self.name, "task": self.task,
                                                  "config": dataclasses.asdict(self.config)})
         self._save_state(folder)
+        if not (folder / "README.md").exists():
+            from .card import write_system_card
+
+            write_system_card(self, folder, getattr(self, "n_train", None))
         return folder
 
     def _save_state(self, folder: Path) -> None:
@@ -87,7 +91,7 @@ def read_system_file(folder: Path) -> dict[str, Any]:
 
 
 def system_class(name: str) -> type[System]:
-    from . import crf, relations, rules, transformer  # noqa: F401  (registers the systems)
+    from . import crf, relations, rules, transformer, transformer_re  # noqa: F401  (registers the systems)
 
     try:
         return _REGISTRY[name]

@@ -133,6 +133,7 @@ class CRFSystem(System):
         self.crf = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=self.config.c1, c2=self.config.c2,
                                         max_iterations=self.config.max_iterations, all_possible_transitions=True)
         self.crf.fit(X, y)
+        self.n_train = len(train)
         return self
 
     def predict(self, docs: Sequence[Document]) -> list[Document]:

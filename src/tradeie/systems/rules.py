@@ -297,6 +297,7 @@ class RuleSystem(System):
         base = list(country_names()) if self.config.use_pycountry else []
         self.actors = sorted(set(base) | set(EXTRA_ACTORS) | set(training_actors(train, self.config.min_precision)))
         self._matcher = None
+        self.n_train = len(train)
         return self
 
     @property

@@ -1,0 +1,75 @@
+"""The System interface, the rule and CRF NER systems, and the comparison, on a blank spaCy pipeline."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tradeie.compare import compare_systems, render_markdown
+from tradeie.errors import TradeieError
+from tradeie.systems.base import load_system, system_class, system_names
+from tradeie.systems.crf import CRFConfig, CRFSystem
+from tradeie.systems.rules import RulesConfig, RuleSystem, propagate_actors
+from tradeie.tokens import tokenize
+
+
+def spans(doc):
+    return {(doc.text[e.start:e.end], e.label) for e in doc.entities}
+
+
+def test_registry_lists_every_system():
+    assert {"rules", "crf", "crf-rules", "transformer", "re-rules", "re-transformer", "re-hybrid"} <= set(
+        system_names())
+    assert system_class("crf").task == "ner" and system_class("re-rules").task == "re"
+    with pytest.raises(TradeieError, match="unknown system 'nope'"):
+        system_class("nope")
+
+
+def test_rules_find_gazetteer_actors_and_head_nouns(blank_pipeline, toy_docs, make_doc):
+    system = RuleSystem(RulesConfig(pipeline=blank_pipeline)).fit(toy_docs)
+    text = "Britain and Japan signed a pact; U.S. tariffs and the deal stayed."
+    [pred] = system.predict([make_doc("x", text, [])])
+    assert spans(pred) == {("Britain", "ACTOR"), ("Japan", "ACTOR"), ("pact", "AGREEMENT"), ("U.S.", "ACTOR"),
+                           ("tariffs", "TARIFF"), ("deal", "AGREEMENT")}
+    assert all(pred.text[e.start:e.end] == e.text for e in pred.entities)
+
+
+def test_rules_leave_tariff_modifiers_and_statistics_out(blank_pipeline, toy_docs, make_doc):
+    system = RuleSystem(RulesConfig(pipeline=blank_pipeline)).fit(toy_docs)
+    [pred] = system.predict([make_doc("x", "Tariff relief came; the average tariff fell; duty-free goods grew.", [])])
+    assert [e for e in pred.entities if e.label == "TARIFF"] == []
+
+
+def test_propagation_marks_other_mentions_of_a_name():
+    text = "Xi Jinping met Trump. Later Xi spoke."
+    sentences = [tokenize(text[:21]), tokenize(text[22:], offset=22)]
+    assert propagate_actors(text, sentences, [(0, 10, "ACTOR")]) == [(0, 10, "ACTOR"), (28, 30, "ACTOR")]
+
+
+def test_crf_trains_saves_loads_and_predicts_the_same(blank_pipeline, toy_docs, tmp_path):
+    system = CRFSystem(CRFConfig(pipeline=blank_pipeline, max_iterations=50)).fit(toy_docs)
+    bare = [d.with_annotations((), ()) for d in toy_docs]
+    before = system.predict(bare)
+    assert spans(before[0]) == spans(toy_docs[0])
+    system.save(tmp_path / "crf")
+    meta = json.loads((tmp_path / "crf" / "system.json").read_text())
+    assert meta["system"] == "crf" and meta["task"] == "ner" and meta["config"]["pipeline"] == blank_pipeline
+    again = load_system(tmp_path / "crf").predict(bare)
+    assert [d.entities for d in again] == [d.entities for d in before]
+
+
+def test_load_system_refuses_a_folder_without_system_json(tmp_path):
+    with pytest.raises(TradeieError, match="not a saved system"):
+        load_system(tmp_path)
+
+
+def test_compare_scores_every_system_on_the_chosen_split(blank_pipeline, toy_docs):
+    splits = {"train": toy_docs[:2], "validation": toy_docs[2:], "test": []}
+    comp = compare_systems(splits, ["rules", "crf"], split="validation", n_resamples=10,
+                           overrides={"rules": [f"pipeline={blank_pipeline}"],
+                                      "crf": [f"pipeline={blank_pipeline}", "max_iterations=20"]})
+    assert [r.name for r in comp.runs] == ["rules", "crf"] and comp.documents == ["t3"]
+    rules = comp.runs[0].metrics["ner"]["seqeval"]["strict"]["micro"]
+    assert (rules["support"], rules["predicted"], rules["matched"]) == (5, 5, 5)
+    text = render_markdown(comp)
+    assert "| rules | 1.000" in text and "scored on the **validation** split: 1 documents (t3)" in text
