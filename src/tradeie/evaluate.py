@@ -26,7 +26,7 @@ from .corpus import sentences_of
 from .document import Document, Entity
 from .errors import TradeieError
 from .io import read_jsonl
-from .metrics import (DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED, compute_metrics, overlaps,
+from .metrics import (DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, BOOTSTRAP_SEED, compute_metrics, overlaps,
                       relaxed_relation_matches, relation_tuples)
 from .schema import ENTITY_LABELS, RELATION_LABELS
 
@@ -331,7 +331,7 @@ def error_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def evaluate_documents(gold: list[Document], pred: list[Document], *,
                        pred_gold_entities: list[Document] | None = None,
-                       n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
+                       n_resamples: int = DEFAULT_RESAMPLES, seed: int = BOOTSTRAP_SEED,
                        confidence: float = DEFAULT_CONFIDENCE) -> dict[str, Any]:
     """All metrics of ``pred`` against ``gold`` plus error analysis rows.
 

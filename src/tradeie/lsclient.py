@@ -245,7 +245,7 @@ def select_documents(corpus: list[Document], ids: Sequence[str], corpus_path: st
     return [by_id[i] for i in dict.fromkeys(ids)]
 
 
-def load_predictions(source: str | Path, docs: list[Document]) -> dict[str, Document]:
+def pre_annotations(source: str | Path, docs: list[Document]) -> dict[str, Document]:
     """Model pre-annotations for ``docs``: from a run folder (Pipeline) or a predictions JSONL."""
     path = Path(source)
     if path.is_dir():
@@ -285,7 +285,7 @@ def _prediction_document(result: Any, doc: Document, where: str) -> Document:
 
 
 @dataclass
-class PushResult:
+class ProjectPushResult:
     title: str
     project_id: int
     url: str
@@ -310,7 +310,7 @@ class PushResult:
 
 
 def push_documents(conn: Connection, title: str, docs: list[Document], *, predictions: str | Path | None = None,
-                   model_version: str | None = None) -> PushResult:
+                   model_version: str | None = None) -> ProjectPushResult:
     """Import ``docs`` not yet in project ``title`` (created with the schema's config if missing).
 
     Each task carries the document id and text hash in ``data``; with
@@ -332,14 +332,14 @@ def push_documents(conn: Connection, title: str, docs: list[Document], *, predic
     new = [d for d in docs if d.id not in present]
     preds: dict[str, Document] = {}
     if predictions is not None and new:  # before creating anything: a failing model leaves no half-made project
-        preds = load_predictions(predictions, new)
+        preds = pre_annotations(predictions, new)
         model_version = model_version or Path(predictions).stem
     if project is None:
         project_id, created = ensure_project(conn, title, config)
     else:
         project_id, created = project.id, False
     import_tasks(conn, project_id, to_tasks(new, preds, model_version=model_version, include_annotations=False))
-    return PushResult(
+    return ProjectPushResult(
         title=title, project_id=project_id, url=conn.project_url(project_id), created=created,
         imported=[d.id for d in new], skipped=[d.id for d in docs if d.id in present],
         stale=[d.id for d in docs if present.get(d.id) not in (None, d.text_sha256)],

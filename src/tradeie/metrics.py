@@ -16,6 +16,10 @@ Sections of the result:
 - ``headline``: the figures a reader looks at first, each with a 95% bootstrap
   confidence interval over documents (seeded, so reruns give the same interval).
 
+Training uses the same figures: :func:`ner_figure` and :func:`relation_figures`
+pick a headline's cells out of :func:`compute_metrics` as a typed :class:`Scores`
+(checkpoint and seed selection, ``metrics.json``, the model card).
+
 Every P/R/F1 cell is ``{"precision", "recall", "f1", "support", "predicted", "matched"}``
 plus ``"ci": {"precision": [lo, hi], "recall": [...], "f1": [...]}``. Empty
 denominators score 0 (seqeval's and nervaluate's ``zero_division=0`` convention).
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +45,8 @@ NERVALUATE_SCHEMES = ("strict", "exact", "partial", "ent_type")
 SEQEVAL_MODES = ("default", "strict")
 DEFAULT_RESAMPLES = 1000
 DEFAULT_CONFIDENCE = 0.95
-DEFAULT_SEED = 13
+#: Seed of the bootstrap resampling (intervals are reproducible run to run).
+BOOTSTRAP_SEED = 13
 
 #: headline name -> (path into the metrics dict, averaged cell, statistic, description)
 HEADLINE = {
@@ -139,7 +145,7 @@ def macro_average(per_label: dict[str, dict]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- bootstrap
 
-def bootstrap_weights(n_docs: int, n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> np.ndarray:
+def bootstrap_weights(n_docs: int, n_resamples: int = DEFAULT_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
     """How often each document is drawn in each of ``n_resamples`` resamples, shape ``(B, n_docs)``."""
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, n_docs, size=(n_resamples, n_docs)) if n_docs else np.zeros((n_resamples, 0), int)
@@ -540,7 +546,7 @@ def token_confusion(views: list[TokenView]) -> dict[str, Any]:
 
 def compute_metrics(gold: list[Document], pred: list[Document], *,
                     pred_gold_entities: list[Document] | None = None,
-                    n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
+                    n_resamples: int = DEFAULT_RESAMPLES, seed: int = BOOTSTRAP_SEED,
                     confidence: float = DEFAULT_CONFIDENCE) -> dict[str, Any]:
     """All scores of ``pred`` against ``gold`` (aligned lists), with bootstrap intervals.
 
@@ -614,4 +620,62 @@ def headline(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
         out[name] = {"value": cell[stat], "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
                      "support": cell["support"], "predicted": node["micro"]["predicted"],
                      "description": description, "path": ".".join((*path, avg, stat))}
+    return out
+
+
+# --------------------------------------------------------------------------- one figure, typed
+
+@dataclass(frozen=True)
+class Scores:
+    """One headline figure of :func:`compute_metrics`: micro P/R/F1, counts, interval, per-label cells.
+
+    What training selects seeds on and writes into ``metrics.json`` and the
+    model card; always read out of a metrics dict, never recomputed.
+    """
+
+    metric: str
+    precision: float
+    recall: float
+    f1: float
+    support: int | float
+    predicted: int | float
+    matched: int | float
+    ci: dict[str, list[float]] | None = None
+    per_label: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``precision``, ``recall``, ``f1``, ``support`` (+ counts, ``ci``, ``per_label``)."""
+        return {"metric": self.metric, "precision": self.precision, "recall": self.recall, "f1": self.f1,
+                "support": self.support, "predicted": self.predicted, "matched": self.matched, "ci": self.ci,
+                "per_label": self.per_label}
+
+
+_CELL_KEYS = ("precision", "recall", "f1", "support", "predicted", "matched")
+
+
+def figure(metrics: dict[str, Any], name: str) -> Scores:
+    """The micro cell and per-label cells behind headline ``name`` (a key of :data:`HEADLINE`)."""
+    path, avg, _, _ = HEADLINE[name]
+    node: Any = metrics
+    for key in path:
+        node = node[key]
+    cell = node[avg]
+    per_label = {label: {k: c[k] for k in _CELL_KEYS} for label, c in node["per_label"].items()}
+    return Scores(name, *(cell[k] for k in _CELL_KEYS), ci=cell.get("ci"), per_label=per_label)
+
+
+def ner_figure(gold: Sequence[Document], pred: Sequence[Document], **kwargs: Any) -> Scores:
+    """NER entity F1 (seqeval strict IOB2, micro): headline ``ner_f1`` of :func:`compute_metrics`."""
+    return figure(compute_metrics(list(gold), list(pred), **kwargs), "ner_f1")
+
+
+def relation_figures(gold: Sequence[Document], pred_gold_entities: Sequence[Document],
+                     pred_end_to_end: Sequence[Document] | None = None, **kwargs: Any) -> dict[str, Scores]:
+    """Strict RE F1 with gold entities (``gold_entities``: headline ``re_gold_entities_f1``) and,
+    given predictions from predicted entities, end to end (``end_to_end``: headline ``re_f1``)."""
+    pred = list(pred_gold_entities if pred_end_to_end is None else pred_end_to_end)
+    metrics = compute_metrics(list(gold), pred, pred_gold_entities=list(pred_gold_entities), **kwargs)
+    out = {"gold_entities": figure(metrics, "re_gold_entities_f1")}
+    if pred_end_to_end is not None:
+        out["end_to_end"] = figure(metrics, "re_f1")
     return out

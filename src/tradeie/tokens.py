@@ -79,6 +79,16 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     return spans
 
 
+def word_shape(word: str) -> str:
+    """Character classes with runs collapsed: ``US`` -> ``X``, ``India`` -> ``Xx``, ``18%`` -> ``d%``."""
+    out: list[str] = []
+    for ch in word:
+        c = "X" if ch.isupper() else "x" if ch.islower() else "d" if ch.isdigit() else ch
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)
+
+
 class SpanAlignmentError(TradeieError, ValueError):
     """An entity span does not start and end on token boundaries (a user-data error)."""
 

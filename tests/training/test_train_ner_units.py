@@ -8,17 +8,21 @@ from tradeie.document import Document
 from tradeie.schema import BIO_TAGS
 from tradeie.tokens import Token, tokenize
 from tradeie.training.ner import (LABEL2ID, NERSettings, NERTagger, decode_entities, encode_words,
-                                  first_subword_mask, token_rows, viterbi_decode, window_features, window_spans)
+                                  first_subword_mask, published_rows, tagged_tokens, viterbi_decode, window_features,
+                                  window_spans)
 
-def test_token_rows_match_dataset_conversion(toy_docs):
-    from tradeie.corpus import sentences_of
-    from tradeie.tokens import bio_tags, sentence_tokens
+def test_document_rows_are_the_published_rows(toy_docs):
+    from tradeie.dataset import ner_rows
+    from tradeie.tokens import bio_tags
 
     doc = toy_docs[0]
-    rows = token_rows(doc)
-    expected = [(t, bio_tags(t, doc.entities, doc.id)) for t in sentence_tokens(doc.text, sentences_of(doc)) if t]
-    assert rows == expected
-    assert sum(tag.startswith("B-") for _, tags in rows for tag in tags) == len(doc.entities)
+    rows = published_rows([doc])
+    assert rows == ner_rows(doc, 0)
+    pairs = tagged_tokens(rows)
+    assert [tags for _, tags in pairs] == [bio_tags(toks, doc.entities, doc.id) for toks, _ in pairs]
+    assert [[(t.text, t.start, t.end) for t in toks] for toks, _ in pairs] == [
+        list(zip(r["tokens"], r["token_starts"], r["token_ends"])) for r in rows]
+    assert sum(tag.startswith("B-") for _, tags in pairs for tag in tags) == len(doc.entities)
 
 
 def test_first_subtoken_gets_label_others_ignored(tiny_tokenizer):

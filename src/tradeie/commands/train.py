@@ -126,10 +126,10 @@ def run_train(args: argparse.Namespace) -> int:
     from ..training.common import resuming
 
     if args.task == "ner":
-        from ..training.ner import fit_ner
+        from ..training.ner import fit_ner_dataset
 
         with resuming(args.resume):
-            out = fit_ner(train, val, config, run_dir / "ner", test_docs=test, dataset_name=dataset_name)
+            out = fit_ner_dataset(args.dataset, config, run_dir / "ner", documents=splits)
     elif args.task == "re":
         from ..training.relation import fit_re
 

@@ -22,7 +22,7 @@ from ..document import Document
 from ..errors import TradeieError
 from ..io import write_bytes_atomic
 from ..linguistic import DEFAULT_PIPELINE, parse_sentences
-from ..tokens import Token, bio_tags, spans_from_bio
+from ..tokens import Token, bio_tags, spans_from_bio, word_shape
 from .base import System, with_entities
 from .rules import RulesConfig, RuleSystem, propagate_actors, token_spans_to_chars
 
@@ -45,15 +45,6 @@ class CRFConfig:
         "help": "one sense per document: other occurrences of a predicted actor name are actors too"})
 
 
-def _shape(word: str) -> str:
-    out: list[str] = []
-    for ch in word:
-        c = "X" if ch.isupper() else "x" if ch.islower() else "d" if ch.isdigit() else ch
-        if not out or out[-1] != c:
-            out.append(c)
-    return "".join(out)
-
-
 def _rule_tags(n: int, spans: Sequence[tuple[int, int, str]]) -> list[str]:
     tags = ["O"] * n
     for i, j, label in spans:
@@ -68,7 +59,7 @@ def sentence_features(sdoc, rule_tags: Sequence[str] | None, config: CRFConfig) 
     own = []
     for tok in sdoc:
         w = tok.text
-        f: dict[str, Any] = {"lower": w.lower(), "shape": _shape(w), "suf3": w[-3:].lower(), "suf2": w[-2:].lower(),
+        f: dict[str, Any] = {"lower": w.lower(), "shape": word_shape(w), "suf3": w[-3:].lower(), "suf2": w[-2:].lower(),
                              "pre3": w[:3].lower(), "title": w.istitle(), "upper": w.isupper(),
                              "digit": any(c.isdigit() for c in w), "punct": not any(c.isalnum() for c in w)}
         if config.spacy_features:

@@ -1,6 +1,7 @@
 """The fine-tuned transformer NER model (``tradeie train ner``) behind the System interface."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -65,3 +66,17 @@ class TransformerNERSystem(System):
 
         self._folder = folder
         self.tagger = NERTagger.load(folder)
+
+
+class TransformerFeaturesNERSystem(TransformerNERSystem):
+    """The fine-tuned transformer enriched with word shape, POS, OntoNotes entity-type and rule-match
+    embeddings concatenated to the encoder's token states (``linguistic_features``)."""
+
+    name = "transformer-features"
+
+    def __init__(self, config: NERConfig | None = None) -> None:
+        if config is None:
+            from ..training.features import FEATURE_NAMES
+
+            config = dataclasses.replace(default_ner_config(), linguistic_features=list(FEATURE_NAMES))
+        super().__init__(config)

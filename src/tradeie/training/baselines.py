@@ -1,5 +1,9 @@
 """NER baselines on the same token rows: a sklearn-crfsuite CRF and a gazetteer built from training only.
 
+The CRF trains on the published ``ner`` rows of the training documents
+(:func:`tradeie.training.ner.published_rows`); scores come from the one scorer
+(:func:`tradeie.training.ner.score_entities`), on predictions from bare texts.
+
 Both train on the training documents passed in (never on anything else) and
 return documents with predicted entities (no relations) from ``predict``.
 """
@@ -15,9 +19,8 @@ from typing import Any, Protocol
 from ..corpus import document_tokens
 from ..document import Document, Entity
 from ..errors import TradeieError
-from ..tokens import Token, spans_from_bio, tokenize
+from ..tokens import Token, spans_from_bio, tokenize, word_shape
 from .config import BASELINE_KINDS, BaselineConfig
-from .metrics import doc_tag_sequences
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +44,12 @@ def _entities(doc: Document, spans: list[tuple[int, int, str]], scores: list[flo
 # --------------------------------------------------------------------------- CRF
 
 
-def _shape(word: str) -> str:
-    out: list[str] = []
-    for ch in word:
-        c = "X" if ch.isupper() else "x" if ch.islower() else "d" if ch.isdigit() else ch
-        if not out or out[-1] != c:
-            out.append(c)
-    return "".join(out)
-
-
 def _word_feats(word: str, prefix: str) -> dict[str, Any]:
     return {
         f"{prefix}lower": word.lower(),
         f"{prefix}istitle": word.istitle(),
         f"{prefix}isupper": word.isupper(),
-        f"{prefix}shape": _shape(word),
+        f"{prefix}shape": word_shape(word),
     }
 
 
@@ -99,12 +93,12 @@ class CRFBaseline:
             max_iterations: int = 100) -> CRFBaseline:
         import sklearn_crfsuite
 
+        from .ner import published_rows, tagged_tokens
+
         X, y = [], []
-        for doc in train_docs:
-            for toks, tags in zip(document_tokens(doc), doc_tag_sequences(doc)):
-                if toks:
-                    X.append(sentence_features(toks))
-                    y.append(tags)
+        for toks, tags in tagged_tokens(published_rows(train_docs)):
+            X.append(sentence_features(toks))
+            y.append(tags)
         if not X:
             raise TradeieError("CRF baseline: no training sentences", hint="pass annotated training documents")
         crf = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=c1, c2=c2, max_iterations=max_iterations,
@@ -262,7 +256,8 @@ def train_baselines(train_docs: Sequence[Document], eval_docs: Sequence[Document
     NER model (seqeval, strict IOB2) into ``metrics.json``.
     """
     from ..io import atomic_directory, write_json_atomic
-    from .metrics import ner_scores
+    from ..cv import strip_annotations
+    from .ner import score_entities
 
     output_dir = Path(output_dir)
     splits = {"eval": list(eval_docs or []), "test": list(test_docs or [])}
@@ -273,7 +268,8 @@ def train_baselines(train_docs: Sequence[Document], eval_docs: Sequence[Document
         for kind in config.kinds:
             model = fit_baseline(kind, train_docs, config)
             model.save(tmp / kind)
-            scores = {key: ner_scores(docs, model.predict(docs)) for key, docs in splits.items() if docs}
+            scores = {key: score_entities(docs, model.predict(strip_annotations(docs)))
+                      for key, docs in splits.items() if docs}
             summary[kind] = scores
             write_json_atomic(tmp / kind / "metrics.json", scores)
             for key, value in scores.items():

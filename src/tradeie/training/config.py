@@ -137,6 +137,13 @@ class NERConfig(TrainConfig):
     gazetteer_min_precision: float = _f(0.8, "a training mention enters the gazetteer only if that "
                                         "text is annotated with that label at least this share of the "
                                         "times it occurs in the training split")
+    linguistic_features: list[str] = _f([], "word features embedded and concatenated to the encoder's token "
+                                        "states before the classifier: any of 'shape' (casing), 'pos', "
+                                        "'ent' (spaCy OntoNotes type), 'rules' (guideline rule matches); "
+                                        "empty: a plain token classifier")
+    linguistic_pipeline: str = _f("en_core_web_md", "spaCy pipeline for the 'pos', 'ent' and 'rules' "
+                                  "features (packaged name, installed package or folder)")
+    feature_dim: int = _f(16, "embedding size of each linguistic feature")
 
     TASK = "ner"
 
@@ -145,6 +152,13 @@ class NERConfig(TrainConfig):
         if not 0 < self.gazetteer_min_precision <= 1:
             raise TradeieError(f"{source}: gazetteer_min_precision = {self.gazetteer_min_precision!r}: "
                                "must be in (0, 1]")
+        from .features import check_feature_names
+
+        check_feature_names(self.linguistic_features, f"{source}: linguistic_features")
+        if self.feature_dim < 1:
+            raise TradeieError(f"{source}: feature_dim = {self.feature_dim!r}: must be >= 1")
+        if not self.linguistic_pipeline:
+            raise TradeieError(f"{source}: linguistic_pipeline is empty", hint="e.g. en_core_web_md")
 
 
 @dataclass
@@ -152,7 +166,8 @@ class REConfig(TrainConfig):
     """Relation classification with typed entity markers."""
 
     task: str = _f("re", "which trainer this file configures: 're'")
-    window: int = _f(DEFAULT_WINDOW, "candidate pairs at most this many sentences apart (0: same sentence, as in the dataset's relations config)")
+    window: int = _f(DEFAULT_WINDOW, "candidate pairs at most this many sentences apart (0: same sentence, as in "
+                     "the dataset's relations config)")
     negative_ratio: float = _f(3.0, "keep at most this many no_relation pairs per positive pair in "
                                "training, sampled with the seed (0: keep all)")
     threshold: float = _f(0.0, "predict a relation only if its probability reaches this value "

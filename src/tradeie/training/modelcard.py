@@ -1,4 +1,9 @@
-"""Model cards (README.md with ``model-index`` results) for trained NER and RE models."""
+"""Model cards (README.md with ``model-index`` results) for trained NER and RE models.
+
+The figures are the trainers' ``metrics.json`` ones, i.e. headlines of
+:func:`tradeie.metrics.compute_metrics` (``ner_f1``; ``re_gold_entities_f1`` and
+``re_f1``): ``tradeie evaluate --update-card`` on the same predictions writes the same values.
+"""
 from __future__ import annotations
 
 import os
@@ -94,24 +99,27 @@ def build_model_card(task: str, config, metrics: dict[str, Any], base_model: str
                      f"{metrics['eval_f1_best']:.3f}, mean {metrics['eval_f1_mean']:.3f} "
                      f"(sd {metrics['eval_f1_sd']:.3f}); the kept model is seed {metrics['best_seed']}.")
     labels = list(BIO_TAGS) if task == "ner" else list(RELATION_CLASSES)
+    n_augmented = metrics.get("augmented_documents")
+    augmented = f", plus {n_augmented} augmented copies" if n_augmented else ""
     config_rows = [(k, v) for k, v in config.to_dict().items()]
     return ModelCard.from_template(
         data, template_path=str(TEMPLATE),
         model_name=data.model_name, task=task, run_name=config.run_name,
         summary=f"{task_name} model for trade and critical-minerals news, fine-tuned with tradeie.",
         task_description=description, base_model_display=_base_display(base_model),
-        dataset_display=f"{dataset} ({len(metrics.get('train_documents', []))} training documents"
-                        f"{', plus ' + str(metrics['augmented_documents']) + ' augmented copies' if metrics.get('augmented_documents') else ''})",
+        dataset_display=f"{dataset} ({len(metrics.get('train_documents', []))} training documents{augmented})",
         labels=labels, train_seconds=metrics.get("train_seconds", "?"),
         hardware=f"{platform.machine()} CPU ({os.cpu_count()} cores)" if config.device == "cpu" or not _has_cuda()
         else "GPU",
         schema_section=_schema_section(task), results_rows=rows,
         per_label_rows=[{"label": k, **v} for k, v in per_label.items()], per_label_split=per_split,
         seed_line=seed_line,
-        metric_description=("entity-level precision/recall/F1 (seqeval, strict IOB2, micro average)"
+        metric_description=("entity-level precision/recall/F1 (seqeval, strict IOB2, micro average; "
+                            "`tradeie evaluate`'s `ner_f1`)"
                             if task == "ner" else
                             "strict relation precision/recall/F1 (both argument spans and types exact, and the "
-                            "label; micro average over the four relation labels)"),
+                            "label; micro average over the four relation labels; `tradeie evaluate`'s "
+                            "`re_gold_entities_f1` and, end to end, `re_f1`)"),
         config_rows=config_rows, n_train_docs=len(metrics.get("train_documents", [])),
     )
 

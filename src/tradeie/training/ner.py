@@ -1,14 +1,21 @@
 """NER: BIO token classification with a transformers encoder.
 
-Token rows are the dataset ``ner`` config's: one row per sentence
-(:func:`tradeie.corpus.sentences_of` + :func:`tradeie.tokens.sentence_tokens`
-+ :func:`tradeie.tokens.bio_tags`). Each word is split into sub-words; only
+Training rows are the published dataset ``ner`` rows (``tokens``, ``ner_tags``,
+``token_starts``, ``token_ends``): ``tradeie train ner`` reads them from the
+dataset folder (:func:`fit_ner_dataset`), and documents (cross-validation folds,
+augmented copies) become rows through :func:`tradeie.dataset.ner_rows`, the
+function that builds the published ones. Each word is split into sub-words; only
 the first sub-word carries the word's label (others -100, unless
 ``label_all_subtokens``). A row longer than ``max_length`` is cut into
 overlapping windows (``stride`` sub-words of overlap) for training and
 prediction, never truncated; at prediction a word's probabilities are
 averaged over the windows that contain its first sub-word, then decoded
 (strict IOB2 Viterbi by default) into character-offset entities.
+
+With ``linguistic_features`` in the config the model is a
+:class:`~tradeie.training.feature_model.FeatureTaggerForTokenClassification`:
+word shape, spaCy POS / entity-type and rule-match embeddings
+(:mod:`tradeie.training.features`) are concatenated to the encoder's states.
 """
 from __future__ import annotations
 
@@ -25,7 +32,7 @@ from ..corpus import document_tokens
 from ..document import Document, Entity
 from ..errors import TradeieError
 from ..schema import BIO_TAGS
-from ..tokens import SpanAlignmentError, Token, bio_tags
+from ..tokens import Token
 from .config import NERConfig
 
 log = logging.getLogger(__name__)
@@ -36,19 +43,21 @@ LABEL2ID = {tag: i for i, tag in enumerate(LABELS)}
 
 # ------------------------------------------------------------------ token rows
 
+#: A row of the dataset ``ner`` config (at least ``tokens``, ``ner_tags``, ``token_starts``, ``token_ends``).
+NERRow = dict[str, Any]
 
-def token_rows(doc: Document, with_tags: bool = True) -> list[tuple[list[Token], list[str]]]:
-    """``(tokens, IOB2 tags)`` per sentence, exactly as the dataset ``ner`` config builds them."""
-    rows = []
-    for toks in document_tokens(doc):
-        if not toks:
-            continue
-        try:
-            tags = bio_tags(toks, doc.entities, doc.id) if with_tags else ["O"] * len(toks)
-        except SpanAlignmentError as exc:
-            raise TradeieError(str(exc)) from None
-        rows.append((toks, tags))
-    return rows
+
+def published_rows(docs: Sequence[Document]) -> list[NERRow]:
+    """The ``ner`` rows of ``docs`` exactly as ``tradeie dataset build`` publishes them."""
+    from ..dataset import ner_rows
+
+    return [row for i, doc in enumerate(docs) for row in ner_rows(doc, i)]
+
+
+def tagged_tokens(rows: Sequence[NERRow]) -> list[tuple[list[Token], list[str]]]:
+    """``(tokens, IOB2 tags)`` of ``ner`` rows (``ner_tags`` are ids into :data:`LABELS`)."""
+    return [([Token(t, s, e) for t, s, e in zip(r["tokens"], r["token_starts"], r["token_ends"], strict=True)],
+             [LABELS[i] for i in r["ner_tags"]]) for r in rows]
 
 
 # ------------------------------------------------------------ sub-words, windows
@@ -96,12 +105,25 @@ def _inside(tag: str) -> str:
 
 
 def window_features(tokenizer, rows: Sequence[tuple[Sequence[Token], Sequence[str]]], max_length: int,
-                    stride: int, label_all_subtokens: bool = False) -> list[dict[str, Any]]:
-    """Training features (input_ids, attention_mask, labels) for every window of every row."""
+                    stride: int, label_all_subtokens: bool = False,
+                    word_feature_ids: Sequence[Sequence[list[int]]] | None = None) -> list[dict[str, Any]]:
+    """Training features (input_ids, attention_mask, labels) for every window of every row.
+
+    With ``word_feature_ids`` (per row, per word: linguistic feature ids, see
+    :mod:`tradeie.training.features`) each window also gets ``feature_ids``
+    per sub-word (a word's ids on all its sub-words, zeros on special tokens).
+    """
     encoded = encode_words(tokenizer, [[t.text for t in toks] for toks, _ in rows])
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
     feats = []
-    for (toks, tags), (ids, wids) in zip(rows, encoded):
+    for r, ((toks, tags), (ids, wids)) in enumerate(zip(rows, encoded)):
+        sub_feats = None
+        if word_feature_ids is not None:
+            from .features import subword_feature_ids
+
+            width = len(word_feature_ids[r][0]) if word_feature_ids[r] else 0
+            sub_feats = subword_feature_ids(wids, word_feature_ids[r], width)
+            edge = [[0] * width]
         first = first_subword_mask(wids)
         labels_all = []
         for k, w in enumerate(wids):
@@ -115,6 +137,8 @@ def window_features(tokenizer, rows: Sequence[tuple[Sequence[Token], Sequence[st
             input_ids = [cls, *ids[a:b], sep]
             feats.append({"input_ids": input_ids, "attention_mask": [1] * len(input_ids),
                           "labels": [-100, *labels_all[a:b], -100]})
+            if sub_feats is not None:
+                feats[-1]["feature_ids"] = edge + sub_feats[a:b] + edge
     return feats
 
 
@@ -193,10 +217,14 @@ class NERTagger:
         self.gazetteer = gazetteer
         id2label = model.config.id2label
         self.labels = [id2label[i] for i in range(len(id2label))]
+        from .features import WordFeatures
+
+        self.features = WordFeatures.from_config(model.config)  # None for a plain token classifier
 
     @classmethod
     def load(cls, path: str | Path, device: str | None = None, batch_size: int | None = None) -> NERTagger:
         """Load ``path`` (a saved ``ner/`` folder)."""
+        from . import feature_model  # noqa: F401  (registers the feature tagger's model_type)
         from .common import load_trained
 
         path = Path(path)
@@ -227,6 +255,7 @@ class NERTagger:
         sums = [np.zeros((len(toks), len(self.labels))) for toks in rows]
         counts = [np.zeros(len(toks)) for toks in rows]
         firsts = [first_subword_mask(wids) for _, wids in encoded]
+        sub_feats = self._subword_features(rows, encoded)
         device = next(self.model.parameters()).device
         pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
@@ -236,7 +265,11 @@ class NERTagger:
                 input_ids = torch.tensor([it[3] + [pad] * (width - len(it[3])) for it in batch], device=device)
                 mask = torch.tensor([[1] * len(it[3]) + [0] * (width - len(it[3])) for it in batch],
                                     device=device)
-                probs = torch.softmax(self.model(input_ids=input_ids, attention_mask=mask).logits.float(), -1)
+                extra = {}
+                if sub_feats is not None:
+                    extra["feature_ids"] = _feature_batch(sub_feats, batch, width, device, len(self.features.names))
+                probs = torch.softmax(self.model(input_ids=input_ids, attention_mask=mask, **extra).logits.float(),
+                                      -1)
                 probs = probs.cpu().numpy()
                 for (r, a, b, _), p in zip(batch, probs):
                     wids = encoded[r][1]
@@ -251,6 +284,15 @@ class NERTagger:
             c[missing] = 1.0
             out.append(s / c[:, None])
         return out
+
+    def _subword_features(self, rows: Sequence[Sequence[Token]], encoded) -> list[list[list[int]]] | None:
+        """Per row, per sub-word: the linguistic feature ids (None without features)."""
+        if self.features is None:
+            return None
+        from .features import subword_feature_ids
+
+        word_feats = self.features.row_ids(rows)
+        return [subword_feature_ids(wids, wf, len(self.features.names)) for (_, wids), wf in zip(encoded, word_feats)]
 
     def predict(self, docs: Sequence[Document]) -> list[Document]:
         """Copies of ``docs`` with predicted entities (ids ``e1``... in text order, scores) and no relations."""
@@ -278,34 +320,52 @@ class NERTagger:
         return out
 
 
+def _feature_batch(sub_feats: Sequence[list[list[int]]], batch, width: int, device, n: int):
+    """``[batch, width, n]`` feature ids for windows ``(row, a, b, ids)``: zeros on specials and padding."""
+    import torch
+
+    edge = [[0] * n]
+    rows = [edge + sub_feats[r][a:b] + edge + edge * (width - len(ids)) for r, a, b, ids in batch]
+    return torch.tensor(rows, dtype=torch.long, device=device).reshape(len(batch), width, n)
+
+
 # ----------------------------------------------------------------- training
 
 
 def _window_metrics(labels: Sequence[str]):
-    """compute_metrics for Trainer: seqeval strict F1 over the labelled sub-words of each window."""
-    from .metrics import seqeval_scores
+    """compute_metrics for Trainer: entity F1 over the labelled sub-words of each window.
+
+    The scores come from :mod:`tradeie.metrics` (seqeval strict IOB2, micro, as
+    headline ``ner_f1``; token F1 through its :func:`~tradeie.metrics.prf`). Only
+    epochs are chosen on it: windows overlap, so it is not the reported figure.
+    """
+    from ..metrics import prf, seqeval_scores
+    from ..schema import ENTITY_LABELS
 
     def compute(eval_pred) -> dict[str, float]:
         preds, gold = eval_pred.predictions, eval_pred.label_ids
         y_true, y_pred = [], []
-        tp = fp = fn = 0
         for p_row, g_row in zip(preds, gold):
             keep = g_row != -100
-            t = [labels[i] for i in g_row[keep]]
-            p = [labels[i] for i in p_row[keep]]
-            y_true.append(t)
-            y_pred.append(p)
-            for a, b in zip(t, p):
-                tp += a == b != "O"
-                fp += b != "O" and a != b
-                fn += a != "O" and a != b
-        scores = seqeval_scores(y_true, y_pred)
-        token_f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+            y_true.append([labels[i] for i in g_row[keep]])
+            y_pred.append([labels[i] for i in p_row[keep]])
+        entity = seqeval_scores(y_true, y_pred, "strict", list(ENTITY_LABELS))["micro"]
+        pairs = [(a, b) for t, p in zip(y_true, y_pred) for a, b in zip(t, p)]
+        token = prf(sum(a == b != "O" for a, b in pairs), sum(b != "O" for _, b in pairs),
+                    sum(a != "O" for a, _ in pairs))
         # entity F1 decides; token F1 only breaks ties (e.g. while entity F1 is still 0)
-        return {"f1": scores["f1"], "precision": scores["precision"], "recall": scores["recall"],
-                "token_f1": token_f1, "selection": scores["f1"] + 1e-3 * token_f1}
+        return {"f1": entity["f1"], "precision": entity["precision"], "recall": entity["recall"],
+                "token_f1": token["f1"], "selection": entity["f1"] + 1e-3 * token["f1"]}
 
     return compute
+
+
+def score_entities(gold: Sequence[Document], pred: Sequence[Document]) -> dict[str, Any]:
+    """Training-time NER scores (``metrics.json`` ``eval``/``test``, seed choice): headline ``ner_f1``
+    of :func:`tradeie.metrics.compute_metrics`, the figure ``tradeie evaluate`` reports."""
+    from ..metrics import ner_figure
+
+    return ner_figure(gold, pred).as_dict()
 
 
 def _argmax_logits(logits, labels):
@@ -318,17 +378,67 @@ def _window_group(labels: Sequence[int], counts: Counter) -> str:
     return min(present, key=lambda lab: (counts[lab], lab)) if present else "O"
 
 
+def _linguistic_features(config: NERConfig, train_docs: Sequence[Document], train_rows, eval_rows):
+    """With ``config.linguistic_features``: (model config keys, train ids, eval ids, summary); else None.
+
+    Vocabularies come from the training rows (augmented copies included); the
+    rules' gazetteer from the real training documents.
+    """
+    if not config.linguistic_features:
+        return None
+    from ..linguistic import DEFAULT_PIPELINE, pipeline_info
+    from .features import PARSED_FEATURES, WordFeatures
+
+    features = WordFeatures.fit(config.linguistic_features, config.linguistic_pipeline or DEFAULT_PIPELINE,
+                                train_docs)
+    train_values = features.values([toks for toks, _ in train_rows])
+    features.build_vocabs(train_values)
+    keys = features.to_config()
+    summary = {"features": list(features.names), "vocab_sizes": {n: len(v) for n, v in features.vocabs.items()}}
+    if PARSED_FEATURES & set(features.names):
+        info = pipeline_info(features.pipeline)
+        keys["spacy_pipeline_version"] = f"{info.name} {info.version} (spaCy {info.spacy_version})"
+        summary["spacy_pipeline"] = {"name": info.name, "version": info.version, "spacy": info.spacy_version,
+                                     "package": info.package}
+    return keys, features.ids(train_values), features.row_ids([toks for toks, _ in eval_rows]), summary
+
+
+def fit_ner_dataset(folder: str | Path, config: NERConfig, output_dir: str | Path, *,
+                    documents: dict[str, list[Document]] | None = None) -> Path:
+    """``tradeie train ner``: train on the dataset folder's ``ner`` rows as published.
+
+    The rows are ``datasets.load_dataset(folder, "ner")``'s train and validation
+    splits, exactly what a user's own script gets; the ``documents`` config
+    (``documents``: its splits, if already loaded) gives the documents that are
+    scored end to end, augmented and fed to the gazetteer.
+    """
+    from ..dataset import documents_from_dataset, load_hub_folder
+
+    rows = load_hub_folder(folder, "ner")
+    if documents is None:
+        documents = {}
+        for doc in documents_from_dataset(load_hub_folder(folder, "documents")):
+            documents.setdefault(doc.meta.get("split") or "train", []).append(doc)
+    return fit_ner(documents.get("train", []), documents.get("validation") or None, config, output_dir,
+                   test_docs=documents.get("test") or None, dataset_name=str(folder),
+                   train_rows=list(rows["train"]) if "train" in rows else [],
+                   eval_rows=list(rows["validation"]) if "validation" in rows else [])
+
+
 def fit_ner(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None, config: NERConfig,
             output_dir: str | Path, *, test_docs: Sequence[Document] | None = None,
-            dataset_name: str | None = None) -> Path:
+            dataset_name: str | None = None, train_rows: Sequence[NERRow] | None = None,
+            eval_rows: Sequence[NERRow] | None = None) -> Path:
     """Fine-tune a token classifier on ``train_docs``; save it to ``output_dir``; return that path.
 
-    ``eval_docs`` (real documents, may be None) are scored every epoch for
-    early stopping / best checkpoint and, after training, end to end with
-    seqeval strict IOB2; with several ``config.seeds`` the best seed on
-    ``eval_docs`` is kept and best/mean/sd reported. Augmented copies (if
-    ``config.augment``) are made from ``train_docs`` only. ``test_docs``, if
-    given, are scored once with the final model. The folder gets the model
+    The model trains on ``train_rows`` (published ``ner`` rows; default: those of
+    ``train_docs`` through :func:`published_rows`) plus the rows of augmented
+    copies (if ``config.augment``, made from ``train_docs`` only). ``eval_rows``
+    (default: those of ``eval_docs``) are scored every epoch for early stopping
+    / best checkpoint; ``eval_docs`` (real documents, may be None) are scored
+    after training with :func:`score_entities` (the one scorer); with several
+    ``config.seeds`` the best seed on them is kept and best/mean/sd reported.
+    ``test_docs``, if given, are scored once with the final model. The folder gets the model
     (safetensors), tokenizer, ``config.json`` with ``id2label``/``label2id``,
     ``training_config.json``, ``metrics.json`` and a model card ``README.md``.
     Runs unchanged under ``torchrun``/``accelerate launch`` (only rank 0 writes).
@@ -336,9 +446,9 @@ def fit_ner(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None
     from transformers import AutoModelForTokenClassification, AutoTokenizer, DataCollatorForTokenClassification
     from transformers import set_seed
 
+    from ..cv import strip_annotations
     from . import common
     from .augment import augment_documents
-    from .metrics import ner_scores
 
     config.validate()
     common.setup_torch(config)
@@ -352,12 +462,15 @@ def fit_ner(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None
     augmented = augment_documents(train_docs, config.augment_copies, config.augment_prob, config.seeds[0]) \
         if config.augment else []
     tokenizer = AutoTokenizer.from_pretrained(base)
-    train_rows = [r for d in train_docs + augmented for r in token_rows(d)]
-    eval_rows = [r for d in eval_docs for r in token_rows(d)]
+    train_rows = tagged_tokens([*(published_rows(train_docs) if train_rows is None else train_rows),
+                                *published_rows(augmented)])
+    eval_rows = tagged_tokens(published_rows(eval_docs) if eval_rows is None else eval_rows)
+    linguistic = _linguistic_features(config, train_docs, train_rows, eval_rows)
+    train_ids, eval_ids = (linguistic[1], linguistic[2]) if linguistic is not None else (None, None)
     train_feats = window_features(tokenizer, train_rows, config.max_length, config.stride,
-                                  config.label_all_subtokens)
+                                  config.label_all_subtokens, train_ids)
     eval_feats = window_features(tokenizer, eval_rows, config.max_length, config.stride,
-                                 config.label_all_subtokens)
+                                 config.label_all_subtokens, eval_ids)
     has_eval = bool(eval_feats)
     label_counts = Counter(LABELS[i][2:] for f in train_feats for i in f["labels"] if i > 0)
     sample_weights = common.balanced_sample_weights(
@@ -379,13 +492,21 @@ def fit_ner(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None
 
     def train_one(seed: int, args):
         set_seed(seed)
+        collator = DataCollatorForTokenClassification(tokenizer)
         with common.quiet_transformers():  # the new classifier head is expected to be missing
-            model = AutoModelForTokenClassification.from_pretrained(
-                base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID)
+            if linguistic is None:
+                model = AutoModelForTokenClassification.from_pretrained(
+                    base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID)
+            else:
+                from .feature_model import FeatureCollator, FeatureTaggerForTokenClassification
+
+                model = FeatureTaggerForTokenClassification.from_encoder(
+                    base, labels=list(LABELS), features=linguistic[0], feature_dim=config.feature_dim)
+                collator = FeatureCollator(collator, tokenizer.padding_side)
         trainer = trainer_cls(
             model=model, args=args, train_dataset=common.ListDataset(train_feats),
             eval_dataset=common.ListDataset(eval_feats) if has_eval else None,
-            data_collator=DataCollatorForTokenClassification(tokenizer), processing_class=tokenizer,
+            data_collator=collator, processing_class=tokenizer,
             compute_metrics=_window_metrics(LABELS) if has_eval else None,
             preprocess_logits_for_metrics=_argmax_logits, compute_loss_func=loss_func,
             callbacks=common.early_stopping(config, has_eval), sample_weights=sample_weights)
@@ -395,19 +516,22 @@ def fit_ner(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None
     def score(model) -> dict | None:
         if not eval_docs:
             return None
-        return ner_scores(eval_docs, NERTagger(model, tokenizer, settings, gazetteer).predict(eval_docs))
+        tagger = NERTagger(model, tokenizer, settings, gazetteer)
+        return score_entities(eval_docs, tagger.predict(strip_annotations(eval_docs)))
 
     model, runs, best = common.run_seeds(config, work_dir, has_eval, train_one, score)
     metrics: dict[str, Any] = {
         "task": "ner", "base_model": base, "dataset": dataset_name,
         "train_documents": [d.id for d in train_docs], "eval_documents": [d.id for d in eval_docs],
         "augmented_documents": len(augmented), "train_windows": len(train_feats),
+        **({} if linguistic is None else {"linguistic": linguistic[3]}),
         **common.seed_summary(runs, best),
         "eval": runs[best].eval,
     }
     if test_docs:
         metrics["test_documents"] = [d.id for d in test_docs]
-        metrics["test"] = ner_scores(test_docs, NERTagger(model, tokenizer, settings, gazetteer).predict(test_docs))
+        tagger = NERTagger(model, tokenizer, settings, gazetteer)
+        metrics["test"] = score_entities(test_docs, tagger.predict(strip_annotations(test_docs)))
     save_gazetteer = None if gazetteer is None else (lambda folder: gazetteer.save(folder / "gazetteer"))
     return common.save_trained(output_dir, "ner", model, tokenizer, config, base, metrics, dataset_name,
                                write_extra=save_gazetteer)

@@ -182,23 +182,37 @@ def _with_ids(entities: Sequence[Entity]) -> list[Entity]:
 
 
 def _pair_metrics(masks: list[np.ndarray]):
-    """compute_metrics for Trainer: micro F1 over the relation labels with type-constrained decoding."""
+    """compute_metrics for Trainer: micro F1 over the relation labels with type-constrained decoding.
+
+    ``masks`` holds one type mask per evaluation pair, in order; a different
+    number of predictions is an error (never decoding without the constraints).
+    P/R/F1 come from :func:`tradeie.metrics.prf`; only epochs are chosen on it.
+    """
+    from ..metrics import prf
+
     def compute(eval_pred) -> dict[str, float]:
         logits, gold = eval_pred.predictions, eval_pred.label_ids
+        if len(masks) != len(logits):
+            raise RuntimeError(f"relation evaluation: {len(logits)} predictions for {len(masks)} candidate pairs "
+                               "(the type masks must match the evaluation pairs one to one)")
         probs = np.exp(logits - logits.max(axis=1, keepdims=True))
         probs /= probs.sum(axis=1, keepdims=True)
-        use_masks = len(masks) == len(probs)
-        pred = np.array([LABEL2ID[decode_relation(p, masks[i] if use_masks else np.ones(len(LABELS), bool))[0]]
-                         for i, p in enumerate(probs)])
+        pred = np.array([LABEL2ID[decode_relation(p, mask)[0]] for p, mask in zip(probs, masks)])
         neg = LABEL2ID[NO_RELATION]
-        tp = int(((pred == gold) & (gold != neg)).sum())
-        fp = int(((pred != gold) & (pred != neg)).sum())
-        fn = int(((pred != gold) & (gold != neg)).sum())
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        scores = prf(int(((pred == gold) & (gold != neg)).sum()), int((pred != neg).sum()), int((gold != neg).sum()))
         accuracy = float((pred == gold).mean()) if len(gold) else 0.0
-        return {"f1": f1, "accuracy": accuracy, "selection": f1 + 1e-3 * accuracy}
+        return {"f1": scores["f1"], "accuracy": accuracy, "selection": scores["f1"] + 1e-3 * accuracy}
 
     return compute
+
+
+def score_relations(gold: Sequence[Document], pred_gold_entities: Sequence[Document],
+                      pred_end_to_end: Sequence[Document] | None = None) -> dict[str, dict[str, Any]]:
+    """Training-time RE scores (``metrics.json``, seed choice) from :func:`tradeie.metrics.relation_figures`:
+    ``gold_entities`` (headline ``re_gold_entities_f1``) and, given, ``end_to_end`` (``re_f1``)."""
+    from ..metrics import relation_figures
+
+    return {k: v.as_dict() for k, v in relation_figures(gold, pred_gold_entities, pred_end_to_end).items()}
 
 
 def fit_re(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None, config: REConfig,
@@ -217,9 +231,10 @@ def fit_re(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None,
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
     from transformers import set_seed
 
+    from ..cv import strip_annotations
+    from ..evaluate import strip_relations
     from . import common
     from .augment import augment_documents
-    from .metrics import relation_scores
 
     config.validate()
     common.setup_torch(config)
@@ -274,7 +289,8 @@ def fit_re(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None,
     def score(model) -> dict | None:
         if not eval_docs:
             return None
-        return relation_scores(eval_docs, RelationClassifier(model, tokenizer, settings).predict(eval_docs))
+        classifier = RelationClassifier(model, tokenizer, settings)
+        return score_relations(eval_docs, classifier.predict(strip_relations(eval_docs)))["gold_entities"]
 
     model, runs, best = common.run_seeds(config, work_dir, has_eval, train_one, score)
     classifier = RelationClassifier(model, tokenizer, settings)
@@ -292,18 +308,22 @@ def fit_re(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None,
         tagger = NERTagger.load(ner_dir)
         metrics["ner_model"] = str(ner_dir)
     for key, docs in (("eval", eval_docs), ("test", test_docs or [])):
-        if not docs:
+        if not docs or (key == "eval" and tagger is None):
             continue
+        with_gold = classifier.predict(strip_relations(docs))
+        end_to_end = None
+        if tagger is not None:
+            bare = strip_annotations(docs)
+            end_to_end = classifier.predict(bare, [p.entities for p in tagger.predict(bare)])
+        scores = score_relations(docs, with_gold, end_to_end)
         if key == "test":
             metrics["test_documents"] = [d.id for d in docs]
-            metrics["test"] = relation_scores(docs, classifier.predict(docs))
-        if tagger is not None:
-            predicted = tagger.predict(docs)
-            metrics[f"{key}_end_to_end"] = relation_scores(
-                docs, classifier.predict(docs, [p.entities for p in predicted]))
+            metrics["test"] = scores["gold_entities"]
+        if end_to_end is not None:
+            metrics[f"{key}_end_to_end"] = scores["end_to_end"]
     return common.save_trained(output_dir, "re", model, tokenizer, config, base, metrics, dataset_name,
                                settings_extra={"markers": marker_tokens()})
 
 
-__all__ = ["fit_re", "RelationClassifier", "encode_candidate", "decode_relation", "allowed_mask",
-           "add_marker_tokens", "downsample_negatives", "LABELS"]
+__all__ = ["fit_re", "score_relations", "RelationClassifier", "encode_candidate", "decode_relation",
+           "allowed_mask", "add_marker_tokens", "downsample_negatives", "LABELS"]
