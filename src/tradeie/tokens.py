@@ -123,6 +123,16 @@ def bio_tags(tokens: list[Token], entities, doc_id: str = "?") -> list[str]:
     return tags
 
 
+def index_span_tags(n: int, spans) -> list[str]:
+    """IOB2 tags for ``n`` tokens from token-index spans ``(i, j, label)`` (``j`` exclusive)."""
+    tags = ["O"] * n
+    for i, j, label in spans:
+        tags[i] = f"B-{label}"
+        for k in range(i + 1, j):
+            tags[k] = f"I-{label}"
+    return tags
+
+
 def spans_from_bio(tokens: list[Token], tags: list[str]) -> list[tuple[int, int, str]]:
     """(start, end, label) character spans from IOB2 tags; a stray I- starts a span."""
     spans: list[tuple[int, int, str]] = []

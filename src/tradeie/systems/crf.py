@@ -22,7 +22,7 @@ from ..document import Document
 from ..errors import TradeieError
 from ..io import write_bytes_atomic
 from ..linguistic import DEFAULT_PIPELINE, parse_sentences
-from ..tokens import Token, bio_tags, spans_from_bio, word_shape
+from ..tokens import Token, bio_tags, index_span_tags, spans_from_bio, word_shape
 from .base import System, with_entities
 from .rules import RulesConfig, RuleSystem, propagate_actors, token_spans_to_chars
 
@@ -43,15 +43,6 @@ class CRFConfig:
     min_precision: float = field(default=0.5, metadata={"help": "gazetteer precision threshold (see rules)"})
     propagate: bool = field(default=True, metadata={
         "help": "one sense per document: other occurrences of a predicted actor name are actors too"})
-
-
-def _rule_tags(n: int, spans: Sequence[tuple[int, int, str]]) -> list[str]:
-    tags = ["O"] * n
-    for i, j, label in spans:
-        tags[i] = f"B-{label}"
-        for k in range(i + 1, j):
-            tags[k] = f"I-{label}"
-    return tags
 
 
 def sentence_features(sdoc, rule_tags: Sequence[str] | None, config: CRFConfig) -> list[dict[str, Any]]:
@@ -109,7 +100,7 @@ class CRFSystem(System):
         return units, parsed, rule_spans
 
     def _features(self, sdoc, spans) -> list[dict[str, Any]]:
-        tags = _rule_tags(len(sdoc), spans) if self.config.rule_features else None
+        tags = index_span_tags(len(sdoc), spans) if self.config.rule_features else None
         return sentence_features(sdoc, tags, self.config)
 
     def fit(self, train: Sequence[Document], dev: Sequence[Document] | None = None) -> CRFSystem:

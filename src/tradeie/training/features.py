@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import TradeieError
 from ..linguistic import DEFAULT_PIPELINE
-from ..tokens import Token, word_shape
+from ..tokens import Token, index_span_tags, word_shape
 
 FEATURE_NAMES: tuple[str, ...] = ("shape", "pos", "ent", "rules")
 #: Features that need the spaCy pipeline (``shape`` is computed from the word alone).
@@ -36,15 +36,6 @@ def check_feature_names(names: Sequence[str], where: str = "linguistic_features"
     if unknown or len(set(names)) != len(names):
         raise TradeieError(f"{where} = {list(names)!r}: each feature at most once, from {list(FEATURE_NAMES)}",
                            hint='e.g. --set linguistic_features=["shape","pos","ent","rules"]')
-
-
-def _iob(n: int, spans: Sequence[tuple[int, int, str]]) -> list[str]:
-    tags = ["O"] * n
-    for i, j, label in spans:
-        tags[i] = f"B-{label}"
-        for k in range(i + 1, j):
-            tags[k] = f"I-{label}"
-    return tags
 
 
 @dataclass
@@ -82,7 +73,7 @@ class WordFeatures:
                 columns["ent"] = [[f"{tok.ent_iob_}-{tok.ent_type_}" if tok.ent_type_ else "O" for tok in sdoc]
                                   for sdoc in parsed]
             if "rules" in self.names:
-                columns["rules"] = [_iob(len(sdoc), spans) for sdoc, spans in
+                columns["rules"] = [index_span_tags(len(sdoc), spans) for sdoc, spans in
                                     zip(parsed, self._rules().match_sentences(rows, parsed))]
         return [[tuple(columns[n][r][i] for n in self.names) for i in range(len(toks))]
                 for r, toks in enumerate(rows)]
