@@ -1,4 +1,5 @@
 """Shared helpers of the benchmark scripts: machine details, timing, peak memory, tables."""
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,10 @@ def machine() -> str:
     except ImportError:  # pragma: no cover
         threads = "torch threads ?"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{platform.machine()} {os.cpu_count()} cores (affinity {len(os.sched_getaffinity(0))}), {threads}, "
-            f"load {load:.1f}, Python {platform.python_version()}, " + ", ".join(versions))
+    return (
+        f"{platform.machine()} {os.cpu_count()} cores (affinity {len(os.sched_getaffinity(0))}), {threads}, "
+        f"load {load:.1f}, Python {platform.python_version()}, " + ", ".join(versions)
+    )
 
 
 def peak_rss_mib() -> float:
@@ -54,6 +57,7 @@ def timed(fn: Callable[[], object], repeats: int = 1) -> tuple[float, object]:
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A Markdown table (numbers formatted compactly)."""
+
     def fmt(v: object) -> str:
         if isinstance(v, float):
             return f"{v:.3g}" if abs(v) < 10 else f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.1f}"

@@ -10,6 +10,7 @@ then times (1) ``tradeie.tokens.tokenize`` over every text (the baseline),
 
     python benchmarks/bench_build.py --sizes 1000,10000 [--num-proc 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,7 +48,7 @@ def mutate(text: str, ents, vocab: list[str], rng: random.Random) -> tuple[str, 
         inside = any(a <= m.start() < b for a, b, _ in bounds)
         if inside or rng.random() > 0.3:
             continue
-        out.append(text[pos:m.start()])
+        out.append(text[pos : m.start()])
         word = rng.choice(vocab)
         out.append(word)
         new_ents.append((m.start(), m.end(), len(word)))
@@ -112,9 +113,11 @@ def run_one(n: int, num_proc: int, workdir: Path, gold: str, corpus: str) -> dic
         out = []
         for doc in load_corpus(workdir / "documents.jsonl"):
             sents = doc.meta["sentences"]
-            ents = tuple(Entity(a, b, label, f"T{k}", doc.text[a:b])
-                         for k, (a, b, label) in enumerate(spans[doc.id])
-                         if any(s <= a and b <= e for s, e in sents))  # drop spans a new boundary cut
+            ents = tuple(
+                Entity(a, b, label, f"T{k}", doc.text[a:b])
+                for k, (a, b, label) in enumerate(spans[doc.id])
+                if any(s <= a and b <= e for s, e in sents)
+            )  # drop spans a new boundary cut
             out.append(Document(doc.id, doc.text, ents, (), doc.meta))
         return out
 
@@ -130,10 +133,19 @@ def run_one(n: int, num_proc: int, workdir: Path, gold: str, corpus: str) -> dic
     for doc in load_corpus(workdir / "documents.jsonl"):
         groups.setdefault(doc.meta["near_duplicate_group"], 0)
         groups[doc.meta["near_duplicate_group"]] += 1
-    return {"n": n, "tokens": n_tokens, "t_tokenize": t_tok, "t_corpus": t_corpus,
-            "t_dataset": results[1], "t_dataset_np": results.get(num_proc, results[1]), "num_proc": num_proc,
-            "peak_rss_mib": peak_rss_mib(), "rss_before_mib": rss_before,
-            "multi_groups": sum(1 for v in groups.values() if v > 1), "expected_multi": n // 50}
+    return {
+        "n": n,
+        "tokens": n_tokens,
+        "t_tokenize": t_tok,
+        "t_corpus": t_corpus,
+        "t_dataset": results[1],
+        "t_dataset_np": results.get(num_proc, results[1]),
+        "num_proc": num_proc,
+        "peak_rss_mib": peak_rss_mib(),
+        "rss_before_mib": rss_before,
+        "multi_groups": sum(1 for v in groups.values() if v > 1),
+        "expected_multi": n // 50,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,9 +163,23 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results = []
     for n in (int(x) for x in args.sizes.split(",")):
-        proc = subprocess.run([sys.executable, __file__, "--one", str(n), "--num-proc", str(args.num_proc),
-                               "--gold", args.gold, "--corpus", args.corpus],
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                str(n),
+                "--num-proc",
+                str(args.num_proc),
+                "--gold",
+                args.gold,
+                "--corpus",
+                args.corpus,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if proc.returncode:
             print(proc.stderr[-3000:], file=sys.stderr)
             return proc.returncode
@@ -163,16 +189,43 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for r in results:
         total = r["t_corpus"] + r["t_dataset"]
-        rows.append([r["n"], r["tokens"], r["t_tokenize"], r["t_corpus"], r["t_dataset"], r["n"] / total,
-                     f"{total / r['t_tokenize']:.1f}x", f"{r['t_dataset'] / r['t_dataset_np']:.2f}x",
-                     r["peak_rss_mib"], f"{r['multi_groups']}/{r['expected_multi']}"])
-    print(table(["docs", "tokens", "bare tokenize s", "corpus build s", "dataset build s", "docs/s (build)",
-                 "build / bare tokenize", f"dataset speed-up num_proc={args.num_proc}", "peak RSS MiB",
-                 "near-dup groups found/planted"], rows))
+        rows.append(
+            [
+                r["n"],
+                r["tokens"],
+                r["t_tokenize"],
+                r["t_corpus"],
+                r["t_dataset"],
+                r["n"] / total,
+                f"{total / r['t_tokenize']:.1f}x",
+                f"{r['t_dataset'] / r['t_dataset_np']:.2f}x",
+                r["peak_rss_mib"],
+                f"{r['multi_groups']}/{r['expected_multi']}",
+            ]
+        )
+    print(
+        table(
+            [
+                "docs",
+                "tokens",
+                "bare tokenize s",
+                "corpus build s",
+                "dataset build s",
+                "docs/s (build)",
+                "build / bare tokenize",
+                f"dataset speed-up num_proc={args.num_proc}",
+                "peak RSS MiB",
+                "near-dup groups found/planted",
+            ],
+            rows,
+        )
+    )
     for a, b in zip(results, results[1:]):
         ta, tb = a["t_corpus"] + a["t_dataset"], b["t_corpus"] + b["t_dataset"]
-        print(f"{b['n']}/{a['n']} docs: time ratio {tb / ta:.2f}x (linear: {b['n'] / a['n']:.0f}x), "
-              f"peak RSS ratio {b['peak_rss_mib'] / a['peak_rss_mib']:.2f}x")
+        print(
+            f"{b['n']}/{a['n']} docs: time ratio {tb / ta:.2f}x (linear: {b['n'] / a['n']:.0f}x), "
+            f"peak RSS ratio {b['peak_rss_mib'] / a['peak_rss_mib']:.2f}x"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -18,6 +18,7 @@ recombined, 1 to 12 per document), CPU, 2 threads, all in one process:
 
     python benchmarks/bench_predict.py --model training/runs/demo [--docs 1000] [--systems rules,crf,crf-rules]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,14 +88,17 @@ def main(argv: list[str] | None = None) -> int:
 
     ner_dir = Path(args.model) / "ner"
     if not (ner_dir / "config.json").is_file():
-        print(f"no NER model at {ner_dir}: run `make demo` or `tradeie train ner --output {args.model}`",
-              file=sys.stderr)
+        print(
+            f"no NER model at {ner_dir}: run `make demo` or `tradeie train ner --output {args.model}`", file=sys.stderr
+        )
         return 2
     docs = synthetic_documents(load_corpus(args.corpus), args.docs)
     n_tokens = sum(len(t) for d in docs for t in document_tokens(d))
     print(f"machine: {machine()}")
-    print(f"documents: {len(docs)}, tokens: {n_tokens:,}, characters: {sum(len(d.text) for d in docs):,}, "
-          f"model: {ner_dir}")
+    print(
+        f"documents: {len(docs)}, tokens: {n_tokens:,}, characters: {sum(len(d.text) for d in docs):,}, "
+        f"model: {ner_dir}"
+    )
     rows = []
 
     def record(name, seconds, ents=None, note=""):
@@ -145,10 +149,15 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             preds = system.predict(docs)
             t = time.perf_counter() - start
-            record(f"system {name}", t, entity_set(preds),
-                   f"{t_pipe / t:.2f}x; spaCy parse {min(t_spacy / t, 1):.0%} of it")
-        rows.append(["spaCy pipeline alone (parse_sentences)", t_spacy, len(docs) / t_spacy,
-                     n_tokens / t_spacy, "", ""])
+            record(
+                f"system {name}",
+                t,
+                entity_set(preds),
+                f"{t_pipe / t:.2f}x; spaCy parse {min(t_spacy / t, 1):.0%} of it",
+            )
+        rows.append(
+            ["spaCy pipeline alone (parse_sentences)", t_spacy, len(docs) / t_spacy, n_tokens / t_spacy, "", ""]
+        )
 
     if args.int8:
         import torch
@@ -161,20 +170,26 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter() - start
         f1 = {}
         from tradeie.dataset import documents_from_dataset, load_hub_folder
+
         test = documents_from_dataset(load_hub_folder(args.dataset, "documents")["test"])
         gold = entity_set(test)
         for label, tagger in (("fp32", ner), ("int8", q)):
             pred = entity_set(tagger.predict([d.with_annotations((), ()) for d in test]))
             f1[label] = 2 * len(gold & pred) / (len(gold) + len(pred)) if gold or pred else 1.0
-        record("tradeie NER as saved, dynamic int8", t, entity_set(preds),
-               f"{t_pipe / t:.2f}x; test strict span F1 {f1['fp32']:.3f} -> {f1['int8']:.3f}")
+        record(
+            "tradeie NER as saved, dynamic int8",
+            t,
+            entity_set(preds),
+            f"{t_pipe / t:.2f}x; test strict span F1 {f1['fp32']:.3f} -> {f1['int8']:.3f}",
+        )
 
-    print(table(["system", "seconds", "docs/s", "tokens/s", "entity agreement with baseline", "speed-up / note"],
-                rows))
+    print(table(["system", "seconds", "docs/s", "tokens/s", "entity agreement with baseline", "speed-up / note"], rows))
     best = timings["tradeie NER, argmax, no gazetteer"]
-    print(f"tradeie NER (argmax) vs transformers pipeline: {t_pipe / best:.2f}x the throughput, "
-          f"entity agreement {agreement(entity_set(plain.predict(docs)), base_ents):.3f}; "
-          f"peak RSS {peak_rss_mib():.0f} MiB")
+    print(
+        f"tradeie NER (argmax) vs transformers pipeline: {t_pipe / best:.2f}x the throughput, "
+        f"entity agreement {agreement(entity_set(plain.predict(docs)), base_ents):.3f}; "
+        f"peak RSS {peak_rss_mib():.0f} MiB"
+    )
     return 0
 
 

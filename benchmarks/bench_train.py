@@ -8,6 +8,7 @@ compared.
 
     python benchmarks/bench_train.py [--epochs 2] [--dataset dist/dataset] [--no-ddp]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,9 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine, set_threads, table  # noqa: E402
 
 #: Runs ARGV in a child and prints its peak RSS (KiB) last, so each command's memory is its own.
-WRAPPER = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
-           "print('PEAK_RSS_KIB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
-           "sys.exit(rc)")
+WRAPPER = (
+    "import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
+    "print('PEAK_RSS_KIB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "sys.exit(rc)"
+)
 
 
 def run(cmd: list[str], env: dict) -> tuple[float, float, str]:
@@ -36,8 +39,10 @@ def run(cmd: list[str], env: dict) -> tuple[float, float, str]:
     seconds = time.perf_counter() - start
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
-    rss = next((int(line.split()[1]) / 1024 for line in reversed(proc.stderr.splitlines())
-                if line.startswith("PEAK_RSS_KIB")), float("nan"))
+    rss = next(
+        (int(line.split()[1]) / 1024 for line in reversed(proc.stderr.splitlines()) if line.startswith("PEAK_RSS_KIB")),
+        float("nan"),
+    )
     return seconds, rss, proc.stderr
 
 
@@ -64,14 +69,26 @@ def main(argv: list[str] | None = None) -> int:
     common = ["--dataset", args.dataset]
     epochs = ["--set", f"epochs={args.epochs:g}", "--set", "progress_bars=false"]
     jobs = [
-        ("NER transformer (tradeie train ner)", "ner", [tradeie, "train", "ner", "--config", "training/ner.toml",
-                                                        *common, *epochs, "--output", str(out / "one")]),
-        ("RE transformer (tradeie train re)", "re", [tradeie, "train", "re", "--config", "training/re.toml",
-                                                     *common, *epochs, "--output", str(out / "one")]),
-        ("CRF (tradeie train system crf)", None, [tradeie, "train", "system", "crf", *common,
-                                                  "--output", str(out / "crf")]),
-        ("relation rules (train system re-rules)", None, [tradeie, "train", "system", "re-rules", *common,
-                                                          "--output", str(out / "crf")]),
+        (
+            "NER transformer (tradeie train ner)",
+            "ner",
+            [tradeie, "train", "ner", "--config", "training/ner.toml", *common, *epochs, "--output", str(out / "one")],
+        ),
+        (
+            "RE transformer (tradeie train re)",
+            "re",
+            [tradeie, "train", "re", "--config", "training/re.toml", *common, *epochs, "--output", str(out / "one")],
+        ),
+        (
+            "CRF (tradeie train system crf)",
+            None,
+            [tradeie, "train", "system", "crf", *common, "--output", str(out / "crf")],
+        ),
+        (
+            "relation rules (train system re-rules)",
+            None,
+            [tradeie, "train", "system", "re-rules", *common, "--output", str(out / "crf")],
+        ),
     ]
     rows = []
     t_ner_one = None
@@ -87,18 +104,52 @@ def main(argv: list[str] | None = None) -> int:
                 t_ner_one = seconds
         if not args.no_ddp:
             torchrun = str(Path(sys.executable).with_name("torchrun"))
-            cmd = [torchrun, "--nproc_per_node=2", "--standalone", tradeie, "train", "ner", "--config",
-                   "training/ner.toml", *common, *epochs, "--set", "num_threads=1", "--output", str(out / "ddp")]
+            cmd = [
+                torchrun,
+                "--nproc_per_node=2",
+                "--standalone",
+                tradeie,
+                "train",
+                "ner",
+                "--config",
+                "training/ner.toml",
+                *common,
+                *epochs,
+                "--set",
+                "num_threads=1",
+                "--output",
+                str(out / "ddp"),
+            ]
             seconds, rss, _ = run(cmd, env)
-            rows.append(["NER transformer, torchrun --nproc_per_node=2 (gloo)", seconds,
-                         f"{seconds / args.epochs:.1f}", "-", "-", rss, f"{t_ner_one / seconds:.2f}x"])
+            rows.append(
+                [
+                    "NER transformer, torchrun --nproc_per_node=2 (gloo)",
+                    seconds,
+                    f"{seconds / args.epochs:.1f}",
+                    "-",
+                    "-",
+                    rss,
+                    f"{t_ner_one / seconds:.2f}x",
+                ]
+            )
     finally:
         shutil.rmtree(out, ignore_errors=True)
     print(f"machine: {machine()}")
     print(f"epochs: {args.epochs:g}, dataset: {args.dataset}")
-    print(table(["training command", "seconds (total)", "s/epoch", "eval share",
-                 "start-up + checkpoint + other share", "peak RSS MiB (largest process)",
-                 "speed-up over one process"], rows))
+    print(
+        table(
+            [
+                "training command",
+                "seconds (total)",
+                "s/epoch",
+                "eval share",
+                "start-up + checkpoint + other share",
+                "peak RSS MiB (largest process)",
+                "speed-up over one process",
+            ],
+            rows,
+        )
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
 """Test-wide settings: offline Hub, CPU only, the repository root as a fixture."""
+
 from __future__ import annotations
 
 import os

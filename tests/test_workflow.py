@@ -1,4 +1,5 @@
 """The whole pipeline, stage by stage through the CLI, on the committed seeds and gold (tiny model)."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,16 @@ def workspace(tmp_path, repo_root, monkeypatch):
 
 
 def test_seeds_to_report(workspace, tiny_model, capsys):
-    fast = ["--set", f"base_model={tiny_model}", "--set", "epochs=1", "--set", "run_name=wf",
-            "--set", "progress_bars=false"]
+    fast = [
+        "--set",
+        f"base_model={tiny_model}",
+        "--set",
+        "epochs=1",
+        "--set",
+        "run_name=wf",
+        "--set",
+        "progress_bars=false",
+    ]
     assert main(["corpus", "build"]) == 0
     assert main(["annotations", "validate"]) == 0
     assert "0 errors" in capsys.readouterr().out
@@ -42,8 +51,10 @@ def test_seeds_to_report(workspace, tiny_model, capsys):
     assert main(["predict", "--model", str(run), "seeds", "--output", "preds.jsonl"]) == 0
     rows = [json.loads(line) for line in (workspace / "preds.jsonl").read_text().splitlines()]
     assert len(rows) == 4 and all({"id", "text", "entities", "relations"} <= set(r) for r in rows)
-    assert main(["evaluate", "--model", str(run), "--dataset", "dist/dataset", "--resamples", "20",
-                 "--out", "eval/wf"]) == 0
+    assert (
+        main(["evaluate", "--model", str(run), "--dataset", "dist/dataset", "--resamples", "20", "--out", "eval/wf"])
+        == 0
+    )
     for name in ("metrics.json", "report.md", "report.html", "per_label_f1.png", "confusion_matrix.png"):
         assert (workspace / "eval/wf" / name).stat().st_size > 0, name
     metrics = json.loads((workspace / "eval/wf/metrics.json").read_text())

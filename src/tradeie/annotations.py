@@ -1,4 +1,5 @@
 """Gold annotations: loading against the corpus, validation and inter-annotator agreement."""
+
 from __future__ import annotations
 
 import re
@@ -36,17 +37,21 @@ def attach_corpus(docs: list[Document], corpus: list[Document], where: str) -> l
     for doc in docs:
         source = by_id.get(doc.id)
         if source is None:
-            raise TradeieError(f"{where}: document {doc.id!r} is not in the corpus",
-                               hint="add its .txt to seeds/ and run `tradeie corpus build`, or fix data.doc_id")
+            raise TradeieError(
+                f"{where}: document {doc.id!r} is not in the corpus",
+                hint="add its .txt to seeds/ and run `tradeie corpus build`, or fix data.doc_id",
+            )
         if doc.text != source.text:
-            first = next((i for i, (a, b) in enumerate(zip(doc.text, source.text)) if a != b),
-                         min(len(doc.text), len(source.text)))
+            first = next(
+                (i for i, (a, b) in enumerate(zip(doc.text, source.text)) if a != b),
+                min(len(doc.text), len(source.text)),
+            )
             raise TradeieError(
                 f"{where}: document {doc.id!r} was annotated on a different text than the corpus "
                 f"(sha256 {text_sha256(doc.text)[:12]} vs {text_sha256(source.text)[:12]}; first difference "
-                f"at offset {first}: {doc.text[first:first + 20]!r} vs {source.text[first:first + 20]!r})",
+                f"at offset {first}: {doc.text[first : first + 20]!r} vs {source.text[first : first + 20]!r})",
                 hint="the annotations are stale: re-annotate or rebuild the corpus from the same seeds; "
-                     "spans are never shifted automatically",
+                "spans are never shifted automatically",
             )
         out.append(replace(doc, meta={**source.meta, **doc.meta}))
     return out
@@ -67,11 +72,15 @@ def validate(docs: list[Document], corpus: list[Document] | None = None) -> Vali
         by_id = {d.id: d for d in corpus}
         for doc in docs:
             if doc.id not in by_id:
-                report.errors.append(f"document {doc.id}: not in the corpus (fix: rebuild the corpus or fix data.doc_id)")
+                report.errors.append(
+                    f"document {doc.id}: not in the corpus (fix: rebuild the corpus or fix data.doc_id)"
+                )
             elif doc.text != by_id[doc.id].text:
-                report.errors.append(f"document {doc.id}: annotation text hash {text_sha256(doc.text)[:12]} does not "
-                                     f"match the corpus ({text_sha256(by_id[doc.id].text)[:12]}): stale annotations "
-                                     "(fix: re-annotate; spans are never shifted silently)")
+                report.errors.append(
+                    f"document {doc.id}: annotation text hash {text_sha256(doc.text)[:12]} does not "
+                    f"match the corpus ({text_sha256(by_id[doc.id].text)[:12]}): stale annotations "
+                    "(fix: re-annotate; spans are never shifted silently)"
+                )
     for doc in docs:
         _check_document(doc, report)
     _check_consistency(docs, report)
@@ -83,7 +92,7 @@ def _check_document(doc: Document, report: ValidationReport) -> None:
     ids: set[str] = set()
     previous = None
     for ent in sorted(doc.entities, key=lambda e: (e.start, e.end)):
-        where = f"document {doc.id}, entity {ent.id} [{ent.start}:{ent.end}] {doc.text[ent.start:ent.end]!r}"
+        where = f"document {doc.id}, entity {ent.id} [{ent.start}:{ent.end}] {doc.text[ent.start : ent.end]!r}"
         counts[ent.label] += 1
         if ent.id in ids:
             report.errors.append(f"{where}: duplicate entity id (fix: give each region its own id)")
@@ -93,14 +102,16 @@ def _check_document(doc: Document, report: ValidationReport) -> None:
         if not 0 <= ent.start < ent.end <= len(doc.text):
             report.errors.append(f"{where}: offsets outside the text (length {len(doc.text)})")
             continue
-        span = doc.text[ent.start:ent.end]
+        span = doc.text[ent.start : ent.end]
         if ent.text and ent.text != span:
             report.errors.append(f"{where}: region text {ent.text!r} does not match the document text")
         if span != span.strip():
             report.errors.append(f"{where}: span starts or ends with whitespace (fix: trim the span)")
         if previous is not None and ent.start < previous.end:
-            report.errors.append(f"{where}: overlaps entity {previous.id} [{previous.start}:{previous.end}] "
-                                 f"{doc.text[previous.start:previous.end]!r} (fix: spans must not overlap)")
+            report.errors.append(
+                f"{where}: overlaps entity {previous.id} [{previous.start}:{previous.end}] "
+                f"{doc.text[previous.start : previous.end]!r} (fix: spans must not overlap)"
+            )
         previous = ent if previous is None or ent.end > previous.end else previous
     index = doc.entity_index()
     seen_relations: set = set()
@@ -108,7 +119,9 @@ def _check_document(doc: Document, report: ValidationReport) -> None:
         where = f"document {doc.id}, relation {rel.head} -{rel.label}-> {rel.tail}"
         counts[rel.label] += 1
         if rel.label not in RELATION_LABELS:
-            report.errors.append(f"{where}: unknown relation {rel.label!r} (fix: use one of {', '.join(RELATION_LABELS)})")
+            report.errors.append(
+                f"{where}: unknown relation {rel.label!r} (fix: use one of {', '.join(RELATION_LABELS)})"
+            )
         missing = [x for x in (rel.head, rel.tail) if x not in index]
         if missing:
             report.errors.append(f"{where}: entity id(s) {missing} do not exist (fix: re-draw the relation)")
@@ -116,8 +129,10 @@ def _check_document(doc: Document, report: ValidationReport) -> None:
         head, tail = index[rel.head], index[rel.tail]
         if rel.label in RELATION_BY_NAME and not allowed_relation(rel.label, head.label, tail.label):
             want = RELATION_BY_NAME[rel.label]
-            report.errors.append(f"{where}: {head.label} -> {tail.label} is not allowed; {rel.label} links "
-                                 f"{want.head} -> {want.tail} ({head.text!r} -> {tail.text!r})")
+            report.errors.append(
+                f"{where}: {head.label} -> {tail.label} is not allowed; {rel.label} links "
+                f"{want.head} -> {want.tail} ({head.text!r} -> {tail.text!r})"
+            )
         key = (head.key, tail.key, rel.label)
         if key in seen_relations:
             report.errors.append(f"{where}: duplicate relation ({head.text!r} -> {tail.text!r})")
@@ -130,7 +145,7 @@ def _check_consistency(docs: list[Document], report: ValidationReport) -> None:
     annotated: dict[str, str] = {}
     for doc in docs:
         for ent in doc.entities:
-            annotated.setdefault(doc.text[ent.start:ent.end], ent.label)
+            annotated.setdefault(doc.text[ent.start : ent.end], ent.label)
     for doc in docs:
         covered = [(e.start, e.end) for e in doc.entities]
         for surface, label in sorted(annotated.items()):
@@ -138,7 +153,8 @@ def _check_consistency(docs: list[Document], report: ValidationReport) -> None:
                 s, e = match.span()
                 if not any(a < e and s < b for a, b in covered):
                     report.warnings.append(
-                        f"document {doc.id} [{s}:{e}]: {surface!r} is annotated {label} elsewhere but not here")
+                        f"document {doc.id} [{s}:{e}]: {surface!r} is annotated {label} elsewhere but not here"
+                    )
 
 
 def _span_prf(a: set, b: set) -> dict[str, float]:
@@ -169,8 +185,9 @@ def agreement(a_docs: list[Document], b_docs: list[Document]) -> dict:
     b_by_id = {d.id: d for d in b_docs}
     shared = [d for d in a_docs if d.id in b_by_id]
     if not shared:
-        raise TradeieError("agreement: the two annotation sets share no document id",
-                           hint="compare exports of the same documents")
+        raise TradeieError(
+            "agreement: the two annotation sets share no document id", hint="compare exports of the same documents"
+        )
     out: dict = {"documents": [d.id for d in shared], "spans": {}, "relations": {}}
     labels = list(ENTITY_LABELS)
     for label in [None, *labels]:
@@ -179,14 +196,19 @@ def agreement(a_docs: list[Document], b_docs: list[Document]) -> dict:
         strict = _span_prf(a, b)
         a_list = sorted((s, e, lab, doc) for doc, s, e, lab in a)
         b_list = sorted((s, e, lab, doc) for doc, s, e, lab in b)
-        overlap_a = sum(_overlap_matches([x[:3] for x in a_list if x[3] == d.id], [y[:3] for y in b_list if y[3] == d.id])
-                        for d in shared)
+        overlap_a = sum(
+            _overlap_matches([x[:3] for x in a_list if x[3] == d.id], [y[:3] for y in b_list if y[3] == d.id])
+            for d in shared
+        )
         p = overlap_a / len(b) if b else 0.0
         r = overlap_a / len(a) if a else 0.0
         out["spans"][label or "all"] = {
             "strict": strict,
-            "overlap": {"precision": round(p, 4), "recall": round(r, 4),
-                        "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0},
+            "overlap": {
+                "precision": round(p, 4),
+                "recall": round(r, 4),
+                "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+            },
         }
     tags_a, tags_b = [], []
     for doc in shared:
@@ -220,5 +242,7 @@ def disagreements(a_docs: list[Document], b_docs: list[Document]) -> list[str]:
         ra, rb = doc.relation_keys(), other.relation_keys()
         for h, t, label in sorted(ra ^ rb):
             who = "only A" if (h, t, label) in ra else "only B"
-            lines.append(f"{doc.id} {doc.text[h[0]:h[1]]!r}[{h[0]}] -{label}-> {doc.text[t[0]:t[1]]!r}[{t[0]}]: {who}")
+            lines.append(
+                f"{doc.id} {doc.text[h[0] : h[1]]!r}[{h[0]}] -{label}-> {doc.text[t[0] : t[1]]!r}[{t[0]}]: {who}"
+            )
     return lines

@@ -5,6 +5,7 @@ Each command group lives in ``tradeie.commands.<group>`` and exposes
 ``tradeie --help`` stays fast. User mistakes raise :class:`TradeieError`,
 printed as one line with a non-zero exit and no traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,13 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tradeie",
         description="Trade and critical-minerals NER/RE: corpus, annotations, dataset, training, evaluation.",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"tradeie {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("-q", "--quiet", action="store_true", help="only log warnings and errors")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback of any error (accepted anywhere on the command line)")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the full traceback of any error (accepted anywhere on the command line)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"tradeie.commands.{name}").register(sub)
@@ -82,8 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         return _fail(f"tradeie: error: {where}{exc.strerror or exc}", 2, debug)
     except Exception as exc:  # a bug: one line, the traceback with --debug
-        return _fail(f"tradeie: internal error: {type(exc).__name__}: {_first_line(exc)} "
-                     "(run again with --debug for the traceback and report it)", 1, debug)
+        return _fail(
+            f"tradeie: internal error: {type(exc).__name__}: {_first_line(exc)} "
+            "(run again with --debug for the traceback and report it)",
+            1,
+            debug,
+        )
     return int(result or 0)
 
 

@@ -4,6 +4,7 @@ Every figure comes from :func:`tradeie.evaluate.evaluate_documents` (the one
 scorer); this module only times the systems, collects their metrics and
 renders the tables (``compare.md``, ``compare.json``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,9 +59,17 @@ def _fit(name: str, train: list[Document], dev: list[Document] | None, overrides
     return system, time.perf_counter() - start
 
 
-def compare_systems(splits: dict[str, list[Document]], ner_systems: Sequence[str], re_systems: Sequence[str] = (),
-                    *, split: str = "validation", ner_for_re: str | None = None, n_resamples: int = 1000,
-                    seed: int = 13, overrides: dict[str, list[str]] | None = None) -> Comparison:
+def compare_systems(
+    splits: dict[str, list[Document]],
+    ner_systems: Sequence[str],
+    re_systems: Sequence[str] = (),
+    *,
+    split: str = "validation",
+    ner_for_re: str | None = None,
+    n_resamples: int = 1000,
+    seed: int = 13,
+    overrides: dict[str, list[str]] | None = None,
+) -> Comparison:
     """Fit every system on ``splits["train"]`` and score it on ``splits[split]``.
 
     Relation systems are scored with gold entities and end to end on the
@@ -82,8 +91,9 @@ def compare_systems(splits: dict[str, list[Document]], ner_systems: Sequence[str
         pred = system.predict(bare)
         predict_s = time.perf_counter() - start
         ner_predictions[name] = pred
-        result.runs.append(SystemRun(name, "ner", fit_s, predict_s,
-                                     evaluate_documents(gold, pred, n_resamples=n_resamples, seed=seed)))
+        result.runs.append(
+            SystemRun(name, "ner", fit_s, predict_s, evaluate_documents(gold, pred, n_resamples=n_resamples, seed=seed))
+        )
         log.info("%s: fit %.1f s, predict %.1f s", name, fit_s, predict_s)
     ner_name = ner_for_re or (ner_systems[0] if ner_systems else None)
     for name in re_systems:
@@ -93,13 +103,15 @@ def compare_systems(splits: dict[str, list[Document]], ner_systems: Sequence[str
         predict_s = time.perf_counter() - start
         entities = ner_predictions.get(ner_name) if ner_name else None
         end_to_end = system.predict(entities) if entities is not None else with_gold_entities
-        metrics = evaluate_documents(gold, end_to_end, pred_gold_entities=with_gold_entities,
-                                     n_resamples=n_resamples, seed=seed)
+        metrics = evaluate_documents(
+            gold, end_to_end, pred_gold_entities=with_gold_entities, n_resamples=n_resamples, seed=seed
+        )
         result.runs.append(SystemRun(name, "re", fit_s, predict_s, metrics, ner_system=ner_name))
     return result
 
 
 # --------------------------------------------------------------------------- rendering
+
 
 def _f(cell: dict[str, Any] | None, stat: str = "f1", ci: bool = False) -> str:
     if not cell:
@@ -114,8 +126,13 @@ def _f(cell: dict[str, Any] | None, stat: str = "f1", ci: bool = False) -> str:
 def ner_rows(run: SystemRun) -> list[str]:
     m = run.metrics["ner"]
     strict, partial = m["seqeval"]["strict"], m["nervaluate"]["partial"]
-    cells = [run.name, _f(strict["micro"], ci=True), _f(strict["micro"], "precision"), _f(strict["micro"], "recall"),
-             _f(partial["micro"], ci=True)]
+    cells = [
+        run.name,
+        _f(strict["micro"], ci=True),
+        _f(strict["micro"], "precision"),
+        _f(strict["micro"], "recall"),
+        _f(partial["micro"], ci=True),
+    ]
     cells += [f"{_f(strict['per_label'].get(lab))} / {_f(partial['per_label'].get(lab))}" for lab in ENTITY_LABELS]
     cells += [f"{run.fit_seconds:.1f}", f"{run.predict_seconds:.1f}"]
     return cells
@@ -124,8 +141,13 @@ def ner_rows(run: SystemRun) -> list[str]:
 def re_rows(run: SystemRun) -> list[str]:
     re = run.metrics["re"]
     e2e, gold = re.get("end_to_end", {}), re.get("gold_entities", {})
-    cells = [run.name, _f(e2e.get("relaxed", {}).get("micro"), ci=True), _f(e2e.get("facts", {}).get("micro"), ci=True),
-             _f(gold.get("relaxed", {}).get("micro")), _f(gold.get("facts", {}).get("micro"), ci=True)]
+    cells = [
+        run.name,
+        _f(e2e.get("relaxed", {}).get("micro"), ci=True),
+        _f(e2e.get("facts", {}).get("micro"), ci=True),
+        _f(gold.get("relaxed", {}).get("micro")),
+        _f(gold.get("facts", {}).get("micro"), ci=True),
+    ]
     cells += [_f(e2e.get("relaxed", {}).get("per_label", {}).get(lab)) for lab in RELATION_LABELS]
     cells += [f"{run.fit_seconds:.1f}", f"{run.predict_seconds:.1f}"]
     return cells
@@ -144,41 +166,96 @@ def error_counts(run: SystemRun) -> dict[str, dict[str, int]]:
 
 def render_markdown(comp: Comparison, title: str = "Systems compared") -> str:
     counts = comp.runs[0].metrics["counts"] if comp.runs else {}
-    out = [f"# {title}", "",
-           f"Trained on the train split ({len(comp.train_documents)} documents); scored on the **{comp.split}** "
-           f"split: {len(comp.documents)} documents ({', '.join(comp.documents)}), "
-           f"{counts.get('gold_entities', 0)} gold entities, {counts.get('gold_relations', 0)} gold relations. "
-           "Intervals: 95% percentile bootstrap over documents.", ""]
+    out = [
+        f"# {title}",
+        "",
+        f"Trained on the train split ({len(comp.train_documents)} documents); scored on the **{comp.split}** "
+        f"split: {len(comp.documents)} documents ({', '.join(comp.documents)}), "
+        f"{counts.get('gold_entities', 0)} gold entities, {counts.get('gold_relations', 0)} gold relations. "
+        "Intervals: 95% percentile bootstrap over documents.",
+        "",
+    ]
     ner = [r for r in comp.runs if r.task == "ner"]
     if ner:
-        out += ["## NER", "", _table(
-            ["system", "strict micro F1 [95% CI]", "P", "R", "partial F1 [95% CI]",
-             *[f"{lab} strict / partial" for lab in ENTITY_LABELS], "fit s", "predict s"],
-            [ner_rows(r) for r in ner]), ""]
+        out += [
+            "## NER",
+            "",
+            _table(
+                [
+                    "system",
+                    "strict micro F1 [95% CI]",
+                    "P",
+                    "R",
+                    "partial F1 [95% CI]",
+                    *[f"{lab} strict / partial" for lab in ENTITY_LABELS],
+                    "fit s",
+                    "predict s",
+                ],
+                [ner_rows(r) for r in ner],
+            ),
+            "",
+        ]
         kinds = sorted({k for r in ner for per in error_counts(r).values() for k in per})
-        rows = [[r.name, lab, *[str(error_counts(r).get(lab, {}).get(k, 0)) for k in kinds]]
-                for r in ner for lab in ENTITY_LABELS]
-        out += ["### NER errors (per label: boundary = overlapping span of the right type, type = "
-                "same span with another label, missed, spurious)", "", _table(["system", "label", *kinds], rows), ""]
+        rows = [
+            [r.name, lab, *[str(error_counts(r).get(lab, {}).get(k, 0)) for k in kinds]]
+            for r in ner
+            for lab in ENTITY_LABELS
+        ]
+        out += [
+            "### NER errors (per label: boundary = overlapping span of the right type, type = "
+            "same span with another label, missed, spurious)",
+            "",
+            _table(["system", "label", *kinds], rows),
+            "",
+        ]
     rel = [r for r in comp.runs if r.task == "re"]
     if rel:
-        out += ["## Relations", "",
-                f"End to end on the entities predicted by `{rel[0].ner_system}`; 'gold' columns use the gold entities. "
-                "Mention-pair scores count a relation as right when both arguments overlap the gold ones (relaxed); "
-                "fact scores compare (head referent, tail referent, label) sets per document.", "",
-                _table(["system", "mention-pair relaxed F1 [CI]", "fact F1 [CI]", "gold ents: mention relaxed F1",
-                        "gold ents: fact F1 [CI]", *[f"{lab} (relaxed)" for lab in RELATION_LABELS],
-                        "fit s", "predict s"], [re_rows(r) for r in rel]), ""]
+        out += [
+            "## Relations",
+            "",
+            f"End to end on the entities predicted by `{rel[0].ner_system}`; 'gold' columns use the gold entities. "
+            "Mention-pair scores count a relation as right when both arguments overlap the gold ones (relaxed); "
+            "fact scores compare (head referent, tail referent, label) sets per document.",
+            "",
+            _table(
+                [
+                    "system",
+                    "mention-pair relaxed F1 [CI]",
+                    "fact F1 [CI]",
+                    "gold ents: mention relaxed F1",
+                    "gold ents: fact F1 [CI]",
+                    *[f"{lab} (relaxed)" for lab in RELATION_LABELS],
+                    "fit s",
+                    "predict s",
+                ],
+                [re_rows(r) for r in rel],
+            ),
+            "",
+        ]
     return "\n".join(out)
 
 
 def to_json(comp: Comparison) -> dict[str, Any]:
-    return {"split": comp.split, "documents": comp.documents, "train_documents": comp.train_documents,
-            "runs": [{"name": r.name, "task": r.task, "fit_seconds": round(r.fit_seconds, 3),
-                      "predict_seconds": round(r.predict_seconds, 3), "ner_system": r.ner_system,
-                      "headline": r.metrics["headline"], "ner": {k: r.metrics["ner"][k] for k in ("seqeval", "nervaluate")},
-                      "re": r.metrics["re"], "errors": {k: v for k, v in r.metrics["errors"].items() if k != "rows"},
-                      "counts": r.metrics["counts"]} for r in comp.runs]}
+    return {
+        "split": comp.split,
+        "documents": comp.documents,
+        "train_documents": comp.train_documents,
+        "runs": [
+            {
+                "name": r.name,
+                "task": r.task,
+                "fit_seconds": round(r.fit_seconds, 3),
+                "predict_seconds": round(r.predict_seconds, 3),
+                "ner_system": r.ner_system,
+                "headline": r.metrics["headline"],
+                "ner": {k: r.metrics["ner"][k] for k in ("seqeval", "nervaluate")},
+                "re": r.metrics["re"],
+                "errors": {k: v for k, v in r.metrics["errors"].items() if k != "rows"},
+                "counts": r.metrics["counts"],
+            }
+            for r in comp.runs
+        ],
+    }
 
 
 def write_comparison(comp: Comparison, out_dir: str | Path, title: str | None = None) -> Path:

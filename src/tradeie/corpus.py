@@ -1,4 +1,5 @@
 """Seeds -> corpus: normalised documents with metadata, offsets and near-duplicate groups."""
+
 from __future__ import annotations
 
 import codecs
@@ -30,8 +31,7 @@ ORIGINS = (ORIGIN_REAL_NEWS, ORIGIN_WRITTEN)
 NEAR_DUPLICATE_THRESHOLD = 0.15
 #: Invisible format characters dropped by :func:`normalise`: zero-width space, word joiner, BOM,
 #: soft hyphen and bidirectional controls (ZWJ/ZWNJ stay: they shape emoji and scripts).
-INVISIBLE = frozenset("\u200b\u2060\ufeff\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                      "\u2066\u2067\u2068\u2069")
+INVISIBLE = frozenset("\u200b\u2060\ufeff\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass
@@ -92,7 +92,7 @@ def normalise(raw: str) -> tuple[str, list[tuple[int, int, int]], dict]:
     match = DATE_HEADER.match(chars.text)
     if match:
         meta["date"] = match.group(1)
-        chars = _Chars(chars.chars[match.end():], chars.raw[match.end():])
+        chars = _Chars(chars.chars[match.end() :], chars.raw[match.end() :])
 
     kept: list[list[tuple[str, int]]] = []  # non-empty lines, each a list of (char, raw offset)
     blank_before: list[bool] = []
@@ -191,7 +191,7 @@ def segment(text: str) -> list[tuple[int, int]]:
 
 def shingles(text: str, size: int = SHINGLE_SIZE) -> set[tuple[str, ...]]:
     words = [t.text.lower() for t in tokenize(text) if any(c.isalnum() for c in t.text)]
-    return {tuple(words[i:i + size]) for i in range(max(len(words) - size + 1, 1))}
+    return {tuple(words[i : i + size]) for i in range(max(len(words) - size + 1, 1))}
 
 
 def jaccard(a: set, b: set) -> float:
@@ -206,8 +206,10 @@ LSH_THRESHOLD_FACTOR = 0.5
 
 def _shingle_hashes(text: str) -> np.ndarray:
     """Sorted unique 64-bit hashes of the word shingles of ``text`` (deterministic across runs)."""
-    values = {int.from_bytes(hashlib.blake2b("\x1f".join(s).encode("utf-8"), digest_size=8).digest(), "little")
-              for s in shingles(text)}
+    values = {
+        int.from_bytes(hashlib.blake2b("\x1f".join(s).encode("utf-8"), digest_size=8).digest(), "little")
+        for s in shingles(text)
+    }
     return np.array(sorted(values), dtype=np.uint64)
 
 
@@ -231,8 +233,9 @@ def candidate_pairs_lsh(hashes: dict[str, np.ndarray], threshold: float) -> set[
     return pairs
 
 
-def near_duplicate_groups(docs: list[Document], threshold: float = NEAR_DUPLICATE_THRESHOLD
-                          ) -> tuple[dict[str, str], dict[tuple[str, str], float]]:
+def near_duplicate_groups(
+    docs: list[Document], threshold: float = NEAR_DUPLICATE_THRESHOLD
+) -> tuple[dict[str, str], dict[tuple[str, str], float]]:
     """Group documents whose word-shingle Jaccard similarity reaches ``threshold``.
 
     Candidate pairs come from MinHash LSH (``datasketch``), so the cost grows
@@ -272,8 +275,13 @@ def similar_by_document(sims: dict[tuple[str, str], float]) -> dict[str, dict[st
 #: Byte-order marks that identify a text file's encoding unambiguously (UTF-32 before UTF-16:
 #: the UTF-32-LE mark starts with the UTF-16-LE one). Each codec keeps the mark as U+FEFF, so
 #: raw offsets count it in every encoding; :func:`normalise` drops it.
-BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 def decode_seed(path: Path, data: bytes) -> tuple[str, str]:
@@ -286,15 +294,18 @@ def decode_seed(path: Path, data: bytes) -> tuple[str, str]:
         raise TradeieError(f"{path}: the file is empty", hint="remove it or put the article text in it")
     encoding = next((name for bom, name in BOMS if data.startswith(bom)), "utf-8")
     if encoding == "utf-8" and b"\x00" in data:
-        raise TradeieError(f"{path}: binary file (NUL byte at byte offset {data.index(0)}), not a text file",
-                           hint="give plain-text .txt files (UTF-8, or UTF-16/32 with a byte-order mark)")
+        raise TradeieError(
+            f"{path}: binary file (NUL byte at byte offset {data.index(0)}), not a text file",
+            hint="give plain-text .txt files (UTF-8, or UTF-16/32 with a byte-order mark)",
+        )
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
     try:
         return data.decode(codec), encoding
     except UnicodeDecodeError as exc:
         name = "UTF-8" if codec == "utf-8" else encoding.upper()
-        raise TradeieError(f"{path}: not valid {name} at byte offset {exc.start}",
-                           hint="re-save the file as UTF-8") from None
+        raise TradeieError(
+            f"{path}: not valid {name} at byte offset {exc.start}", hint="re-save the file as UTF-8"
+        ) from None
 
 
 def document_id(path: Path) -> str:
@@ -308,8 +319,10 @@ def read_seed(path: Path, origin: str = ORIGIN_REAL_NEWS) -> Document:
     raw, encoding = decode_seed(path, data)
     text, offset_map, meta = normalise(raw)
     if not text:
-        raise TradeieError(f"{path}: only whitespace (or only a date header / byline), no text",
-                           hint="remove the file or put the article text in it")
+        raise TradeieError(
+            f"{path}: only whitespace (or only a date header / byline), no text",
+            hint="remove the file or put the article text in it",
+        )
     paragraphs = paragraph_spans(text)
     sentences = segment(text)
     return Document(
@@ -329,9 +342,12 @@ def read_seed(path: Path, origin: str = ORIGIN_REAL_NEWS) -> Document:
     )
 
 
-def build_corpus(seeds_dir: str | Path, out_path: str | Path,
-                 threshold: float = NEAR_DUPLICATE_THRESHOLD, articles_dir: str | Path | None = None
-                 ) -> list[Document]:
+def build_corpus(
+    seeds_dir: str | Path,
+    out_path: str | Path,
+    threshold: float = NEAR_DUPLICATE_THRESHOLD,
+    articles_dir: str | Path | None = None,
+) -> list[Document]:
     """Build ``corpus/documents.jsonl`` from every ``*.txt`` in ``seeds_dir`` (real news) and,
     when given, ``articles_dir`` (articles written for this dataset)."""
     sources = [(Path(seeds_dir), ORIGIN_REAL_NEWS)]
@@ -360,9 +376,12 @@ def _check_id_clashes(docs: list[Document]) -> None:
         key = doc.id.casefold()
         if key in seen:
             other = seen[key]
-            raise TradeieError(f"files {other.meta['file']!r} ({other.meta['origin']}) and {doc.meta['file']!r} "
-                               f"({doc.meta['origin']}) give the same document id {doc.id!r} (ids ignore case "
-                               "and Unicode normalisation)", hint="rename one of the files")
+            raise TradeieError(
+                f"files {other.meta['file']!r} ({other.meta['origin']}) and {doc.meta['file']!r} "
+                f"({doc.meta['origin']}) give the same document id {doc.id!r} (ids ignore case "
+                "and Unicode normalisation)",
+                hint="rename one of the files",
+            )
         seen[key] = doc
 
 
@@ -378,5 +397,7 @@ def load_corpus(path: str | Path) -> list[Document]:
         try:
             docs.append(Document(id=row.pop("id"), text=row.pop("text"), meta=row))
         except KeyError as exc:
-            raise TradeieError(f"{path}: a row lacks the {exc} field", hint="rebuild with `tradeie corpus build`") from None
+            raise TradeieError(
+                f"{path}: a row lacks the {exc} field", hint="rebuild with `tradeie corpus build`"
+            ) from None
     return docs

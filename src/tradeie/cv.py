@@ -11,6 +11,7 @@ Folds come from :func:`tradeie.splits.group_kfold` (near-duplicate groups
 kept together). Every document is tested exactly once, so the out-of-fold
 predictions are also scored together ("pooled", with bootstrap intervals).
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,17 @@ from .metrics import DEFAULT_RESAMPLES, compute_metrics
 log = logging.getLogger(__name__)
 
 #: Figures summarised over folds (besides per-label F1).
-FOLD_METRICS = ("ner_f1", "ner_precision", "ner_recall", "ner_macro_f1", "ner_partial_f1", "ner_char_span_f1",
-                "re_f1", "re_relaxed_f1", "re_gold_entities_f1")
+FOLD_METRICS = (
+    "ner_f1",
+    "ner_precision",
+    "ner_recall",
+    "ner_macro_f1",
+    "ner_partial_f1",
+    "ner_char_span_f1",
+    "re_f1",
+    "re_relaxed_f1",
+    "re_gold_entities_f1",
+)
 CURVE_METRICS = ("ner_f1", "re_f1")
 
 
@@ -52,6 +62,7 @@ def strip_annotations(docs: Sequence[Document]) -> list[Document]:
 
 
 # --------------------------------------------------------------------------- real systems
+
 
 class BaselineSystem:
     """The NER baselines of :mod:`tradeie.training.baselines` (``crf``, ``gazetteer``); no relations."""
@@ -177,6 +188,7 @@ def load_run(run_dir: str | Path):
 
 # --------------------------------------------------------------------------- running
 
+
 def _predict(system, predictor, test: list[Document]) -> tuple[list[Document], list[Document] | None]:
     pred = predictor.predict(strip_annotations(test))
     pge = None
@@ -187,8 +199,11 @@ def _predict(system, predictor, test: list[Document]) -> tuple[list[Document], l
 
 def fold_values(metrics: dict[str, Any], relations: bool) -> dict[str, float]:
     """The figures averaged over folds: headline values and per-label F1."""
-    out = {k: v["value"] for k, v in metrics["headline"].items()
-           if k in FOLD_METRICS and (relations or not k.startswith("re_"))}
+    out = {
+        k: v["value"]
+        for k, v in metrics["headline"].items()
+        if k in FOLD_METRICS and (relations or not k.startswith("re_"))
+    }
     for label, cell in metrics["ner"]["seqeval"]["strict"]["per_label"].items():
         out[f"ner_f1/{label}"] = cell["f1"]
     if relations:
@@ -200,14 +215,26 @@ def fold_values(metrics: dict[str, Any], relations: bool) -> dict[str, float]:
 def mean_sd(values: Sequence[float]) -> dict[str, Any]:
     """Mean and sample standard deviation (None with fewer than two values)."""
     values = [float(v) for v in values]
-    return {"mean": statistics.fmean(values) if values else None,
-            "sd": statistics.stdev(values) if len(values) > 1 else None, "n": len(values), "values": values}
+    return {
+        "mean": statistics.fmean(values) if values else None,
+        "sd": statistics.stdev(values) if len(values) > 1 else None,
+        "n": len(values),
+        "values": values,
+    }
 
 
-def run_cv(docs: Sequence[Document], systems: Sequence[System], k: int = 5, *, seed: int = 13,
-           learning_curve: Sequence[int] | None = None, curve_systems: Sequence[str] | None = None,
-           n_resamples: int = DEFAULT_RESAMPLES, work_dir: str | Path | None = None,
-           progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run_cv(
+    docs: Sequence[Document],
+    systems: Sequence[System],
+    k: int = 5,
+    *,
+    seed: int = 13,
+    learning_curve: Sequence[int] | None = None,
+    curve_systems: Sequence[str] | None = None,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    work_dir: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Grouped K-fold CV of every system; mean ± sd per metric, pooled out-of-fold scores, learning curve.
 
     ``learning_curve`` lists training-set sizes (documents); within each fold the
@@ -246,8 +273,18 @@ def run_cv(docs: Sequence[Document], systems: Sequence[System], k: int = 5, *, s
                 if pge is not None:
                     oof_gold_ents[system.name].update({d.id: d for d in pge})
                 if system.name in curve:
-                    _curve_points(system, train, test, f, seed, learning_curve or (), root, curve[system.name],
-                                  per_fold[system.name][-1], say)
+                    _curve_points(
+                        system,
+                        train,
+                        test,
+                        f,
+                        seed,
+                        learning_curve or (),
+                        root,
+                        curve[system.name],
+                        per_fold[system.name][-1],
+                        say,
+                    )
     finally:
         if own_tmp:
             shutil.rmtree(root, ignore_errors=True)
@@ -258,29 +295,53 @@ def run_cv(docs: Sequence[Document], systems: Sequence[System], k: int = 5, *, s
     for system in systems:
         pred = [oof[system.name][i] for i in order]
         pge = [oof_gold_ents[system.name][i] for i in order] if oof_gold_ents[system.name] else None
-        pooled[system.name] = evaluate_documents(gold, pred, pred_gold_entities=pge, n_resamples=n_resamples,
-                                                 seed=seed)
+        pooled[system.name] = evaluate_documents(gold, pred, pred_gold_entities=pge, n_resamples=n_resamples, seed=seed)
         pooled[system.name]["system"] = {"name": system.name, "relations": system.relations}
         predictions[system.name] = {"entities_and_relations": pred, "gold_entities": pge}
     return {
-        "folds": len(folds), "seed": seed, "n_documents": len(docs),
+        "folds": len(folds),
+        "seed": seed,
+        "n_documents": len(docs),
         "assignments": [{"fold": f, "train": tr, "test": te} for f, (tr, te) in enumerate(folds)],
-        "systems": {name: {"per_fold": values,
-                           "summary": {key: mean_sd([v[key] for v in values if key in v])
-                                       for key in dict.fromkeys(k for v in values for k in v)}}
-                    for name, values in per_fold.items()},
-        "learning_curve": {name: [{"n_train": n, **{m: mean_sd([p[m] for p in pts if m in p])
-                                                    for m in CURVE_METRICS if any(m in p for p in pts)}}
-                                  for n, pts in sorted(points.items())]
-                           for name, points in curve.items() if points},
+        "systems": {
+            name: {
+                "per_fold": values,
+                "summary": {
+                    key: mean_sd([v[key] for v in values if key in v])
+                    for key in dict.fromkeys(k for v in values for k in v)
+                },
+            }
+            for name, values in per_fold.items()
+        },
+        "learning_curve": {
+            name: [
+                {
+                    "n_train": n,
+                    **{m: mean_sd([p[m] for p in pts if m in p]) for m in CURVE_METRICS if any(m in p for p in pts)},
+                }
+                for n, pts in sorted(points.items())
+            ]
+            for name, points in curve.items()
+            if points
+        },
         "gold": gold,
         "pooled": pooled,
         "predictions": predictions,
     }
 
 
-def _curve_points(system, train: list[Document], test: list[Document], fold: int, seed: int, sizes: Sequence[int],
-                  root: Path, out: dict[int, list[dict[str, float]]], full: dict[str, float], say) -> None:
+def _curve_points(
+    system,
+    train: list[Document],
+    test: list[Document],
+    fold: int,
+    seed: int,
+    sizes: Sequence[int],
+    root: Path,
+    out: dict[int, list[dict[str, float]]],
+    full: dict[str, float],
+    say,
+) -> None:
     """Train on growing prefixes of a seeded shuffle of ``train``; the full size (always a point)
     reuses the fold result; sizes above the fold's training documents are skipped."""
     if not sizes:

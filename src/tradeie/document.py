@@ -3,6 +3,7 @@
 Formats (Label Studio JSON, BIO tags, datasets rows, JSONL) are converted
 only at the edges, in their own modules.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,10 +44,15 @@ class Entity:
 
     @classmethod
     def from_dict(cls, row: dict[str, Any]) -> Entity:
-        return cls(start=int(row["start"]), end=int(row["end"]), label=str(row["label"]),
-                   id=str(row.get("id", "")), text=str(row.get("text", "")),
-                   score=None if row.get("score") is None else float(row["score"]),
-                   referent=str(row.get("referent") or ""))
+        return cls(
+            start=int(row["start"]),
+            end=int(row["end"]),
+            label=str(row["label"]),
+            id=str(row.get("id", "")),
+            text=str(row.get("text", "")),
+            score=None if row.get("score") is None else float(row["score"]),
+            referent=str(row.get("referent") or ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,12 @@ class Relation:
 
     @classmethod
     def from_dict(cls, row: dict[str, Any]) -> Relation:
-        return cls(head=str(row["head"]), tail=str(row["tail"]), label=str(row["label"]),
-                   score=None if row.get("score") is None else float(row["score"]))
+        return cls(
+            head=str(row["head"]),
+            tail=str(row["tail"]),
+            label=str(row["label"]),
+            score=None if row.get("score") is None else float(row["score"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -102,8 +112,9 @@ class Document:
         }
 
     def with_annotations(self, entities, relations=None) -> Document:
-        return replace(self, entities=tuple(entities),
-                       relations=tuple(self.relations if relations is None else relations))
+        return replace(
+            self, entities=tuple(entities), relations=tuple(self.relations if relations is None else relations)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,7 +136,6 @@ class Document:
         )
 
 
-def make_entity(text: str, start: int, end: int, label: str, entity_id: str = "",
-                score: float | None = None) -> Entity:
+def make_entity(text: str, start: int, end: int, label: str, entity_id: str = "", score: float | None = None) -> Entity:
     """Build an entity whose ``text`` is read from the document text."""
     return Entity(start=start, end=end, label=label, id=entity_id, text=text[start:end], score=score)

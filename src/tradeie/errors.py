@@ -1,4 +1,5 @@
 """User-facing errors: one clear line, no traceback, non-zero exit."""
+
 from __future__ import annotations
 
 

@@ -13,6 +13,7 @@ Relation error kinds: ``wrong_label`` (same argument spans, other label),
 ``spurious``, ``missed``, and ``missed_entity`` (end to end: a gold relation
 whose head or tail entity was not predicted exactly).
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,15 @@ from .corpus import sentences_of
 from .document import Document, Entity
 from .errors import TradeieError
 from .io import read_jsonl
-from .metrics import (DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, BOOTSTRAP_SEED, compute_metrics, overlaps,
-                      relaxed_relation_matches, relation_tuples)
+from .metrics import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_RESAMPLES,
+    BOOTSTRAP_SEED,
+    compute_metrics,
+    overlaps,
+    relaxed_relation_matches,
+    relation_tuples,
+)
 from .schema import ENTITY_LABELS, RELATION_LABELS
 
 log = logging.getLogger(__name__)
@@ -35,34 +43,48 @@ log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- loading
 
+
 def _check_document(doc: Document, where: str) -> Document:
     """Validate offsets, labels and relation ids of a loaded document; fill missing entity ids/text."""
     entities = []
     for k, ent in enumerate(doc.entities):
         if not 0 <= ent.start < ent.end <= len(doc.text):
-            raise TradeieError(f"{where}: document {doc.id}: entity [{ent.start}:{ent.end}] outside the text "
-                               f"(length {len(doc.text)})", hint="offsets are character offsets into 'text'")
-        if ent.text and ent.text != doc.text[ent.start:ent.end]:
+            raise TradeieError(
+                f"{where}: document {doc.id}: entity [{ent.start}:{ent.end}] outside the text (length {len(doc.text)})",
+                hint="offsets are character offsets into 'text'",
+            )
+        if ent.text and ent.text != doc.text[ent.start : ent.end]:
             raise TradeieError(
                 f"{where}: document {doc.id}: entity [{ent.start}:{ent.end}] says {ent.text!r} but the text "
-                f"there is {doc.text[ent.start:ent.end]!r}", hint="offsets must be code points into 'text'")
+                f"there is {doc.text[ent.start : ent.end]!r}",
+                hint="offsets must be code points into 'text'",
+            )
         if ent.label not in ENTITY_LABELS:
-            raise TradeieError(f"{where}: document {doc.id}: unknown entity label {ent.label!r} at "
-                               f"[{ent.start}:{ent.end}]", hint=f"use one of {', '.join(ENTITY_LABELS)}")
-        entities.append(Entity(ent.start, ent.end, ent.label, ent.id or f"T{k + 1}",
-                               doc.text[ent.start:ent.end], ent.score))
+            raise TradeieError(
+                f"{where}: document {doc.id}: unknown entity label {ent.label!r} at [{ent.start}:{ent.end}]",
+                hint=f"use one of {', '.join(ENTITY_LABELS)}",
+            )
+        entities.append(
+            Entity(ent.start, ent.end, ent.label, ent.id or f"T{k + 1}", doc.text[ent.start : ent.end], ent.score)
+        )
     ids = [e.id for e in entities]
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)
-        raise TradeieError(f"{where}: document {doc.id}: entity id {dup!r} used twice",
-                           hint="give each entity its own id")
+        raise TradeieError(
+            f"{where}: document {doc.id}: entity id {dup!r} used twice", hint="give each entity its own id"
+        )
     for rel in doc.relations:
         if rel.head not in ids or rel.tail not in ids:
-            raise TradeieError(f"{where}: document {doc.id}: relation {rel.head} -> {rel.tail} ({rel.label}) "
-                               "refers to an unknown entity id", hint="head and tail must be ids of 'entities'")
+            raise TradeieError(
+                f"{where}: document {doc.id}: relation {rel.head} -> {rel.tail} ({rel.label}) "
+                "refers to an unknown entity id",
+                hint="head and tail must be ids of 'entities'",
+            )
         if rel.label not in RELATION_LABELS:
-            raise TradeieError(f"{where}: document {doc.id}: unknown relation label {rel.label!r}",
-                               hint=f"use one of {', '.join(RELATION_LABELS)}")
+            raise TradeieError(
+                f"{where}: document {doc.id}: unknown relation label {rel.label!r}",
+                hint=f"use one of {', '.join(RELATION_LABELS)}",
+            )
     return doc.with_annotations(entities)
 
 
@@ -71,14 +93,18 @@ def read_documents_jsonl(path: str | Path) -> list[Document]:
     docs = []
     for lineno, row in enumerate(read_jsonl(path), 1):
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            raise TradeieError(f"{path}:{lineno}: expected an object with a 'text' string",
-                               hint='rows look like {"id", "text", "entities", "relations"}')
+            raise TradeieError(
+                f"{path}:{lineno}: expected an object with a 'text' string",
+                hint='rows look like {"id", "text", "entities", "relations"}',
+            )
         row = {"id": row.get("id", f"line-{lineno}"), **row}
         try:
             doc = Document.from_dict(row)
         except (KeyError, TypeError, ValueError) as exc:
-            raise TradeieError(f"{path}:{lineno}: malformed entity or relation ({exc})",
-                               hint="entities need start, end, label; relations need head, tail, label") from None
+            raise TradeieError(
+                f"{path}:{lineno}: malformed entity or relation ({exc})",
+                hint="entities need start, end, label; relations need head, tail, label",
+            ) from None
         docs.append(_check_document(doc, f"{path}:{lineno}"))
     return docs
 
@@ -95,8 +121,10 @@ def load_gold(path: str | Path) -> list[Document]:
     report = validate(docs)
     if report.errors:
         more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
-        raise TradeieError(f"{path}: invalid gold: {report.errors[0]}{more}",
-                           hint="run `tradeie annotations validate` on it and fix the annotations")
+        raise TradeieError(
+            f"{path}: invalid gold: {report.errors[0]}{more}",
+            hint="run `tradeie annotations validate` on it and fix the annotations",
+        )
     return docs
 
 
@@ -125,8 +153,9 @@ def load_predictions(path: str | Path) -> list[Document]:
 
         export = read_export(path)
         if not export.predictions:
-            raise TradeieError(f"{path}: no task has predictions",
-                               hint="export with `tradeie predict --format labelstudio`")
+            raise TradeieError(
+                f"{path}: no task has predictions", hint="export with `tradeie predict --format labelstudio`"
+            )
         return [_check_document(preds[-1], str(path)) for preds in export.predictions.values()]
     return read_documents_jsonl(path)
 
@@ -160,25 +189,28 @@ def pair_documents(gold: list[Document], pred: list[Document], where: str = "pre
             first = next((i for i, (a, b) in enumerate(zip(g.text, p.text)) if a != b), min(len(g.text), len(p.text)))
             raise TradeieError(
                 f"{where}: document {g.id}: predicted text differs from the gold text at offset {first} "
-                f"({g.text[first:first + 20]!r} vs {p.text[first:first + 20]!r})",
-                hint="predict on exactly the gold texts (offsets are only comparable on the same text)")
+                f"({g.text[first : first + 20]!r} vs {p.text[first : first + 20]!r})",
+                hint="predict on exactly the gold texts (offsets are only comparable on the same text)",
+            )
         out.append(p if p.id == g.id else Document(g.id, p.text, p.entities, p.relations, p.meta))
     if missing:
         more = f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
-        raise TradeieError(f"{where}: no prediction for {len(missing)} gold document(s): "
-                           f"{', '.join(missing[:5])}{more}",
-                           hint="predict on every gold document (match by id or identical text)")
+        raise TradeieError(
+            f"{where}: no prediction for {len(missing)} gold document(s): {', '.join(missing[:5])}{more}",
+            hint="predict on every gold document (match by id or identical text)",
+        )
     extra = sorted({d.id for d in pred} - matched)
     if extra:
         more = f" (and {len(extra) - 5} more)" if len(extra) > 5 else ""
-        raise TradeieError(f"{where}: {len(extra)} prediction(s) for document(s) not in the gold: "
-                           f"{', '.join(extra[:5])}{more}",
-                           hint="evaluate against gold that holds every predicted document, or predict only "
-                                "on the gold documents")
+        raise TradeieError(
+            f"{where}: {len(extra)} prediction(s) for document(s) not in the gold: {', '.join(extra[:5])}{more}",
+            hint="evaluate against gold that holds every predicted document, or predict only on the gold documents",
+        )
     return out
 
 
 # --------------------------------------------------------------------------- matching
+
 
 @dataclass(frozen=True)
 class SpanMatch:
@@ -205,17 +237,22 @@ def match_entities(gold: list[Entity] | tuple, pred: list[Entity] | tuple) -> li
         used_p.add(pi)
         out.append(SpanMatch(kind, gold[gi], pred[pi]))
 
-    for kind, same in (("correct", lambda g, p: g.key == p.key),
-                       ("type", lambda g, p: (g.start, g.end) == (p.start, p.end))):
+    for kind, same in (
+        ("correct", lambda g, p: g.key == p.key),
+        ("type", lambda g, p: (g.start, g.end) == (p.start, p.end)),
+    ):
         for gi, g in enumerate(gold):
             for pi, p in enumerate(pred):
                 if gi not in used_g and pi not in used_p and same(g, p):
                     take(kind, gi, pi)
     for kind, same_label in (("boundary", True), ("boundary_type", False)):
-        pairs = sorted((-(min(g.end, p.end) - max(g.start, p.start)), gi, pi)
-                       for gi, g in enumerate(gold) if gi not in used_g
-                       for pi, p in enumerate(pred) if pi not in used_p
-                       and overlaps(g, p) and (g.label == p.label) == same_label)
+        pairs = sorted(
+            (-(min(g.end, p.end) - max(g.start, p.start)), gi, pi)
+            for gi, g in enumerate(gold)
+            if gi not in used_g
+            for pi, p in enumerate(pred)
+            if pi not in used_p and overlaps(g, p) and (g.label == p.label) == same_label
+        )
         for _, gi, pi in pairs:
             if gi not in used_g and pi not in used_p:
                 take(kind, gi, pi)
@@ -239,8 +276,10 @@ def match_relations(gold_doc: Document, pred_doc: Document, end_to_end: bool = T
     used_g: set[int] = set()
     used_p: set[int] = set()
     out: list[RelationMatch] = []
-    for kind, same in (("correct", lambda g, p: (g[0].key, g[1].key, g[2]) == (p[0].key, p[1].key, p[2])),
-                       ("wrong_label", lambda g, p: (g[0].key, g[1].key) == (p[0].key, p[1].key))):
+    for kind, same in (
+        ("correct", lambda g, p: (g[0].key, g[1].key, g[2]) == (p[0].key, p[1].key, p[2])),
+        ("wrong_label", lambda g, p: (g[0].key, g[1].key) == (p[0].key, p[1].key)),
+    ):
         for gi, g in enumerate(g_rels):
             for pi, p in enumerate(p_rels):
                 if gi not in used_g and pi not in used_p and same(g, p):
@@ -264,6 +303,7 @@ def match_relations(gold_doc: Document, pred_doc: Document, end_to_end: bool = T
 
 # --------------------------------------------------------------------------- error rows
 
+
 def _context(doc: Document, starts: list[tuple[int, int]], lo: int, hi: int) -> tuple[int, int]:
     """Offsets of the sentence(s) covering ``[lo, hi)``."""
     if not starts:
@@ -281,8 +321,9 @@ def _rel(r: tuple[Entity, Entity, str] | None) -> dict | None:
     return None if r is None else {"head": _ent(r[0]), "tail": _ent(r[1]), "label": r[2]}
 
 
-def error_rows(gold: list[Document], pred: list[Document],
-               pred_gold_entities: list[Document] | None = None) -> list[dict[str, Any]]:
+def error_rows(
+    gold: list[Document], pred: list[Document], pred_gold_entities: list[Document] | None = None
+) -> list[dict[str, Any]]:
     """Every entity and relation FP/FN as a row with its kind and sentence context."""
     rows: list[dict[str, Any]] = []
     for i, (g, p) in enumerate(zip(gold, pred)):
@@ -292,10 +333,21 @@ def error_rows(gold: list[Document], pred: list[Document],
                 continue
             spans = [e for e in (m.gold, m.pred) if e is not None]
             s, e = _context(g, sentences, min(x.start for x in spans), max(x.end for x in spans))
-            rows.append({"doc_id": g.id, "task": "ner", "setting": "end_to_end", "kind": m.kind,
-                         "fp": m.pred is not None, "fn": m.gold is not None,
-                         "gold": _ent(m.gold), "pred": _ent(m.pred),
-                         "context_start": s, "context_end": e, "context": g.text[s:e]})
+            rows.append(
+                {
+                    "doc_id": g.id,
+                    "task": "ner",
+                    "setting": "end_to_end",
+                    "kind": m.kind,
+                    "fp": m.pred is not None,
+                    "fn": m.gold is not None,
+                    "gold": _ent(m.gold),
+                    "pred": _ent(m.pred),
+                    "context_start": s,
+                    "context_end": e,
+                    "context": g.text[s:e],
+                }
+            )
         settings = [("end_to_end", p)]
         if pred_gold_entities is not None:
             settings.append(("gold_entities", pred_gold_entities[i]))
@@ -306,10 +358,21 @@ def error_rows(gold: list[Document], pred: list[Document],
                 rel = m.gold or m.pred
                 lo, hi = min(rel[0].start, rel[1].start), max(rel[0].end, rel[1].end)
                 s, e = _context(g, sentences, lo, hi)
-                rows.append({"doc_id": g.id, "task": "re", "setting": setting, "kind": m.kind,
-                             "fp": m.pred is not None, "fn": m.gold is not None,
-                             "gold": _rel(m.gold), "pred": _rel(m.pred),
-                             "context_start": s, "context_end": e, "context": g.text[s:e]})
+                rows.append(
+                    {
+                        "doc_id": g.id,
+                        "task": "re",
+                        "setting": setting,
+                        "kind": m.kind,
+                        "fp": m.pred is not None,
+                        "fn": m.gold is not None,
+                        "gold": _rel(m.gold),
+                        "pred": _rel(m.pred),
+                        "context_start": s,
+                        "context_end": e,
+                        "context": g.text[s:e],
+                    }
+                )
     return rows
 
 
@@ -323,16 +386,24 @@ def error_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if row["task"] == "ner":
             label = (row["gold"] or row["pred"])["label"]
             by_label.setdefault(label, Counter())[row["kind"]] += 1
-    return {"by_kind": {k: dict(v) for k, v in counts.items()},
-            "ner_by_gold_label": {k: dict(v) for k, v in sorted(by_label.items())}}
+    return {
+        "by_kind": {k: dict(v) for k, v in counts.items()},
+        "ner_by_gold_label": {k: dict(v) for k, v in sorted(by_label.items())},
+    }
 
 
 # --------------------------------------------------------------------------- entry points
 
-def evaluate_documents(gold: list[Document], pred: list[Document], *,
-                       pred_gold_entities: list[Document] | None = None,
-                       n_resamples: int = DEFAULT_RESAMPLES, seed: int = BOOTSTRAP_SEED,
-                       confidence: float = DEFAULT_CONFIDENCE) -> dict[str, Any]:
+
+def evaluate_documents(
+    gold: list[Document],
+    pred: list[Document],
+    *,
+    pred_gold_entities: list[Document] | None = None,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> dict[str, Any]:
     """All metrics of ``pred`` against ``gold`` plus error analysis rows.
 
     ``pred`` is paired with ``gold`` by document id (or identical text);
@@ -343,8 +414,9 @@ def evaluate_documents(gold: list[Document], pred: list[Document], *,
     pred = pair_documents(gold, pred)
     if pred_gold_entities is not None:
         pred_gold_entities = pair_documents(gold, pred_gold_entities, "predictions with gold entities")
-    metrics = compute_metrics(gold, pred, pred_gold_entities=pred_gold_entities,
-                              n_resamples=n_resamples, seed=seed, confidence=confidence)
+    metrics = compute_metrics(
+        gold, pred, pred_gold_entities=pred_gold_entities, n_resamples=n_resamples, seed=seed, confidence=confidence
+    )
     rows = error_rows(gold, pred, pred_gold_entities)
     metrics["errors"] = {**error_summary(rows), "rows": rows}
     return metrics

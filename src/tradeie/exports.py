@@ -22,6 +22,7 @@ CoNLL (``train.conll``, ``dev.conll``, ``test.conll``): one ``TOKEN TAG``
 line per token (IOB2 tags as in the ``ner`` config), a blank line after each
 sentence, and the line :data:`DOCSTART` plus a blank line before each document.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,8 +51,10 @@ class ExportResult:
     files: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        return [f"{self.out}/{name}: {d} documents, {s} sentences, {t} tokens, {e} entities"
-                for name, (d, s, t, e) in self.files.items()]
+        return [
+            f"{self.out}/{name}: {d} documents, {s} sentences, {t} tokens, {e} entities"
+            for name, (d, s, t, e) in self.files.items()
+        ]
 
 
 def _by_document(ner_split) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -71,9 +74,11 @@ def conll_text(ner_split) -> str:
         for row in rows:
             for token, tag, start in zip(row["tokens"], row["ner_tags"], row["token_starts"]):
                 if not token or any(c.isspace() for c in token):
-                    raise TradeieError(f"document {doc_name}: token {token!r} at offset {start} is empty or holds "
-                                       "whitespace; CoNLL columns cannot represent it",
-                                       hint="rebuild the dataset with this version of tradeie")
+                    raise TradeieError(
+                        f"document {doc_name}: token {token!r} at offset {start} is empty or holds "
+                        "whitespace; CoNLL columns cannot represent it",
+                        hint="rebuild the dataset with this version of tradeie",
+                    )
                 out.append(f"{token} {names[tag]}")
             out.append("")
     return "\n".join(out) + ("\n" if out else "")
@@ -121,20 +126,27 @@ def spacy_docs(ner_split, documents_split, vocab, split: str) -> list:
     for name, rows in _by_document(ner_split):
         drow = docs_config.get(name)
         if drow is None:
-            raise TradeieError(f"split {split}: document {name} is in the ner config but not in documents",
-                               hint="rebuild the dataset folder with `tradeie dataset build`")
+            raise TradeieError(
+                f"split {split}: document {name} is in the ner config but not in documents",
+                hint="rebuild the dataset folder with `tradeie dataset build`",
+            )
         text = drow["text"]
         words, spaces, starts = _words_and_spaces(text, rows)
         doc = Doc(vocab, words=words, spaces=spaces, sent_starts=starts)
         if doc.text != text:
-            raise TradeieError(f"document {name}: the ner tokens do not reproduce the document text",
-                               hint="rebuild the dataset folder with `tradeie dataset build`")
+            raise TradeieError(
+                f"document {name}: the ner tokens do not reproduce the document text",
+                hint="rebuild the dataset folder with `tradeie dataset build`",
+            )
         spans, ids = [], []
         for ent in sorted(drow["entities"], key=lambda e: (e["start"], e["end"])):
             span = doc.char_span(ent["start"], ent["end"], label=ent_names[ent["label"]])
             if span is None:
-                raise TradeieError(f"document {name}: entity [{ent['start']}:{ent['end']}] {ent['text']!r} does "
-                                   "not lie on token boundaries", hint="rebuild the dataset folder")
+                raise TradeieError(
+                    f"document {name}: entity [{ent['start']}:{ent['end']}] {ent['text']!r} does "
+                    "not lie on token boundaries",
+                    hint="rebuild the dataset folder",
+                )
             spans.append(span)
             ids.append(ent["id"])
         doc.ents = spans
@@ -142,8 +154,10 @@ def spacy_docs(ner_split, documents_split, vocab, split: str) -> list:
         doc.user_data["doc_id"] = name
         doc.user_data["split"] = split
         doc.user_data["entity_ids"] = ids
-        doc.user_data["relations"] = [{"head": index[r["head"]], "tail": index[r["tail"]],
-                                       "label": rel_names[r["label"]]} for r in drow["relations"]]
+        doc.user_data["relations"] = [
+            {"head": index[r["head"]], "tail": index[r["tail"]], "label": rel_names[r["label"]]}
+            for r in drow["relations"]
+        ]
         out.append(doc)
     return out
 
@@ -155,8 +169,10 @@ def spacy_config() -> str:
     config = init_config(lang="en", pipeline=["ner"], optimize="efficiency", gpu=False, silent=True)
     config["paths"]["train"] = FILE_NAMES["spacy"]["train"]
     config["paths"]["dev"] = FILE_NAMES["spacy"]["validation"]
-    header = ("# spaCy training config written by `tradeie dataset export --format spacy`.\n"
-              "# Run from this folder: python -m spacy train config.cfg --output model\n")
+    header = (
+        "# spaCy training config written by `tradeie dataset export --format spacy`.\n"
+        "# Run from this folder: python -m spacy train config.cfg --output model\n"
+    )
     return header + config.to_str()
 
 
@@ -174,8 +190,9 @@ def _splits(ner, split: str | None) -> Iterable[str]:
     return [split]
 
 
-def export_dataset(folder: str | os.PathLike, out: str | os.PathLike | None, fmt: str,
-                   split: str | None = None) -> tuple[ExportResult, str | None]:
+def export_dataset(
+    folder: str | os.PathLike, out: str | os.PathLike | None, fmt: str, split: str | None = None
+) -> tuple[ExportResult, str | None]:
     """Export a dataset folder to ``out`` (a folder, replaced atomically) as ``fmt``.
 
     With ``out`` ``None`` or ``"-"`` (CoNLL only, one ``split``) nothing is written
@@ -190,8 +207,10 @@ def export_dataset(folder: str | os.PathLike, out: str | os.PathLike | None, fmt
     splits = list(_splits(ner, split))
     to_stdout = out in (None, "-")
     if to_stdout and (fmt != "conll" or len(splits) != 1):
-        raise TradeieError(f"--out -: standard output takes one CoNLL split, not {fmt} "
-                           f"{'/'.join(splits)}", hint="add --format conll --split test, or give a folder")
+        raise TradeieError(
+            f"--out -: standard output takes one CoNLL split, not {fmt} {'/'.join(splits)}",
+            hint="add --format conll --split test, or give a folder",
+        )
     result = ExportResult(str(out), fmt)
     if to_stdout:
         result.files["-"] = _counts(ner[splits[0]])

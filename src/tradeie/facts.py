@@ -17,6 +17,7 @@ referents within their document:
 The table (CSV or JSON) has one row per fact with the supporting mentions
 (text and offsets) and a score (the highest score among its links).
 """
+
 from __future__ import annotations
 
 import csv
@@ -53,8 +54,11 @@ ACTOR_ALIASES: dict[str, tuple[str, ...]] = {
     "Germany": ("Berlin",),
     "France": ("Paris",),
 }
-BACK_REFERENCES = re.compile(r"^(agreement|agreements|deal|deals|pact|pacts|accord|treaty|framework|truce|"
-                             r"arrangement|text|document|memorandum)$", re.IGNORECASE)
+BACK_REFERENCES = re.compile(
+    r"^(agreement|agreements|deal|deals|pact|pacts|accord|treaty|framework|truce|"
+    r"arrangement|text|document|memorandum)$",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=1)
@@ -97,8 +101,11 @@ def resolve_referents(doc: Document) -> dict[str, str]:
     previous: Entity | None = None
     for ent in (e for e in ents if e.label == "AGREEMENT"):
         text = ent.text.strip()
-        follows = previous is not None and doc.text[previous.end:ent.start].strip() == "(" \
-            and doc.text[ent.end:ent.end + 1] == ")"
+        follows = (
+            previous is not None
+            and doc.text[previous.end : ent.start].strip() == "("
+            and doc.text[ent.end : ent.end + 1] == ")"
+        )
         if previous is not None and (BACK_REFERENCES.match(text) or follows):
             out[ent.id] = out[previous.id]
         else:
@@ -122,8 +129,14 @@ class Fact:
     mentions: list[dict[str, Any]] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
-        return {"document_id": self.document_id, "head": self.head, "relation": self.relation, "tail": self.tail,
-                "score": round(self.score, 4), "mentions": self.mentions}
+        return {
+            "document_id": self.document_id,
+            "head": self.head,
+            "relation": self.relation,
+            "tail": self.tail,
+            "score": round(self.score, 4),
+            "mentions": self.mentions,
+        }
 
 
 def _name(referent: str) -> str:
@@ -142,9 +155,16 @@ def document_facts(doc: Document) -> list[Fact]:
         head, tail = index[rel.head], index[rel.tail]
         fact = facts.setdefault(key, Fact(doc.id, _name(key[0]), rel.label, _name(key[2]), 0.0))
         fact.score = max(fact.score, 1.0 if rel.score is None else float(rel.score))
-        fact.mentions.append({"head_text": head.text or doc.text[head.start:head.end], "head_start": head.start,
-                              "head_end": head.end, "tail_text": tail.text or doc.text[tail.start:tail.end],
-                              "tail_start": tail.start, "tail_end": tail.end})
+        fact.mentions.append(
+            {
+                "head_text": head.text or doc.text[head.start : head.end],
+                "head_start": head.start,
+                "head_end": head.end,
+                "tail_text": tail.text or doc.text[tail.start : tail.end],
+                "tail_start": tail.start,
+                "tail_end": tail.end,
+            }
+        )
     return sorted(facts.values(), key=lambda f: (f.relation, f.head, f.tail))
 
 
@@ -157,8 +177,11 @@ def facts_csv(facts: Sequence[Fact]) -> str:
     writer.writeheader()
     for fact in facts:
         row = fact.row()
-        row["mentions"] = " | ".join(f"{m['head_text']} [{m['head_start']}:{m['head_end']}] -> "
-                                     f"{m['tail_text']} [{m['tail_start']}:{m['tail_end']}]" for m in fact.mentions)
+        row["mentions"] = " | ".join(
+            f"{m['head_text']} [{m['head_start']}:{m['head_end']}] -> "
+            f"{m['tail_text']} [{m['tail_start']}:{m['tail_end']}]"
+            for m in fact.mentions
+        )
         writer.writerow(row)
     return buf.getvalue()
 

@@ -3,6 +3,7 @@
 The token comes only from ``HF_TOKEN`` or huggingface_hub's stored login
 (``hf auth login``); it is never printed, logged or written.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,8 +54,7 @@ def _endpoint(endpoint: str | None) -> str:
     return (endpoint or constants.ENDPOINT).rstrip("/")
 
 
-def repo_url(repo_id: str, revision: str | None = None, endpoint: str | None = None,
-             repo_type: str = REPO_TYPE) -> str:
+def repo_url(repo_id: str, revision: str | None = None, endpoint: str | None = None, repo_type: str = REPO_TYPE) -> str:
     base = f"{_endpoint(endpoint)}/{'datasets/' if repo_type == 'dataset' else ''}{repo_id}"
     return f"{base}/tree/{revision}" if revision else base
 
@@ -65,8 +65,10 @@ def _check_folder(folder: Path) -> list[tuple[str, int]]:
     files = folder_files(folder)
     names = {name for name, _ in files}
     if "README.md" not in names or not any(n.startswith("data/") and n.endswith(".parquet") for n in names):
-        raise TradeieError(f"{folder}: not a Hub dataset folder (needs README.md and data/*/*.parquet)",
-                           hint="build it with `tradeie dataset build --out DIR`")
+        raise TradeieError(
+            f"{folder}: not a Hub dataset folder (needs README.md and data/*/*.parquet)",
+            hint="build it with `tradeie dataset build --out DIR`",
+        )
     return files
 
 
@@ -113,23 +115,35 @@ def _translate(exc: BaseException, repo_id: str, endpoint: str) -> TradeieError:
     from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
     if isinstance(exc, OfflineModeIsEnabled):
-        return TradeieError(f"push {repo_id}: HF_HUB_OFFLINE is set, no request was sent",
-                            hint="unset HF_HUB_OFFLINE to publish")
+        return TradeieError(
+            f"push {repo_id}: HF_HUB_OFFLINE is set, no request was sent", hint="unset HF_HUB_OFFLINE to publish"
+        )
     status = _status(exc)
     if status in (401, 403):
         return TradeieError(f"push {repo_id}: the Hub refused the token (HTTP {status})", hint=LOGIN_HINT)
     if isinstance(exc, HfHubHTTPError):
         server = getattr(exc, "server_message", None) or ""
         detail = f": {server.splitlines()[0]}" if server else ""
-        return TradeieError(f"push {repo_id}: the Hub answered HTTP {status}{detail}",
-                            hint="check the repo id, your rights on it and the revision")
-    return TradeieError(f"push {repo_id}: cannot reach {endpoint} ({type(exc).__name__})",
-                        hint="check your network connection or HF_ENDPOINT")
+        return TradeieError(
+            f"push {repo_id}: the Hub answered HTTP {status}{detail}",
+            hint="check the repo id, your rights on it and the revision",
+        )
+    return TradeieError(
+        f"push {repo_id}: cannot reach {endpoint} ({type(exc).__name__})",
+        hint="check your network connection or HF_ENDPOINT",
+    )
 
 
-def push_folder(folder: str | os.PathLike, repo_id: str, *, private: bool = False, revision: str | None = None,
-                dry_run: bool = False, commit_message: str | None = None,
-                endpoint: str | None = None) -> PushResult:
+def push_folder(
+    folder: str | os.PathLike,
+    repo_id: str,
+    *,
+    private: bool = False,
+    revision: str | None = None,
+    dry_run: bool = False,
+    commit_message: str | None = None,
+    endpoint: str | None = None,
+) -> PushResult:
     """Create the dataset repo if needed and upload ``folder`` in one commit.
 
     ``dry_run`` needs no token and sends nothing: it returns the exact file
@@ -139,18 +153,48 @@ def push_folder(folder: str | os.PathLike, repo_id: str, *, private: bool = Fals
     files = _check_folder(folder)
     _check_repo_id(repo_id)
     base = _endpoint(endpoint)
-    result = PushResult(repo_id=repo_id, repo_url=repo_url(repo_id, revision, base), revision=revision,
-                        private=private, files=files, dry_run=dry_run)
+    result = PushResult(
+        repo_id=repo_id,
+        repo_url=repo_url(repo_id, revision, base),
+        revision=revision,
+        private=private,
+        files=files,
+        dry_run=dry_run,
+    )
     if dry_run:
         return result
-    commit_url = _upload(folder, files, repo_id, REPO_TYPE, base, private=private, revision=revision,
-                         commit_message=commit_message or f"Upload dataset ({len(files)} files) with tradeie")
-    return PushResult(repo_id=repo_id, repo_url=result.repo_url, revision=revision, private=private,
-                      files=files, dry_run=False, commit_url=commit_url)
+    commit_url = _upload(
+        folder,
+        files,
+        repo_id,
+        REPO_TYPE,
+        base,
+        private=private,
+        revision=revision,
+        commit_message=commit_message or f"Upload dataset ({len(files)} files) with tradeie",
+    )
+    return PushResult(
+        repo_id=repo_id,
+        repo_url=result.repo_url,
+        revision=revision,
+        private=private,
+        files=files,
+        dry_run=False,
+        commit_url=commit_url,
+    )
 
 
-def _upload(folder: Path, files: list[tuple[str, int]], repo_id: str, repo_type: str, base: str, *,
-            private: bool, revision: str | None, commit_message: str) -> str | None:
+def _upload(
+    folder: Path,
+    files: list[tuple[str, int]],
+    repo_id: str,
+    repo_type: str,
+    base: str,
+    *,
+    private: bool,
+    revision: str | None,
+    commit_message: str,
+) -> str | None:
     """Create the repo if needed and upload exactly ``files`` of ``folder`` in one commit."""
     token = _token()
     from huggingface_hub import HfApi
@@ -161,8 +205,13 @@ def _upload(folder: Path, files: list[tuple[str, int]], repo_id: str, repo_type:
         if revision:
             api.create_branch(repo_id, branch=revision, repo_type=repo_type, exist_ok=True)
         commit = api.upload_folder(
-            repo_id=repo_id, folder_path=str(folder), repo_type=repo_type, revision=revision,
-            allow_patterns=[name for name, _ in files], commit_message=commit_message)
+            repo_id=repo_id,
+            folder_path=str(folder),
+            repo_type=repo_type,
+            revision=revision,
+            allow_patterns=[name for name, _ in files],
+            commit_message=commit_message,
+        )
     except _network_errors() as exc:  # every Hub/network failure becomes one line
         raise _translate(exc, repo_id, base) from None
     return getattr(commit, "commit_url", None)
@@ -180,25 +229,34 @@ def _member(folder: Path) -> dict:
 
     from .systems.base import SYSTEM_FILE
 
-    system = json.loads((folder / SYSTEM_FILE).read_text(encoding="utf-8")) if (folder / SYSTEM_FILE).is_file() \
-        else None
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8")) \
-        if (folder / "config.json").is_file() else {}
-    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8")) \
-        if (folder / "metrics.json").is_file() else {}
+    system = (
+        json.loads((folder / SYSTEM_FILE).read_text(encoding="utf-8")) if (folder / SYSTEM_FILE).is_file() else None
+    )
+    config = (
+        json.loads((folder / "config.json").read_text(encoding="utf-8")) if (folder / "config.json").is_file() else {}
+    )
+    metrics = (
+        json.loads((folder / "metrics.json").read_text(encoding="utf-8")) if (folder / "metrics.json").is_file() else {}
+    )
     arch = " ".join(config.get("architectures") or [])
-    is_transformers = bool(config) and any((folder / n).is_file() for n in ("model.safetensors",
-                                                                               "pytorch_model.bin"))
-    task = (system or {}).get("task") or metrics.get("task") or \
-        ("ner" if "TokenClassification" in arch else "re" if folder.name == "re" else folder.name)
+    is_transformers = bool(config) and any((folder / n).is_file() for n in ("model.safetensors", "pytorch_model.bin"))
+    task = (
+        (system or {}).get("task")
+        or metrics.get("task")
+        or ("ner" if "TokenClassification" in arch else "re" if folder.name == "re" else folder.name)
+    )
     name = f"`{folder.name}`"
     if is_transformers and task == "ner":
         kind = f"transformers token classification (`{arch or 'AutoModelForTokenClassification'}`, IOB2 labels)"
-        load = (f"`pipeline(\"token-classification\", model=..., aggregation_strategy=\"first\")` on {name} "
-                "(see below), or `tradeie.Pipeline`")
+        load = (
+            f'`pipeline("token-classification", model=..., aggregation_strategy="first")` on {name} '
+            "(see below), or `tradeie.Pipeline`"
+        )
     elif is_transformers:
-        kind = f"transformers sequence classification (`{arch or 'AutoModelForSequenceClassification'}`) over " \
-               "typed-entity-marked pairs"
+        kind = (
+            f"transformers sequence classification (`{arch or 'AutoModelForSequenceClassification'}`) over "
+            "typed-entity-marked pairs"
+        )
         load = "`tradeie.Pipeline` (it builds the marked pairs); `AutoModelForSequenceClassification` for the raw model"
     elif system is not None:
         kind = f"tradeie system `{system.get('system')}` (not a transformers model; `system.json` holds its config)"
@@ -207,8 +265,15 @@ def _member(folder: Path) -> dict:
         kind = "tradeie files"
         load = "`tradeie.Pipeline`"
     pipeline = ((system or {}).get("config") or {}).get("pipeline")
-    return {"folder": folder.name, "task": task, "kind": kind, "load": load, "transformers": is_transformers,
-            "metrics": metrics, "spacy_pipeline": pipeline if isinstance(pipeline, str) else None}
+    return {
+        "folder": folder.name,
+        "task": task,
+        "kind": kind,
+        "load": load,
+        "transformers": is_transformers,
+        "metrics": metrics,
+        "spacy_pipeline": pipeline if isinstance(pipeline, str) else None,
+    }
 
 
 def run_members(run_dir: str | os.PathLike) -> list[dict]:
@@ -216,11 +281,18 @@ def run_members(run_dir: str | os.PathLike) -> list[dict]:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise TradeieError(f"{run_dir}: no such run folder", hint="train one with `tradeie train ner --output DIR`")
-    members = [_member(p) for p in sorted(run_dir.iterdir()) if p.is_dir() and not p.name.startswith(".")
-               and ((p / "config.json").is_file() or (p / "system.json").is_file())]
+    members = [
+        _member(p)
+        for p in sorted(run_dir.iterdir())
+        if p.is_dir()
+        and not p.name.startswith(".")
+        and ((p / "config.json").is_file() or (p / "system.json").is_file())
+    ]
     if not any(m["task"] == "ner" for m in members):
-        raise TradeieError(f"{run_dir}: no trained NER member (ner/config.json or ner/system.json)",
-                           hint=f"train one with `tradeie train ner --output {run_dir}`")
+        raise TradeieError(
+            f"{run_dir}: no trained NER member (ner/config.json or ner/system.json)",
+            hint=f"train one with `tradeie train ner --output {run_dir}`",
+        )
     return members
 
 
@@ -234,8 +306,12 @@ def stage_run(run_dir: str | os.PathLike, staging: str | os.PathLike, repo_id: s
     run_dir, staging = Path(run_dir), Path(staging)
     members = run_members(run_dir)
     for m in members:
-        shutil.copytree(run_dir / m["folder"], staging / m["folder"], symlinks=False,
-                        ignore=lambda _d, names: [n for n in names if n.startswith((".", *_SKIP))])
+        shutil.copytree(
+            run_dir / m["folder"],
+            staging / m["folder"],
+            symlinks=False,
+            ignore=lambda _d, names: [n for n in names if n.startswith((".", *_SKIP))],
+        )
     spacy_info = None
     needed = sorted({m["spacy_pipeline"] for m in members if m["spacy_pipeline"]})
     if needed:
@@ -244,14 +320,15 @@ def stage_run(run_dir: str | os.PathLike, staging: str | os.PathLike, repo_id: s
         name = needed[0]
         info = pipeline_info(name)
         folder = f"spacy/{name}"
-        shutil.copytree(_pipeline_path(name), staging / folder,
-                        ignore=lambda _d, names: [n for n in names if n.startswith(".") or n == "__pycache__"])
+        shutil.copytree(
+            _pipeline_path(name),
+            staging / folder,
+            ignore=lambda _d, names: [n for n in names if n.startswith(".") or n == "__pycache__"],
+        )
         requirement = _pinned_requirement(PACKAGED_PIPELINES.get(name, (name, ""))[0])
-        write_text_atomic(staging / "requirements.txt",
-                          f"tradeie\nspacy=={info.spacy_version}\n{requirement}\n")
+        write_text_atomic(staging / "requirements.txt", f"tradeie\nspacy=={info.spacy_version}\n{requirement}\n")
         spacy_info = {"name": name, "version": info.version, "spacy_version": info.spacy_version, "folder": folder}
-    card = make_run_card(repo_id=repo_id, run_name=run_dir.resolve().name, members=members,
-                         spacy_pipeline=spacy_info)
+    card = make_run_card(repo_id=repo_id, run_name=run_dir.resolve().name, members=members, spacy_pipeline=spacy_info)
     write_text_atomic(staging / "README.md", str(card))
     return members
 
@@ -266,9 +343,17 @@ def _pinned_requirement(dist: str) -> str:
     return dist
 
 
-def push_model(run_dir: str | os.PathLike, repo_id: str, *, private: bool = False, revision: str | None = None,
-               dry_run: bool = False, commit_message: str | None = None, endpoint: str | None = None,
-               keep: str | os.PathLike | None = None) -> PushResult:
+def push_model(
+    run_dir: str | os.PathLike,
+    repo_id: str,
+    *,
+    private: bool = False,
+    revision: str | None = None,
+    dry_run: bool = False,
+    commit_message: str | None = None,
+    endpoint: str | None = None,
+    keep: str | os.PathLike | None = None,
+) -> PushResult:
     """Upload a trained run to a model repository in one commit (``dry_run``: list it, send nothing).
 
     The repository mirrors the run (``ner/``, ``re/`` ...: weights, tokenizer,
@@ -295,8 +380,22 @@ def push_model(run_dir: str | os.PathLike, repo_id: str, *, private: bool = Fals
         url = repo_url(repo_id, revision, base, repo_type="model")
         if dry_run:
             return PushResult(repo_id=repo_id, repo_url=url, revision=revision, private=private, files=files)
-        commit_url = _upload(staging, files, repo_id, "model", base, private=private, revision=revision,
-                             commit_message=commit_message or f"Upload tradeie run {Path(run_dir).name} "
-                                                              f"({len(files)} files)")
-    return PushResult(repo_id=repo_id, repo_url=url, revision=revision, private=private, files=files,
-                      dry_run=False, commit_url=commit_url)
+        commit_url = _upload(
+            staging,
+            files,
+            repo_id,
+            "model",
+            base,
+            private=private,
+            revision=revision,
+            commit_message=commit_message or f"Upload tradeie run {Path(run_dir).name} ({len(files)} files)",
+        )
+    return PushResult(
+        repo_id=repo_id,
+        repo_url=url,
+        revision=revision,
+        private=private,
+        files=files,
+        dry_run=False,
+        commit_url=commit_url,
+    )

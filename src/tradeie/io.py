@@ -1,4 +1,5 @@
 """Atomic file and folder writes: outputs appear whole or not at all."""
+
 from __future__ import annotations
 
 import json
@@ -85,8 +86,10 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     if path.exists() and not path.is_dir():
         raise TradeieError(f"{path}: exists and is not a folder", hint="choose another output folder")
     if path.is_dir() and any(path.iterdir()) and not (path / OUTPUT_MARKER).exists():
-        raise TradeieError(f"{path}: folder exists and holds files tradeie did not write; refusing to replace it",
-                           hint="choose a new or empty output folder")
+        raise TradeieError(
+            f"{path}: folder exists and holds files tradeie did not write; refusing to replace it",
+            hint="choose a new or empty output folder",
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     os.chmod(tmp, 0o777 & ~_umask())

@@ -7,6 +7,7 @@ code points; an export whose offsets only match under UTF-16 is converted
 with a warning; anything else fails naming the task, region, offsets and text.
 Export: tasks for import, optionally with ``predictions`` (pre-annotations).
 """
+
 from __future__ import annotations
 
 import json
@@ -42,12 +43,16 @@ def load_tasks(path: str | Path) -> list[dict]:
     except FileNotFoundError:
         raise TradeieError(f"{path}: file not found") from None
     except json.JSONDecodeError as exc:
-        raise TradeieError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})",
-                           hint="export the project again as JSON from Label Studio") from None
+        raise TradeieError(
+            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})",
+            hint="export the project again as JSON from Label Studio",
+        ) from None
     tasks = [payload] if isinstance(payload, dict) else payload
     if not isinstance(tasks, list) or not all(isinstance(t, dict) for t in tasks):
-        raise TradeieError(f"{path}: expected a list of Label Studio tasks",
-                           hint="use Label Studio's JSON export (not JSON-MIN or CSV)")
+        raise TradeieError(
+            f"{path}: expected a list of Label Studio tasks",
+            hint="use Label Studio's JSON export (not JSON-MIN or CSV)",
+        )
     return tasks
 
 
@@ -82,8 +87,9 @@ def _check_unique_ids(docs: list[Document], where: str) -> None:
     seen: set[str] = set()
     for doc in docs:
         if doc.id in seen:
-            raise TradeieError(f"{where}: document {doc.id!r} appears in more than one task",
-                               hint="keep one task per document")
+            raise TradeieError(
+                f"{where}: document {doc.id!r} appears in more than one task", hint="keep one task per document"
+            )
         seen.add(doc.id)
 
 
@@ -96,8 +102,10 @@ def _task_text(task: dict, where: str) -> str:
     strings = [v for v in data.values() if isinstance(v, str) and len(v) > 0]
     if len(strings) == 1:
         return strings[0]
-    raise TradeieError(f"{where}: cannot tell which data field holds the text (keys: {sorted(data)})",
-                       hint=f"name the text field {LS_TEXT_NAME!r}")
+    raise TradeieError(
+        f"{where}: cannot tell which data field holds the text (keys: {sorted(data)})",
+        hint=f"name the text field {LS_TEXT_NAME!r}",
+    )
 
 
 def task_doc_id(task: dict, index: int) -> str:
@@ -144,17 +152,21 @@ def _region_entity(region: dict, text: str, where: str, warnings: list[str]) -> 
     try:
         start, end = int(value["start"]), int(value["end"])
     except (KeyError, TypeError, ValueError):
-        raise TradeieError(f"{where}, region {rid}: span region without integer start/end",
-                           hint="re-create the region in Label Studio") from None
+        raise TradeieError(
+            f"{where}, region {rid}: span region without integer start/end", hint="re-create the region in Label Studio"
+        ) from None
     if len(labels) != 1:
-        raise TradeieError(f"{where}, region {rid} [{start}:{end}]: expected exactly one label, got {labels}",
-                           hint="give each span one label (the schema is flat)")
+        raise TradeieError(
+            f"{where}, region {rid} [{start}:{end}]: expected exactly one label, got {labels}",
+            hint="give each span one label (the schema is flat)",
+        )
     expected = value.get("text")
     if expected is not None and text[start:end] != expected:
         s16, e16 = _utf16_to_codepoints(text, start), _utf16_to_codepoints(text, end)
         if s16 is not None and e16 is not None and text[s16:e16] == expected:
-            warnings.append(f"{where}, region {rid}: UTF-16 offsets [{start}:{end}] converted to "
-                            f"code points [{s16}:{e16}]")
+            warnings.append(
+                f"{where}, region {rid}: UTF-16 offsets [{start}:{end}] converted to code points [{s16}:{e16}]"
+            )
             start, end = s16, e16
         else:
             raise TradeieError(
@@ -163,19 +175,28 @@ def _region_entity(region: dict, text: str, where: str, warnings: list[str]) -> 
                 hint="the task text changed after annotation, or the offsets are wrong; fix the region in Label Studio",
             )
     if not 0 <= start < end <= len(text):
-        raise TradeieError(f"{where}, region {rid}: offsets [{start}:{end}] outside the text (length {len(text)})",
-                           hint="fix the region in Label Studio")
+        raise TradeieError(
+            f"{where}, region {rid}: offsets [{start}:{end}] outside the text (length {len(text)})",
+            hint="fix the region in Label Studio",
+        )
     score = region.get("score")
-    return Entity(start=start, end=end, label=str(labels[0]), id=rid, text=text[start:end],
-                  score=None if score is None else float(score))
+    return Entity(
+        start=start,
+        end=end,
+        label=str(labels[0]),
+        id=rid,
+        text=text[start:end],
+        score=None if score is None else float(score),
+    )
 
 
 def _relation(region: dict, entities: dict[str, Entity], where: str) -> list[Relation]:
     head, tail = str(region.get("from_id")), str(region.get("to_id"))
     labels = region.get("labels") or []
     if not labels:
-        raise TradeieError(f"{where}: relation {head} -> {tail} has no label",
-                           hint="choose a relation label in Label Studio")
+        raise TradeieError(
+            f"{where}: relation {head} -> {tail} has no label", hint="choose a relation label in Label Studio"
+        )
     direction = region.get("direction", "right")
     if direction == "left":
         head, tail = tail, head
@@ -183,16 +204,21 @@ def _relation(region: dict, entities: dict[str, Entity], where: str) -> list[Rel
     relations = []
     for label in labels:
         h, t = head, tail
-        if direction == "bi" and h in entities and t in entities and not allowed_relation(
-                label, entities[h].label, entities[t].label) and allowed_relation(
-                label, entities[t].label, entities[h].label):
+        if (
+            direction == "bi"
+            and h in entities
+            and t in entities
+            and not allowed_relation(label, entities[h].label, entities[t].label)
+            and allowed_relation(label, entities[t].label, entities[h].label)
+        ):
             h, t = t, h
         relations.append(Relation(head=h, tail=t, label=str(label), score=None if score is None else float(score)))
     return relations
 
 
-def result_to_document(doc_id: str, text: str, result: list[dict], where: str, warnings: list[str],
-                       meta: dict | None = None) -> Document:
+def result_to_document(
+    doc_id: str, text: str, result: list[dict], where: str, warnings: list[str], meta: dict | None = None
+) -> Document:
     """One annotation's (or prediction's) ``result`` list as a Document."""
     entities: dict[str, Entity] = {}
     relation_regions = []
@@ -217,8 +243,10 @@ def result_to_document(doc_id: str, text: str, result: list[dict], where: str, w
     relations = [r for region in relation_regions for r in _relation(region, entities, where)]
     for rid, referent in referents.items():
         if rid not in entities:
-            raise TradeieError(f"{where}: referent {referent!r} is attached to region {rid!r}, which is not a span",
-                               hint="type the referent into the span's own referent field")
+            raise TradeieError(
+                f"{where}: referent {referent!r} is attached to region {rid!r}, which is not a span",
+                hint="type the referent into the span's own referent field",
+            )
         entities[rid] = replace(entities[rid], referent=referent)
     ordered = tuple(sorted(entities.values(), key=lambda e: (e.start, e.end, e.label, e.id)))
     return Document(id=doc_id, text=text, entities=ordered, relations=tuple(relations), meta=dict(meta or {}))
@@ -235,10 +263,16 @@ def _read_task(task: dict, index: int, name: str, result: LabelStudioExport) -> 
     for i, ann in enumerate(annotations):
         if ann.get("was_cancelled"):
             continue
-        meta = {**base_meta, "annotation_id": ann.get("id"), "completed_by": ann.get("completed_by"),
-                "updated_at": ann.get("updated_at") or ann.get("created_at"), "ground_truth": bool(ann.get("ground_truth"))}
-        docs[i] = result_to_document(doc_id, text, ann.get("result"), f"{where}, annotation {ann.get('id')}",
-                                     result.warnings, meta)
+        meta = {
+            **base_meta,
+            "annotation_id": ann.get("id"),
+            "completed_by": ann.get("completed_by"),
+            "updated_at": ann.get("updated_at") or ann.get("created_at"),
+            "ground_truth": bool(ann.get("ground_truth")),
+        }
+        docs[i] = result_to_document(
+            doc_id, text, ann.get("result"), f"{where}, annotation {ann.get('id')}", result.warnings, meta
+        )
     chosen, why = _choose(annotations)
     if chosen is None:
         doc = Document(id=doc_id, text=text, meta={**base_meta, "annotation_choice": why})
@@ -254,7 +288,9 @@ def _read_task(task: dict, index: int, name: str, result: LabelStudioExport) -> 
         if not isinstance(pred, dict):
             continue  # an export with predictions as ids only
         meta = {**base_meta, "model_version": pred.get("model_version"), "score": pred.get("score")}
-        preds.append(result_to_document(doc_id, text, pred.get("result"), f"{where}, prediction", result.warnings, meta))
+        preds.append(
+            result_to_document(doc_id, text, pred.get("result"), f"{where}, prediction", result.warnings, meta)
+        )
     if preds:
         result.predictions[doc_id] = preds
 
@@ -268,45 +304,76 @@ def document_result(doc: Document, *, with_scores: bool = False) -> list[dict]:
             "from_name": LS_LABELS_NAME,
             "to_name": LS_TEXT_NAME,
             "type": "labels",
-            "value": {"start": ent.start, "end": ent.end, "text": doc.text[ent.start:ent.end], "labels": [ent.label]},
+            "value": {"start": ent.start, "end": ent.end, "text": doc.text[ent.start : ent.end], "labels": [ent.label]},
         }
         if with_scores and ent.score is not None:
             region["score"] = round(ent.score, 6)
         result.append(region)
         if ent.referent:
-            result.append({"id": ent.id, "from_name": LS_REFERENT_NAME, "to_name": LS_TEXT_NAME, "type": "textarea",
-                           "value": {"start": ent.start, "end": ent.end, "text": [ent.referent]}})
+            result.append(
+                {
+                    "id": ent.id,
+                    "from_name": LS_REFERENT_NAME,
+                    "to_name": LS_TEXT_NAME,
+                    "type": "textarea",
+                    "value": {"start": ent.start, "end": ent.end, "text": [ent.referent]},
+                }
+            )
     for rel in doc.relations:
-        region = {"from_id": rel.head, "to_id": rel.tail, "type": "relation", "direction": "right",
-                  "labels": [rel.label]}
+        region = {
+            "from_id": rel.head,
+            "to_id": rel.tail,
+            "type": "relation",
+            "direction": "right",
+            "labels": [rel.label],
+        }
         if with_scores and rel.score is not None:
             region["score"] = round(rel.score, 6)
         result.append(region)
     return result
 
 
-def to_task(doc: Document, *, prediction: Document | None = None, model_version: str | None = None,
-            include_annotations: bool = True) -> dict:
+def to_task(
+    doc: Document,
+    *,
+    prediction: Document | None = None,
+    model_version: str | None = None,
+    include_annotations: bool = True,
+) -> dict:
     """A Label Studio task for ``doc`` (gold as an annotation, ``prediction`` as pre-annotation)."""
     task: dict[str, Any] = {"data": {LS_TEXT_NAME: doc.text, "doc_id": doc.id, "text_sha256": text_sha256(doc.text)}}
     if include_annotations and (doc.entities or doc.relations):
-        task["annotations"] = [{"result": document_result(doc), "ground_truth": bool(doc.meta.get("ground_truth")),
-                                "was_cancelled": False}]
+        task["annotations"] = [
+            {"result": document_result(doc), "ground_truth": bool(doc.meta.get("ground_truth")), "was_cancelled": False}
+        ]
     if prediction is not None:
         scores = [e.score for e in prediction.entities if e.score is not None]
-        task["predictions"] = [{
-            "model_version": model_version or prediction.meta.get("model_version") or "unknown",
-            "score": round(sum(scores) / len(scores), 6) if scores else None,
-            "result": document_result(prediction, with_scores=True),
-        }]
+        task["predictions"] = [
+            {
+                "model_version": model_version or prediction.meta.get("model_version") or "unknown",
+                "score": round(sum(scores) / len(scores), 6) if scores else None,
+                "result": document_result(prediction, with_scores=True),
+            }
+        ]
     return task
 
 
-def to_tasks(docs: list[Document], predictions: dict[str, Document] | list[Document] | None = None,
-             model_version: str | None = None, include_annotations: bool = True) -> list[dict]:
+def to_tasks(
+    docs: list[Document],
+    predictions: dict[str, Document] | list[Document] | None = None,
+    model_version: str | None = None,
+    include_annotations: bool = True,
+) -> list[dict]:
     """Tasks for import into Label Studio, optionally with ``predictions`` keyed by document id."""
     if isinstance(predictions, list):
         predictions = {p.id: p for p in predictions}
     predictions = predictions or {}
-    return [to_task(doc, prediction=predictions.get(doc.id), model_version=model_version,
-                    include_annotations=include_annotations) for doc in docs]
+    return [
+        to_task(
+            doc,
+            prediction=predictions.get(doc.id),
+            model_version=model_version,
+            include_annotations=include_annotations,
+        )
+        for doc in docs
+    ]

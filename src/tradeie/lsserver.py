@@ -6,6 +6,7 @@ to 127.0.0.1, with its own data dir, analytics and version checks off, and
 its admin user, password and legacy API token set through the environment
 before the first start (they only apply when the database is created).
 """
+
 from __future__ import annotations
 
 import json
@@ -69,6 +70,7 @@ class Server:
 
 # --------------------------------------------------------------------------- install
 
+
 def label_studio_executable(venv: str | os.PathLike = DEFAULT_VENV) -> Path:
     return Path(venv) / "bin" / "label-studio"
 
@@ -78,13 +80,17 @@ def installed_version(venv: str | os.PathLike = DEFAULT_VENV) -> str | None:
     python = Path(venv) / "bin" / "python"
     if not python.exists() or not label_studio_executable(venv).exists():
         return None
-    proc = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('label-studio'))"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('label-studio'))"],
+        capture_output=True,
+        text=True,
+    )
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
-def ensure_installed(venv: str | os.PathLike = DEFAULT_VENV, requirement: str = LABEL_STUDIO_REQUIREMENT,
-                     python: str | None = None) -> Path:
+def ensure_installed(
+    venv: str | os.PathLike = DEFAULT_VENV, requirement: str = LABEL_STUDIO_REQUIREMENT, python: str | None = None
+) -> Path:
     """Install ``requirement`` into its own venv unless it is already there; return the executable."""
     venv = Path(venv).absolute()
     version = installed_version(venv)
@@ -99,12 +105,16 @@ def ensure_installed(venv: str | os.PathLike = DEFAULT_VENV, requirement: str = 
         started = time.monotonic()
         if not (venv / "bin" / "pip").exists():
             _run([python, "-m", "venv", str(venv)], None, "create the venv")
-        _run([str(venv / "bin" / "pip"), "install", "--disable-pip-version-check", requirement],
-             venv / "install.log", f"pip install {requirement}")
+        _run(
+            [str(venv / "bin" / "pip"), "install", "--disable-pip-version-check", requirement],
+            venv / "install.log",
+            f"pip install {requirement}",
+        )
         version = installed_version(venv)
         if not (version and version.startswith(LABEL_STUDIO_SERIES)):
-            raise TradeieError(f"{venv}: label-studio {version} installed, expected {requirement}",
-                               hint=f"remove {venv} and run again")
+            raise TradeieError(
+                f"{venv}: label-studio {version} installed, expected {requirement}", hint=f"remove {venv} and run again"
+            )
         log.info("installed label-studio %s in %.0f s", version, time.monotonic() - started)
     return label_studio_executable(venv)
 
@@ -144,11 +154,14 @@ def _run(cmd: list[str], log_path: Path | None, what: str) -> None:
     if proc.returncode != 0:
         tail = " | ".join(output.strip().splitlines()[-3:])
         where = f"; see {log_path}" if log_path else ""
-        raise TradeieError(f"could not {what} (exit {proc.returncode}: {tail}{where})",
-                           hint="check network access to PyPI and disk space, then run again")
+        raise TradeieError(
+            f"could not {what} (exit {proc.returncode}: {tail}{where})",
+            hint="check network access to PyPI and disk space, then run again",
+        )
 
 
 # --------------------------------------------------------------------------- credentials
+
 
 def free_port(host: str = HOST) -> int:
     """A TCP port that is free on ``host`` right now."""
@@ -169,8 +182,9 @@ def port_is_free(port: int, host: str = HOST) -> bool:
 
 
 def new_credentials(username: str = DEFAULT_USERNAME, source: str = "generated") -> Credentials:
-    return Credentials(username=username, password=secrets.token_urlsafe(16), api_key=secrets.token_hex(20),
-                       source=source)
+    return Credentials(
+        username=username, password=secrets.token_urlsafe(16), api_key=secrets.token_hex(20), source=source
+    )
 
 
 _CREDENTIAL_ENV = (("password", "LABEL_STUDIO_PASSWORD"), ("api_key", "LABEL_STUDIO_API_KEY"))
@@ -188,18 +202,25 @@ def resolve_credentials(data_dir: str | os.PathLike | None = None) -> Credential
         raise TradeieError(
             f"ls serve: {' and '.join(missing)} not set; secrets come from the environment only",
             hint="export LABEL_STUDIO_PASSWORD=<a password> "
-                 "LABEL_STUDIO_API_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(20))')",
+            "LABEL_STUDIO_API_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(20))')",
         )
     api_key = os.environ["LABEL_STUDIO_API_KEY"]
     if not _legacy_token_ok(api_key):
-        raise TradeieError("ls serve: LABEL_STUDIO_API_KEY must be a legacy token (up to 40 characters) to "
-                           "become the admin's token; a personal access token works for push/pull only",
-                           hint="export LABEL_STUDIO_API_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(20))')")
+        raise TradeieError(
+            "ls serve: LABEL_STUDIO_API_KEY must be a legacy token (up to 40 characters) to "
+            "become the admin's token; a personal access token works for push/pull only",
+            hint="export LABEL_STUDIO_API_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(20))')",
+        )
     username = os.environ.get("LABEL_STUDIO_USERNAME") or DEFAULT_USERNAME
     names = ["LABEL_STUDIO_PASSWORD", "LABEL_STUDIO_API_KEY"] + (
-        ["LABEL_STUDIO_USERNAME"] if os.environ.get("LABEL_STUDIO_USERNAME") else [])
-    return Credentials(username=username, password=os.environ["LABEL_STUDIO_PASSWORD"], api_key=api_key,
-                       source="environment (" + ", ".join(names) + ")")
+        ["LABEL_STUDIO_USERNAME"] if os.environ.get("LABEL_STUDIO_USERNAME") else []
+    )
+    return Credentials(
+        username=username,
+        password=os.environ["LABEL_STUDIO_PASSWORD"],
+        api_key=api_key,
+        source="environment (" + ", ".join(names) + ")",
+    )
 
 
 def _legacy_token_ok(token: str) -> bool:
@@ -208,6 +229,7 @@ def _legacy_token_ok(token: str) -> bool:
 
 # --------------------------------------------------------------------------- start / stop
 
+
 def server_env(data_dir: Path, credentials: Credentials) -> dict[str, str]:
     """The environment for a non-interactive, loopback-only, telemetry-free start.
 
@@ -215,38 +237,70 @@ def server_env(data_dir: Path, credentials: Credentials) -> dict[str, str]:
     access tokens stay valid across restarts.)
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "DJANGO_"))}
-    env.update({
-        "LATEST_VERSION_CHECK": "false",
-        "COLLECT_ANALYTICS": "false",
-        "SENTRY_DSN": "",
-        "FRONTEND_SENTRY_DSN": "",
-        "PYTHONUNBUFFERED": "1",
-        "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
-        "LABEL_STUDIO_USERNAME": credentials.username,
-        "LABEL_STUDIO_PASSWORD": credentials.password,
-        "LABEL_STUDIO_USER_TOKEN": credentials.api_key,
-        "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
-        "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
-        # SSRF protection stays on, except for loopback: `tradeie ls backend` serves on 127.0.0.1
-        "USE_DEFAULT_BANNED_SUBNETS": "false",
-        "USER_ADDITIONAL_BANNED_SUBNETS": ",".join(BANNED_SUBNETS_BUT_LOOPBACK),
-    })
+    env.update(
+        {
+            "LATEST_VERSION_CHECK": "false",
+            "COLLECT_ANALYTICS": "false",
+            "SENTRY_DSN": "",
+            "FRONTEND_SENTRY_DSN": "",
+            "PYTHONUNBUFFERED": "1",
+            "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
+            "LABEL_STUDIO_USERNAME": credentials.username,
+            "LABEL_STUDIO_PASSWORD": credentials.password,
+            "LABEL_STUDIO_USER_TOKEN": credentials.api_key,
+            "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+            "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+            # SSRF protection stays on, except for loopback: `tradeie ls backend` serves on 127.0.0.1
+            "USE_DEFAULT_BANNED_SUBNETS": "false",
+            "USER_ADDITIONAL_BANNED_SUBNETS": ",".join(BANNED_SUBNETS_BUT_LOOPBACK),
+        }
+    )
     return env
 
 
 #: Label Studio's default SSRF-banned subnets (label_studio/core/utils/io.py) minus loopback.
 BANNED_SUBNETS_BUT_LOOPBACK = (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
-    "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
-    "224.0.0.0/4", "233.252.0.0/24", "240.0.0.0/4", "255.255.255.255/32", "::/128", "::ffff:0:0/96",
-    "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/32", "2001:20::/28", "2001:db8::/32",
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.0.2.0/24",
+    "192.88.99.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+    "198.51.100.0/24",
+    "203.0.113.0/24",
+    "224.0.0.0/4",
+    "233.252.0.0/24",
+    "240.0.0.0/4",
+    "255.255.255.255/32",
+    "::/128",
+    "::ffff:0:0/96",
+    "::ffff:0:0:0/96",
+    "64:ff9b::/96",
+    "64:ff9b:1::/48",
+    "100::/64",
+    "2001::/32",
+    "2001:20::/28",
+    "2001:db8::/32",
     "2002::/16",
-    "fc00::/7", "fe80::/10", "ff00::/8")
+    "fc00::/7",
+    "fe80::/10",
+    "ff00::/8",
+)
 
 
-def start_server(data_dir: str | os.PathLike = DEFAULT_DATA_DIR, *, port: int | None = None,
-                 credentials: Credentials | None = None, venv: str | os.PathLike = DEFAULT_VENV,
-                 timeout: float = 240.0, install: bool = True) -> Server:
+def start_server(
+    data_dir: str | os.PathLike = DEFAULT_DATA_DIR,
+    *,
+    port: int | None = None,
+    credentials: Credentials | None = None,
+    venv: str | os.PathLike = DEFAULT_VENV,
+    timeout: float = 240.0,
+    install: bool = True,
+) -> Server:
     """Start Label Studio on ``127.0.0.1:port`` and wait until ``/health`` answers on that port."""
     data_dir = Path(data_dir).absolute()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -255,21 +309,37 @@ def start_server(data_dir: str | os.PathLike = DEFAULT_DATA_DIR, *, port: int | 
         raise TradeieError(f"{exe}: label-studio is not installed", hint="run `tradeie ls serve` to install it")
     credentials = credentials or new_credentials(source="generated")
     if not _legacy_token_ok(credentials.api_key):
-        raise TradeieError("Label Studio admin token must be 6-40 characters and not a JWT",
-                           hint="use a legacy-format token (e.g. 40 hex characters)")
+        raise TradeieError(
+            "Label Studio admin token must be 6-40 characters and not a JWT",
+            hint="use a legacy-format token (e.g. 40 hex characters)",
+        )
     port = port or free_port()
     if not port_is_free(port):
-        raise TradeieError(f"port {port} on {HOST} is already in use",
-                           hint="stop what runs there or choose another --port")
+        raise TradeieError(
+            f"port {port} on {HOST} is already in use", hint="stop what runs there or choose another --port"
+        )
     log_path = data_dir / "label-studio.log"
     log_offset = log_path.stat().st_size if log_path.exists() else 0
     cmd = [str(exe), "start", "--no-browser", "--internal-host", HOST, "--port", str(port)]
     with open(log_path, "ab") as out:
-        process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                   env=server_env(data_dir, credentials),
-                                   cwd=data_dir, start_new_session=True)
-    server = Server(url=f"http://{HOST}:{port}", port=port, pid=process.pid, data_dir=data_dir,
-                    log_path=log_path, credentials=credentials, process=process)
+        process = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=server_env(data_dir, credentials),
+            cwd=data_dir,
+            start_new_session=True,
+        )
+    server = Server(
+        url=f"http://{HOST}:{port}",
+        port=port,
+        pid=process.pid,
+        data_dir=data_dir,
+        log_path=log_path,
+        credentials=credentials,
+        process=process,
+    )
     try:
         _wait_until_ready(server, timeout, log_offset=log_offset)
     except BaseException:
@@ -287,22 +357,29 @@ def _wait_until_ready(server: Server, timeout: float, log_offset: int = 0) -> No
     while time.monotonic() < deadline:
         text = _read_log(server.log_path, log_offset)
         if _MOVED.search(text):
-            raise TradeieError(f"port {server.port} became busy and Label Studio moved to another port",
-                               hint="run again (a free port is picked) or choose another --port")
+            raise TradeieError(
+                f"port {server.port} became busy and Label Studio moved to another port",
+                hint="run again (a free port is picked) or choose another --port",
+            )
         started = _STARTED.findall(text)
         if started and int(started[-1][1]) != server.port:
-            raise TradeieError(f"Label Studio started on port {started[-1][1]}, not the {server.port} asked for",
-                               hint="choose another --port")
+            raise TradeieError(
+                f"Label Studio started on port {started[-1][1]}, not the {server.port} asked for",
+                hint="choose another --port",
+            )
         if server.process is not None and server.process.poll() is not None:
             tail = " | ".join(text.strip().splitlines()[-5:])
-            raise TradeieError(f"Label Studio exited with code {server.process.returncode} during start "
-                               f"({server.log_path}: {tail})", hint=f"read {server.log_path}")
+            raise TradeieError(
+                f"Label Studio exited with code {server.process.returncode} during start ({server.log_path}: {tail})",
+                hint=f"read {server.log_path}",
+            )
         if started and health(server.url):
             log.info("Label Studio is up at %s (pid %d)", server.url, server.pid)
             return
         time.sleep(0.5)
-    raise TradeieError(f"Label Studio did not answer {server.url}/health within {timeout:.0f} s",
-                       hint=f"read {server.log_path}")
+    raise TradeieError(
+        f"Label Studio did not answer {server.url}/health within {timeout:.0f} s", hint=f"read {server.log_path}"
+    )
 
 
 def _read_log(path: Path, offset: int) -> str:

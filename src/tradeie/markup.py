@@ -7,6 +7,7 @@ Stripping the markup gives the document text exactly; offsets are computed,
 never typed. Used for annotation passes made outside Label Studio and for
 reading gold side by side; Label Studio JSON stays the format of record.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,13 +30,21 @@ def parse_markup(marked: str, doc_id: str, where: str = "") -> Document:
     pos = 0
     length = 0
     for match in MENTION.finditer(body):
-        plain = body[pos:match.start()]
+        plain = body[pos : match.start()]
         _check_plain(plain, where, length)
         pieces.append(plain)
         length += len(plain)
         surface, label, mention_id, referent = match.groups()
-        entities.append(Entity(start=length, end=length + len(surface), label=label, id=mention_id,
-                               text=surface, referent=referent or ""))
+        entities.append(
+            Entity(
+                start=length,
+                end=length + len(surface),
+                label=label,
+                id=mention_id,
+                text=surface,
+                referent=referent or "",
+            )
+        )
         pieces.append(surface)
         length += len(surface)
         pos = match.end()
@@ -54,13 +63,17 @@ def parse_markup(marked: str, doc_id: str, where: str = "") -> Document:
             continue
         parts = line.split()
         if len(parts) != 3:
-            raise TradeieError(f"{where}: relation line {lineno} {line!r} is not 'HEAD label TAIL'",
-                               hint="write one relation per line as e1 party_to e2")
+            raise TradeieError(
+                f"{where}: relation line {lineno} {line!r} is not 'HEAD label TAIL'",
+                hint="write one relation per line as e1 party_to e2",
+            )
         head, label, tail_id = parts
         for ref in (head, tail_id):
             if ref not in ids:
-                raise TradeieError(f"{where}: relation line {lineno} names unknown mention {ref!r}",
-                                   hint="use a mention id from the text")
+                raise TradeieError(
+                    f"{where}: relation line {lineno} names unknown mention {ref!r}",
+                    hint="use a mention id from the text",
+                )
         relations.append(Relation(head=head, tail=tail_id, label=label))
     return Document(id=doc_id, text=text, entities=tuple(entities), relations=tuple(relations))
 
@@ -69,17 +82,19 @@ def _check_plain(plain: str, where: str, offset: int) -> None:
     for token in ("[[", "]]"):
         k = plain.find(token)
         if k >= 0:
-            raise TradeieError(f"{where}: malformed mention near text offset {offset + k}: {plain[k:k + 40]!r}",
-                               hint="write mentions as [[surface|LABEL|id|referent]]")
+            raise TradeieError(
+                f"{where}: malformed mention near text offset {offset + k}: {plain[k : k + 40]!r}",
+                hint="write mentions as [[surface|LABEL|id|referent]]",
+            )
 
 
 def render_markup(doc: Document) -> str:
     """``doc`` written as inline markup (the inverse of :func:`parse_markup`)."""
     out, pos = [], 0
     for ent in sorted(doc.entities, key=lambda e: (e.start, e.end)):
-        out.append(doc.text[pos:ent.start])
+        out.append(doc.text[pos : ent.start])
         ref = f"|{ent.referent}" if ent.referent else ""
-        out.append(f"[[{doc.text[ent.start:ent.end]}|{ent.label}|{ent.id}{ref}]]")
+        out.append(f"[[{doc.text[ent.start : ent.end]}|{ent.label}|{ent.id}{ref}]]")
         pos = ent.end
     out.append(doc.text[pos:])
     lines = ["".join(out), RELATIONS_HEADER]
@@ -127,8 +142,10 @@ def check_markup_files(files: list[str], texts_dir: str | Path, out_dir: str | P
         corpus_doc = read_seed(txt)
         if doc.text != corpus_doc.text:
             k = first_difference(doc.text, corpus_doc.text)
-            print(f"error: {name}: text differs from {txt} (normalised) at offset {k}: "
-                  f"markup {doc.text[k:k + 30]!r} vs text {corpus_doc.text[k:k + 30]!r}")
+            print(
+                f"error: {name}: text differs from {txt} (normalised) at offset {k}: "
+                f"markup {doc.text[k : k + 30]!r} vs text {corpus_doc.text[k : k + 30]!r}"
+            )
             problems += 1
             continue
         report = validate([doc])

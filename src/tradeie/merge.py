@@ -13,6 +13,7 @@
 
 Label Studio JSON is read and written only through :mod:`tradeie.labelstudio`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,8 +47,10 @@ class InvalidAnnotation:
     errors: list[str]
 
     def line(self) -> str:
-        return (f"{self.doc_id} (task {self.task_id}, annotation {self.annotation_id} by {self.annotator}): "
-                + "; ".join(self.errors))
+        return (
+            f"{self.doc_id} (task {self.task_id}, annotation {self.annotation_id} by {self.annotator}): "
+            + "; ".join(self.errors)
+        )
 
 
 @dataclass
@@ -64,8 +67,11 @@ class Conflict:
             f"{p['a']} vs {p['b']}: span F1 {p['span_f1']:.3f} (overlap {p['span_overlap_f1']:.3f}), "
             f"relation F1 {p['relation_f1']:.3f}, token kappa "
             + ("n/a" if p["token_kappa"] is None else f"{p['token_kappa']:.3f}")
-            for p in self.agreement)
-        return f"{self.doc_id}: {len(self.disagreements)} disagreements between {', '.join(self.annotators)} ({figures})"
+            for p in self.agreement
+        )
+        return (
+            f"{self.doc_id}: {len(self.disagreements)} disagreements between {', '.join(self.annotators)} ({figures})"
+        )
 
 
 @dataclass
@@ -79,8 +85,10 @@ class Change:
     file: Path
 
     def line(self) -> str:
-        return (f"{self.doc_id} by {self.annotator}: entities +{self.entities_added} -{self.entities_removed}, "
-                f"relations +{self.relations_added} -{self.relations_removed} ({self.file})")
+        return (
+            f"{self.doc_id} by {self.annotator}: entities +{self.entities_added} -{self.entities_removed}, "
+            f"relations +{self.relations_added} -{self.relations_removed} ({self.file})"
+        )
 
 
 @dataclass
@@ -124,8 +132,10 @@ class MergeReport:
         out += [f"replaced {c.line()}" for c in self.replaced]
         if self.backup_dir is not None:
             out.append(f"backup of the replaced gold files: {self.backup_dir}")
-        out += [f"conflict (left for adjudication) {c.line()}" + (f"; details in {c.path}" if c.path else "")
-                for c in self.conflicts]
+        out += [
+            f"conflict (left for adjudication) {c.line()}" + (f"; details in {c.path}" if c.path else "")
+            for c in self.conflicts
+        ]
         out += [f"invalid (not merged) {i.line()}" for i in self.invalid]
         out += [f"note: {n}" for n in self.notes]
         out.append(
@@ -133,11 +143,13 @@ class MergeReport:
             f"{len(self.conflicts)} conflicts, {len(self.invalid)} invalid annotations, "
             f"{len(self.not_annotated)} documents not annotated yet, "
             f"{sum(self.predictions.values())} predictions kept apart, {len(self.warnings)} consistency warnings"
-            + (" (dry run: nothing written)" if self.dry_run else ""))
+            + (" (dry run: nothing written)" if self.dry_run else "")
+        )
         return out
 
 
 # --------------------------------------------------------------------------- reading a pulled export
+
 
 def _annotator(doc: Document, names: dict[int, str]) -> str:
     return _user_name(doc.meta.get("completed_by"), names)
@@ -149,8 +161,9 @@ def _user_name(user: Any, names: dict[int, str]) -> str:
     return names.get(user, f"user {user}") if user is not None else "unknown annotator"
 
 
-def _read_task(task: dict, index: int, name: str, names: dict[int, str],
-               report: MergeReport) -> tuple[str, list[Document]]:
+def _read_task(
+    task: dict, index: int, name: str, names: dict[int, str], report: MergeReport
+) -> tuple[str, list[Document]]:
     """One task's annotations as documents; a broken annotation is reported without blocking the others."""
     doc_id = task_doc_id(task, index)
     try:
@@ -172,8 +185,9 @@ def _read_task(task: dict, index: int, name: str, names: dict[int, str],
             part = read_export([{**task, "annotations": [ann], "predictions": []}], name=name)
         except TradeieError as exc:
             user = ann.get("completed_by")
-            report.invalid.append(InvalidAnnotation(doc_id, task.get("id"), ann.get("id"), _user_name(user, names),
-                                                    [str(exc)]))
+            report.invalid.append(
+                InvalidAnnotation(doc_id, task.get("id"), ann.get("id"), _user_name(user, names), [str(exc)])
+            )
             continue
         report.notes += part.warnings
         docs += [_with_id(d, doc_id) for found in part.all_annotations.values() for d in found]
@@ -199,8 +213,10 @@ def _problems(doc: Document, corpus_doc: Document | None) -> tuple[list[str], li
         errors.append(f"document {doc.id}: not in the corpus (fix: rebuild the corpus or fix data.doc_id)")
     pushed_hash = doc.meta.get("text_sha256_at_annotation")
     if pushed_hash and pushed_hash != text_sha256(doc.text):
-        errors.append(f"document {doc.id}: task data text_sha256 {pushed_hash[:12]} does not match the task text "
-                      f"({text_sha256(doc.text)[:12]}) (fix: re-import the task with `tradeie ls push`)")
+        errors.append(
+            f"document {doc.id}: task data text_sha256 {pushed_hash[:12]} does not match the task text "
+            f"({text_sha256(doc.text)[:12]}) (fix: re-import the task with `tradeie ls push`)"
+        )
     if errors:
         return errors, report.warnings, doc
     doc = replace(doc, meta={**corpus_doc.meta, **doc.meta})
@@ -224,8 +240,10 @@ def _latest_per_annotator(docs: list[Document], names: dict, report: MergeReport
     for user, versions in by_user.items():
         versions.sort(key=lambda d: (str(d.meta.get("updated_at") or ""), d.meta.get("annotation_id") or 0))
         if len(versions) > 1:
-            report.notes.append(f"{versions[-1].id}: {user} has {len(versions)} annotations; using the latest "
-                                f"({versions[-1].meta.get('annotation_id')})")
+            report.notes.append(
+                f"{versions[-1].id}: {user} has {len(versions)} annotations; using the latest "
+                f"({versions[-1].meta.get('annotation_id')})"
+            )
         latest.append(versions[-1])
     return latest
 
@@ -233,11 +251,14 @@ def _latest_per_annotator(docs: list[Document], names: dict, report: MergeReport
 def _pair_figures(a: Document, b: Document, a_name: str, b_name: str) -> dict:
     figures = agreement([a], [b])
     kappa = figures.get("token_kappa")
-    return {"a": a_name, "b": b_name,
-            "span_f1": figures["spans"]["all"]["strict"]["f1"],
-            "span_overlap_f1": figures["spans"]["all"]["overlap"]["f1"],
-            "relation_f1": figures["relations"]["all"]["f1"],
-            "token_kappa": None if kappa != kappa else kappa}  # NaN when one side has a single tag
+    return {
+        "a": a_name,
+        "b": b_name,
+        "span_f1": figures["spans"]["all"]["strict"]["f1"],
+        "span_overlap_f1": figures["spans"]["all"]["overlap"]["f1"],
+        "relation_f1": figures["relations"]["all"]["f1"],
+        "token_kappa": None if kappa != kappa else kappa,
+    }  # NaN when one side has a single tag
 
 
 def _conflict(doc_id: str, docs: list[Document], names: dict) -> Conflict:
@@ -246,8 +267,10 @@ def _conflict(doc_id: str, docs: list[Document], names: dict) -> Conflict:
     lines = []
     reference_name, reference = labelled[0]
     for other_name, other in labelled[1:]:
-        lines += [line.replace("only A", f"only {reference_name}").replace("only B", f"only {other_name}")
-                  for line in disagreements([reference], [other])]
+        lines += [
+            line.replace("only A", f"only {reference_name}").replace("only B", f"only {other_name}")
+            for line in disagreements([reference], [other])
+        ]
     return Conflict(doc_id, [n for n, _ in labelled], pairs, lines)
 
 
@@ -259,21 +282,26 @@ def _decide(doc_id: str, docs: list[Document], names: dict, report: MergeReport)
     chosen = max(pool, key=lambda d: str(d.meta.get("updated_at") or ""))
     others = [d for d in docs if d not in pool and _content(d) != _content(chosen)]
     if others:
-        report.notes.append(f"{doc_id}: ground-truth annotation {chosen.meta.get('annotation_id')} by "
-                            f"{_annotator(chosen, names)} used over disagreeing annotations by "
-                            + ", ".join(_annotator(d, names) for d in others))
+        report.notes.append(
+            f"{doc_id}: ground-truth annotation {chosen.meta.get('annotation_id')} by "
+            f"{_annotator(chosen, names)} used over disagreeing annotations by "
+            + ", ".join(_annotator(d, names) for d in others)
+        )
     return chosen
 
 
 # --------------------------------------------------------------------------- writing the gold folder
+
 
 def _gold_index(gold_dir: Path) -> dict[str, tuple[Document, Path]]:
     index: dict[str, tuple[Document, Path]] = {}
     for path in sorted(gold_dir.glob("*.json")) if gold_dir.is_dir() else []:
         for doc in read_export(path).documents:
             if doc.id in index:
-                raise TradeieError(f"{path}: document {doc.id!r} is also in {index[doc.id][1]}",
-                                   hint="keep each document in one gold file")
+                raise TradeieError(
+                    f"{path}: document {doc.id!r} is also in {index[doc.id][1]}",
+                    hint="keep each document in one gold file",
+                )
             index[doc.id] = (doc, path)
     return index
 
@@ -281,14 +309,16 @@ def _gold_index(gold_dir: Path) -> dict[str, tuple[Document, Path]]:
 def _change(old: Document | None, new: Document, annotator: str, path: Path) -> Change:
     old_e, old_r = _content(old) if old is not None else (frozenset(), frozenset())
     new_e, new_r = _content(new)
-    return Change(new.id, annotator, len(new_e - old_e), len(old_e - new_e), len(new_r - old_r),
-                  len(old_r - new_r), path)
+    return Change(
+        new.id, annotator, len(new_e - old_e), len(old_e - new_e), len(new_r - old_r), len(old_r - new_r), path
+    )
 
 
 def _gold_document(doc: Document) -> Document:
     """The pulled annotation as it is stored in the gold folder (a ground-truth annotation)."""
-    return Document(id=doc.id, text=doc.text, entities=doc.entities, relations=doc.relations,
-                    meta={"ground_truth": True})
+    return Document(
+        id=doc.id, text=doc.text, entities=doc.entities, relations=doc.relations, meta={"ground_truth": True}
+    )
 
 
 def _backup_dir(root: Path) -> Path:
@@ -323,32 +353,58 @@ def gold_lock(gold_dir: str | Path, timeout: float = LOCK_TIMEOUT) -> Iterator[N
         try:
             lock.acquire(timeout=timeout)
         except Timeout:
-            raise TradeieError(f"{gold_dir}: another `tradeie ls pull` still holds its lock ({lock.lock_file}) "
-                               f"after {timeout:.0f} s; nothing was changed",
-                               hint="wait for the other pull to finish, then pull again") from None
+            raise TradeieError(
+                f"{gold_dir}: another `tradeie ls pull` still holds its lock ({lock.lock_file}) "
+                f"after {timeout:.0f} s; nothing was changed",
+                hint="wait for the other pull to finish, then pull again",
+            ) from None
     try:
         yield
     finally:
         lock.release()
 
 
-def merge_pulled(tasks: list[dict], corpus: list[Document], gold_dir: str | Path = "annotations/gold", *,
-                 backups_dir: str | Path | None = None, conflicts_dir: str | Path | None = None,
-                 annotator_names: dict[int, str] | None = None, source: str = "Label Studio export",
-                 dry_run: bool = False, lock_timeout: float = LOCK_TIMEOUT) -> MergeReport:
+def merge_pulled(
+    tasks: list[dict],
+    corpus: list[Document],
+    gold_dir: str | Path = "annotations/gold",
+    *,
+    backups_dir: str | Path | None = None,
+    conflicts_dir: str | Path | None = None,
+    annotator_names: dict[int, str] | None = None,
+    source: str = "Label Studio export",
+    dry_run: bool = False,
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> MergeReport:
     """Merge a pulled Label Studio export (list of tasks) into ``gold_dir``; see the module doc.
 
     The whole merge (reading the gold, backups, writes) holds :func:`gold_lock`, so two
     pulls into one gold folder run one after the other and never interleave.
     """
     with gold_lock(gold_dir, lock_timeout):
-        return _merge(tasks, corpus, Path(gold_dir), backups_dir=backups_dir, conflicts_dir=conflicts_dir,
-                      annotator_names=annotator_names, source=source, dry_run=dry_run)
+        return _merge(
+            tasks,
+            corpus,
+            Path(gold_dir),
+            backups_dir=backups_dir,
+            conflicts_dir=conflicts_dir,
+            annotator_names=annotator_names,
+            source=source,
+            dry_run=dry_run,
+        )
 
 
-def _merge(tasks: list[dict], corpus: list[Document], gold_dir: Path, *, backups_dir: str | Path | None,
-           conflicts_dir: str | Path | None, annotator_names: dict[int, str] | None, source: str,
-           dry_run: bool) -> MergeReport:
+def _merge(
+    tasks: list[dict],
+    corpus: list[Document],
+    gold_dir: Path,
+    *,
+    backups_dir: str | Path | None,
+    conflicts_dir: str | Path | None,
+    annotator_names: dict[int, str] | None,
+    source: str,
+    dry_run: bool,
+) -> MergeReport:
     backups_dir = Path(backups_dir) if backups_dir else gold_dir.parent / "backups"
     conflicts_dir = Path(conflicts_dir) if conflicts_dir else gold_dir.parent / "conflicts"
     names = annotator_names or {}
@@ -371,8 +427,15 @@ def _merge(tasks: list[dict], corpus: list[Document], gold_dir: Path, *, backups
             errors, warnings, doc = _problems(doc, corpus_by_id.get(doc_id))
             report.warnings += warnings
             if errors:
-                report.invalid.append(InvalidAnnotation(doc_id, doc.meta.get("labelstudio_task_id"),
-                                                        doc.meta.get("annotation_id"), _annotator(doc, names), errors))
+                report.invalid.append(
+                    InvalidAnnotation(
+                        doc_id,
+                        doc.meta.get("labelstudio_task_id"),
+                        doc.meta.get("annotation_id"),
+                        _annotator(doc, names),
+                        errors,
+                    )
+                )
             else:
                 pulled[doc_id].append(doc)
 
@@ -413,27 +476,48 @@ def _merge(tasks: list[dict], corpus: list[Document], gold_dir: Path, *, backups
         report.backup_dir = _backup_dir(backups_dir)
         for path in sorted(rewrites):
             write_bytes_atomic(report.backup_dir / path.name, path.read_bytes())
-        write_json_atomic(report.backup_dir / "MANIFEST.json", {
-            "source": source, "gold_dir": str(gold_dir),
-            "files": {path.name: sorted(docs) for path, docs in sorted(rewrites.items())}})
+        write_json_atomic(
+            report.backup_dir / "MANIFEST.json",
+            {
+                "source": source,
+                "gold_dir": str(gold_dir),
+                "files": {path.name: sorted(docs) for path, docs in sorted(rewrites.items())},
+            },
+        )
     for path, docs in sorted(rewrites.items()):
         raw = load_tasks(path)
-        new_tasks = [to_task(_gold_document(docs[task_doc_id(t, i)])) if task_doc_id(t, i) in docs else t
-                     for i, t in enumerate(raw)]
+        new_tasks = [
+            to_task(_gold_document(docs[task_doc_id(t, i)])) if task_doc_id(t, i) in docs else t
+            for i, t in enumerate(raw)
+        ]
         write_json_atomic(path, new_tasks)
     for change in report.added:
         write_json_atomic(change.file, [to_task(_gold_document(chosen[change.doc_id]))])
     for conflict in report.conflicts:
         conflict.path = conflicts_dir / f"{conflict.doc_id}.json"
-        versions = [{"annotator": _annotator(d, names), "annotation_id": d.meta.get("annotation_id"),
-                     "updated_at": d.meta.get("updated_at"), "ground_truth": d.meta.get("ground_truth"),
-                     "entities": [e.to_dict() for e in d.entities],
-                     "relations": [r.to_dict() for r in d.relations]}
-                    for d in pulled[conflict.doc_id]]
-        write_json_atomic(conflict.path, {
-            "document": conflict.doc_id, "source": source, "annotators": conflict.annotators,
-            "agreement": conflict.agreement, "disagreements": conflict.disagreements, "versions": versions,
-            "resolve": "mark one annotation as ground truth in Label Studio (or agree), then pull again"})
+        versions = [
+            {
+                "annotator": _annotator(d, names),
+                "annotation_id": d.meta.get("annotation_id"),
+                "updated_at": d.meta.get("updated_at"),
+                "ground_truth": d.meta.get("ground_truth"),
+                "entities": [e.to_dict() for e in d.entities],
+                "relations": [r.to_dict() for r in d.relations],
+            }
+            for d in pulled[conflict.doc_id]
+        ]
+        write_json_atomic(
+            conflict.path,
+            {
+                "document": conflict.doc_id,
+                "source": source,
+                "annotators": conflict.annotators,
+                "agreement": conflict.agreement,
+                "disagreements": conflict.disagreements,
+                "versions": versions,
+                "resolve": "mark one annotation as ground truth in Label Studio (or agree), then pull again",
+            },
+        )
     for doc_id in chosen:  # a conflict resolved since the last pull
         (conflicts_dir / f"{doc_id}.json").unlink(missing_ok=True)
     return report

@@ -24,6 +24,7 @@ Every P/R/F1 cell is ``{"precision", "recall", "f1", "support", "predicted", "ma
 plus ``"ci": {"precision": [lo, hi], "recall": [...], "f1": [...]}``. Empty
 denominators score 0 (seqeval's and nervaluate's ``zero_division=0`` convention).
 """
+
 from __future__ import annotations
 
 import math
@@ -59,21 +60,32 @@ HEADLINE = {
     "re_f1": (("re", "end_to_end", "strict"), "micro", "f1", "RE F1 end to end (exact arguments + label)"),
     "re_relaxed_f1": (("re", "end_to_end", "relaxed"), "micro", "f1", "RE F1 end to end (overlapping arguments)"),
     "re_gold_entities_f1": (("re", "gold_entities", "strict"), "micro", "f1", "RE F1 with gold entities"),
-    "re_fact_f1": (("re", "end_to_end", "facts"), "micro", "f1",
-                   "RE fact F1 end to end ((head referent, tail referent, label) sets)"),
+    "re_fact_f1": (
+        ("re", "end_to_end", "facts"),
+        "micro",
+        "f1",
+        "RE fact F1 end to end ((head referent, tail referent, label) sets)",
+    ),
     "re_gold_entities_fact_f1": (("re", "gold_entities", "facts"), "micro", "f1", "RE fact F1 with gold entities"),
 }
 
 
 # --------------------------------------------------------------------------- counts and scores
 
+
 def prf(matched: float, predicted: float, gold: float) -> dict[str, float]:
     """Precision, recall, F1 (0 on an empty denominator) with the counts they come from."""
     p = matched / predicted if predicted else 0.0
     r = matched / gold if gold else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": float(p), "recall": float(r), "f1": float(f), "support": _num(gold),
-            "predicted": _num(predicted), "matched": _num(matched)}
+    return {
+        "precision": float(p),
+        "recall": float(r),
+        "f1": float(f),
+        "support": _num(gold),
+        "predicted": _num(predicted),
+        "matched": _num(matched),
+    }
 
 
 def _num(x: float) -> int | float:
@@ -126,8 +138,10 @@ class CountTable:
         n_present = present.sum(axis=1)
         denom = np.where(n_present > 0, n_present, 1)
         macro = tuple(np.where(n_present > 0, (x * present).sum(axis=1) / denom, np.nan) for x in (prec, rec, f1))
-        out = {label: tuple(np.where(present[:, i], x[:, i], np.nan) for x in (prec, rec, f1))
-               for i, label in enumerate(self.labels)}
+        out = {
+            label: tuple(np.where(present[:, i], x[:, i], np.nan) for x in (prec, rec, f1))
+            for i, label in enumerate(self.labels)
+        }
         micro_present = (micro[:, 1] + micro[:, 2]) > 0
         out["micro"] = tuple(np.where(micro_present, x, np.nan) for x in _prf_arrays(micro))
         out["macro"] = macro
@@ -144,6 +158,7 @@ def macro_average(per_label: dict[str, dict]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- bootstrap
+
 
 def bootstrap_weights(n_docs: int, n_resamples: int = DEFAULT_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
     """How often each document is drawn in each of ``n_resamples`` resamples, shape ``(B, n_docs)``."""
@@ -163,11 +178,14 @@ def attach_ci(scores: dict[str, Any], table: CountTable, weights: np.ndarray, co
         cell = scores["per_label"][name] if name in scores["per_label"] else scores[name]
         if np.isnan(arrays[2]).all():
             continue
-        cell["ci"] = {stat: [float(np.nanpercentile(a, lo_q)), float(np.nanpercentile(a, hi_q))]
-                      for stat, a in zip(("precision", "recall", "f1"), arrays)}
+        cell["ci"] = {
+            stat: [float(np.nanpercentile(a, lo_q)), float(np.nanpercentile(a, hi_q))]
+            for stat, a in zip(("precision", "recall", "f1"), arrays)
+        }
 
 
 # --------------------------------------------------------------------------- token views
+
 
 @dataclass
 class TokenView:
@@ -189,8 +207,12 @@ class AlignmentStats:
     examples: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"snapped": self.snapped, "dropped_overlapping": self.dropped_overlapping,
-                "dropped_empty": self.dropped_empty, "examples": self.examples[:10]}
+        return {
+            "snapped": self.snapped,
+            "dropped_overlapping": self.dropped_overlapping,
+            "dropped_empty": self.dropped_empty,
+            "examples": self.examples[:10],
+        }
 
 
 def _snap(doc: Document, tokens: list[list[Token]], stats: AlignmentStats) -> list[Entity]:
@@ -209,8 +231,10 @@ def _snap(doc: Document, tokens: list[list[Token]], stats: AlignmentStats) -> li
         new = [Entity(flat[ks[0]].start, flat[ks[-1]].end, ent.label, ent.id) for ks in runs.values()]
         if len(new) != 1 or (new[0].start, new[0].end) != (ent.start, ent.end):
             stats.snapped += 1
-            stats.examples.append(f"{doc.id} [{ent.start}:{ent.end}] {doc.text[ent.start:ent.end]!r} -> "
-                                  + ", ".join(f"[{e.start}:{e.end}]" for e in new))
+            stats.examples.append(
+                f"{doc.id} [{ent.start}:{ent.end}] {doc.text[ent.start : ent.end]!r} -> "
+                + ", ".join(f"[{e.start}:{e.end}]" for e in new)
+            )
         pieces += new
     kept: list[Entity] = []
     for ent in sorted(pieces, key=lambda e: (e.start, -(e.end - e.start), e.label)):
@@ -236,8 +260,10 @@ def token_views(gold: list[Document], pred: list[Document]) -> tuple[list[TokenV
         try:
             gold_tags = [bio_tags(t, g.entities, g.id) for t in tokens]
         except SpanAlignmentError as exc:
-            raise TradeieError(f"gold {exc}", hint="fix the gold span; gold must align with token boundaries "
-                               "and stay inside one sentence") from None
+            raise TradeieError(
+                f"gold {exc}",
+                hint="fix the gold span; gold must align with token boundaries and stay inside one sentence",
+            ) from None
         snapped = _snap(p, tokens, stats)
         pred_tags = [bio_tags(t, snapped, p.id) for t in tokens]
         views.append(TokenView(g.id, tokens, gold_tags, pred_tags))
@@ -259,6 +285,7 @@ def entity_labels(gold: list[Document], pred: list[Document]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- seqeval
+
 
 def _seqeval_entities(sequences: list[list[str]], mode: str) -> set[tuple[str, int, int, int]]:
     """Entities (type, sentence, start, end) as seqeval extracts them in ``mode``."""
@@ -303,9 +330,14 @@ def seqeval_scores(y_true: list[list[str]], y_pred: list[list[str]], mode: str, 
         keep = (lambda e: True) if label is None else (lambda e: e[0] == label)
         t = {e for e in entities_true if keep(e)}
         p = {e for e in entities_pred if keep(e)}
-        return {"precision": _finite(row["precision"]), "recall": _finite(row["recall"]),
-                "f1": _finite(row["f1-score"]), "support": int(row["support"]),
-                "predicted": len(p), "matched": len(t & p)}
+        return {
+            "precision": _finite(row["precision"]),
+            "recall": _finite(row["recall"]),
+            "f1": _finite(row["f1-score"]),
+            "support": int(row["support"]),
+            "predicted": len(p),
+            "matched": len(t & p),
+        }
 
     zero = {"precision": 0.0, "recall": 0.0, "f1-score": 0.0, "support": 0}
     per_label = {label: cell(report.get(label, zero), label) for label in labels}
@@ -313,8 +345,7 @@ def seqeval_scores(y_true: list[list[str]], y_pred: list[list[str]], mode: str, 
         "per_label": per_label,
         "micro": cell(report["micro avg"], None),
         "macro": {k: v for k, v in cell(report["macro avg"], None).items() if k not in ("predicted", "matched")},
-        "weighted": {k: v for k, v in cell(report["weighted avg"], None).items()
-                     if k not in ("predicted", "matched")},
+        "weighted": {k: v for k, v in cell(report["weighted avg"], None).items() if k not in ("predicted", "matched")},
     }
 
 
@@ -369,9 +400,17 @@ def nervaluate_scores(views: list[TokenView], labels: list[str]) -> tuple[dict, 
             res = EvaluationResult(**{f: int(v) for f, v in zip(_NV_FIELDS, row)})
             res.compute_metrics(partial_or_type=half)
             matched = res.correct + (0.5 * res.partial if half else 0)
-            return {"precision": float(res.precision), "recall": float(res.recall), "f1": float(res.f1),
-                    "support": res.possible, "predicted": res.actual, "matched": _num(matched),
-                    "possible": res.possible, "actual": res.actual, **{f: getattr(res, f) for f in _NV_FIELDS}}
+            return {
+                "precision": float(res.precision),
+                "recall": float(res.recall),
+                "f1": float(res.f1),
+                "support": res.possible,
+                "predicted": res.actual,
+                "matched": _num(matched),
+                "possible": res.possible,
+                "actual": res.actual,
+                **{f: getattr(res, f) for f in _NV_FIELDS},
+            }
 
         totals = raw.sum(axis=0)
         per_label = {label: cell(totals[i]) for i, label in enumerate(labels)}
@@ -384,6 +423,7 @@ def nervaluate_scores(views: list[TokenView], labels: list[str]) -> tuple[dict, 
 
 
 # --------------------------------------------------------------------------- character level
+
 
 def _trim(text: str, ent: Entity) -> tuple[int, int]:
     s, e = ent.start, ent.end
@@ -418,6 +458,7 @@ def char_overlap_table(gold: list[Document], pred: list[Document], labels: list[
 
 # --------------------------------------------------------------------------- relations
 
+
 def overlaps(a: Entity, b: Entity) -> bool:
     return a.start < b.end and b.start < a.end
 
@@ -441,6 +482,7 @@ def relaxed_relation_matches(gold_rels: list, pred_rels: list) -> list[tuple[int
 
     Exact matches are paired first, then the remaining pairs greedily by largest overlap.
     """
+
     def overlap(a: Entity, b: Entity) -> int:
         return max(0, min(a.end, b.end) - max(a.start, b.start))
 
@@ -453,10 +495,14 @@ def relaxed_relation_matches(gold_rels: list, pred_rels: list) -> list[tuple[int
                 used_p.add(pi)
                 break
     candidates = sorted(
-        ((-(overlap(g[0], p[0]) + overlap(g[1], p[1])), gi, pi)
-         for gi, g in enumerate(gold_rels) if gi not in used_g
-         for pi, p in enumerate(pred_rels) if pi not in used_p
-         and g[2] == p[2] and overlaps(g[0], p[0]) and overlaps(g[1], p[1])))
+        (
+            (-(overlap(g[0], p[0]) + overlap(g[1], p[1])), gi, pi)
+            for gi, g in enumerate(gold_rels)
+            if gi not in used_g
+            for pi, p in enumerate(pred_rels)
+            if pi not in used_p and g[2] == p[2] and overlaps(g[0], p[0]) and overlaps(g[1], p[1])
+        )
+    )
     for _, gi, pi in candidates:
         if gi not in used_g and pi not in used_p:
             pairs.append((gi, pi))
@@ -465,11 +511,13 @@ def relaxed_relation_matches(gold_rels: list, pred_rels: list) -> list[tuple[int
     return pairs
 
 
-def relation_tables(gold: list[Document], pred: list[Document],
-                    labels: list[str] | None = None) -> dict[str, CountTable]:
+def relation_tables(
+    gold: list[Document], pred: list[Document], labels: list[str] | None = None
+) -> dict[str, CountTable]:
     """``strict`` (exact argument spans + label) and ``relaxed`` (overlapping arguments) counts."""
     labels = labels or list(RELATION_LABELS) + sorted(
-        {r.label for d in (*gold, *pred) for r in d.relations} - set(RELATION_LABELS))
+        {r.label for d in (*gold, *pred) for r in d.relations} - set(RELATION_LABELS)
+    )
     strict = np.zeros((len(gold), len(labels), 3))
     relaxed = np.zeros((len(gold), len(labels), 3))
     for d, (g, p) in enumerate(zip(gold, pred)):
@@ -489,8 +537,11 @@ def relation_tables(gold: list[Document], pred: list[Document],
             gl = {f for f in g_facts if f[2] == label}
             pl = {f for f in p_facts if f[2] == label}
             facts[d, i] = (len(gl & pl), len(pl), len(gl))
-    return {"strict": CountTable(labels, strict), "relaxed": CountTable(labels, relaxed),
-            "facts": CountTable(labels, facts)}
+    return {
+        "strict": CountTable(labels, strict),
+        "relaxed": CountTable(labels, relaxed),
+        "facts": CountTable(labels, facts),
+    }
 
 
 def gold_referent(ent: Entity) -> str:
@@ -505,8 +556,11 @@ def referent_map(doc: Document, gold: Document | None = None) -> dict[str, str]:
         return {e.id: gold_referent(e) for e in doc.entities}
     out = {}
     for ent in doc.entities:
-        best = max((g for g in gold.entities if g.label == ent.label and overlaps(g, ent)),
-                   key=lambda g: (min(g.end, ent.end) - max(g.start, ent.start), -g.start), default=None)
+        best = max(
+            (g for g in gold.entities if g.label == ent.label and overlaps(g, ent)),
+            key=lambda g: (min(g.end, ent.end) - max(g.start, ent.start), -g.start),
+            default=None,
+        )
         out[ent.id] = gold_referent(best) if best is not None else f"spurious:{ent.start}:{ent.end}"
     return out
 
@@ -518,6 +572,7 @@ def document_facts(doc: Document, gold: Document | None = None) -> set[tuple[str
 
 
 # --------------------------------------------------------------------------- confusion
+
 
 def token_confusion(views: list[TokenView]) -> dict[str, Any]:
     """Token-level confusion matrices (rows gold, columns predicted): IOB2 tags and entity types."""
@@ -534,8 +589,10 @@ def token_confusion(views: list[TokenView]) -> dict[str, Any]:
     out: dict[str, Any] = {"n_tokens": len(y_true)}
     if y_true:
         out["tags"] = {"labels": tags, "matrix": confusion_matrix(y_true, y_pred, labels=tags).tolist()}
-        out["types"] = {"labels": types, "matrix": confusion_matrix(
-            [typ(t) for t in y_true], [typ(t) for t in y_pred], labels=types).tolist()}
+        out["types"] = {
+            "labels": types,
+            "matrix": confusion_matrix([typ(t) for t in y_true], [typ(t) for t in y_pred], labels=types).tolist(),
+        }
     else:
         out["tags"] = {"labels": tags, "matrix": [[0] * len(tags) for _ in tags]}
         out["types"] = {"labels": types, "matrix": [[0] * len(types) for _ in types]}
@@ -544,10 +601,16 @@ def token_confusion(views: list[TokenView]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- everything
 
-def compute_metrics(gold: list[Document], pred: list[Document], *,
-                    pred_gold_entities: list[Document] | None = None,
-                    n_resamples: int = DEFAULT_RESAMPLES, seed: int = BOOTSTRAP_SEED,
-                    confidence: float = DEFAULT_CONFIDENCE) -> dict[str, Any]:
+
+def compute_metrics(
+    gold: list[Document],
+    pred: list[Document],
+    *,
+    pred_gold_entities: list[Document] | None = None,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> dict[str, Any]:
     """All scores of ``pred`` against ``gold`` (aligned lists), with bootstrap intervals.
 
     ``pred_gold_entities`` are predictions made from the gold entities (relation
@@ -566,8 +629,10 @@ def compute_metrics(gold: list[Document], pred: list[Document], *,
     for scheme, table in nerv_tables.items():
         attach_ci(nerv[scheme], table, weights, confidence)
     ner: dict[str, Any] = {"labels": labels, "seqeval": seqeval, "nervaluate": nerv}
-    for name, table in (("char_span", char_span_table(gold, pred, labels)),
-                        ("char_overlap", char_overlap_table(gold, pred, labels))):
+    for name, table in (
+        ("char_span", char_span_table(gold, pred, labels)),
+        ("char_overlap", char_overlap_table(gold, pred, labels)),
+    ):
         ner[name] = table.scores()
         attach_ci(ner[name], table, weights, confidence)
     ner["token_confusion"] = token_confusion(views)
@@ -590,15 +655,21 @@ def compute_metrics(gold: list[Document], pred: list[Document], *,
         "schema_version": SCHEMA_VERSION,
         "documents": [d.id for d in gold],
         "counts": {
-            "documents": len(gold), "sentences": sum(len(v.tokens) for v in views),
+            "documents": len(gold),
+            "sentences": sum(len(v.tokens) for v in views),
             "tokens": ner["token_confusion"]["n_tokens"],
             "gold_entities": sum(len(d.entities) for d in gold),
             "predicted_entities": sum(len(d.entities) for d in pred),
             "gold_relations": sum(len(relation_tuples(d)) for d in gold),
             "predicted_relations": sum(len(relation_tuples(d)) for d in pred),
         },
-        "bootstrap": {"unit": "document", "resamples": n_resamples, "seed": seed, "confidence": confidence,
-                      "method": "percentile"},
+        "bootstrap": {
+            "unit": "document",
+            "resamples": n_resamples,
+            "seed": seed,
+            "confidence": confidence,
+            "method": "percentile",
+        },
         "ner": ner,
         "re": re_scores,
     }
@@ -617,13 +688,20 @@ def headline(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
             continue
         cell = node[avg]
         ci = cell.get("ci", {}).get(stat)
-        out[name] = {"value": cell[stat], "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
-                     "support": cell["support"], "predicted": node["micro"]["predicted"],
-                     "description": description, "path": ".".join((*path, avg, stat))}
+        out[name] = {
+            "value": cell[stat],
+            "ci_low": ci[0] if ci else None,
+            "ci_high": ci[1] if ci else None,
+            "support": cell["support"],
+            "predicted": node["micro"]["predicted"],
+            "description": description,
+            "path": ".".join((*path, avg, stat)),
+        }
     return out
 
 
 # --------------------------------------------------------------------------- one figure, typed
+
 
 @dataclass(frozen=True)
 class Scores:
@@ -645,9 +723,17 @@ class Scores:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: ``precision``, ``recall``, ``f1``, ``support`` (+ counts, ``ci``, ``per_label``)."""
-        return {"metric": self.metric, "precision": self.precision, "recall": self.recall, "f1": self.f1,
-                "support": self.support, "predicted": self.predicted, "matched": self.matched, "ci": self.ci,
-                "per_label": self.per_label}
+        return {
+            "metric": self.metric,
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+            "support": self.support,
+            "predicted": self.predicted,
+            "matched": self.matched,
+            "ci": self.ci,
+            "per_label": self.per_label,
+        }
 
 
 _CELL_KEYS = ("precision", "recall", "f1", "support", "predicted", "matched")
@@ -669,8 +755,12 @@ def ner_figure(gold: Sequence[Document], pred: Sequence[Document], **kwargs: Any
     return figure(compute_metrics(list(gold), list(pred), **kwargs), "ner_f1")
 
 
-def relation_figures(gold: Sequence[Document], pred_gold_entities: Sequence[Document],
-                     pred_end_to_end: Sequence[Document] | None = None, **kwargs: Any) -> dict[str, Scores]:
+def relation_figures(
+    gold: Sequence[Document],
+    pred_gold_entities: Sequence[Document],
+    pred_end_to_end: Sequence[Document] | None = None,
+    **kwargs: Any,
+) -> dict[str, Scores]:
     """Strict RE F1 with gold entities (``gold_entities``: headline ``re_gold_entities_f1``) and,
     given predictions from predicted entities, end to end (``end_to_end``: headline ``re_f1``)."""
     pred = list(pred_gold_entities if pred_end_to_end is None else pred_end_to_end)

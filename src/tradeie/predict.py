@@ -4,6 +4,7 @@
 ``NAME/re``. Offsets are character offsets into the input text exactly as
 given (no normalisation); long documents are handled with sliding windows.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,7 @@ class Pipeline:
         self.name = name
 
     @classmethod
-    def load(cls, run_dir: str | os.PathLike, device: str | None = None, batch_size: int | None = None
-             ) -> Pipeline:
+    def load(cls, run_dir: str | os.PathLike, device: str | None = None, batch_size: int | None = None) -> Pipeline:
         """Load a run folder holding ``ner/`` and optionally ``re/`` (or a bare ``ner`` model folder)."""
         from .training.ner import NERTagger
         from .training.relation import RelationClassifier
@@ -44,22 +44,33 @@ class Pipeline:
         ner_dir = run_dir / "ner" if (run_dir / "ner").is_dir() else run_dir
         re_dir = run_dir / "re"
         if (ner_dir / SYSTEM_FILE).is_file() or (re_dir / SYSTEM_FILE).is_file():
-            ner = load_system(ner_dir) if (ner_dir / SYSTEM_FILE).is_file() else \
-                NERTagger.load(ner_dir, device=device, batch_size=batch_size)
+            ner = (
+                load_system(ner_dir)
+                if (ner_dir / SYSTEM_FILE).is_file()
+                else NERTagger.load(ner_dir, device=device, batch_size=batch_size)
+            )
             if (re_dir / SYSTEM_FILE).is_file():
                 relation = load_system(re_dir)
             else:
-                relation = RelationClassifier.load(re_dir, device=device, batch_size=batch_size) \
-                    if (re_dir / "config.json").exists() else None
+                relation = (
+                    RelationClassifier.load(re_dir, device=device, batch_size=batch_size)
+                    if (re_dir / "config.json").exists()
+                    else None
+                )
             name = run_dir.name if ner_dir != run_dir else run_dir.parent.name or run_dir.name
             return cls(ner, relation, name)
         if not (ner_dir / "config.json").exists():
-            raise TradeieError(f"{run_dir}: no trained NER model (expected {run_dir / 'ner'}/config.json)",
-                               hint="train one with `tradeie train ner --output " + str(run_dir) + "`")
+            raise TradeieError(
+                f"{run_dir}: no trained NER model (expected {run_dir / 'ner'}/config.json)",
+                hint="train one with `tradeie train ner --output " + str(run_dir) + "`",
+            )
         ner = NERTagger.load(ner_dir, device=device, batch_size=batch_size)
         re_dir = run_dir / "re"
-        relation = RelationClassifier.load(re_dir, device=device, batch_size=batch_size) \
-            if (re_dir / "config.json").exists() else None
+        relation = (
+            RelationClassifier.load(re_dir, device=device, batch_size=batch_size)
+            if (re_dir / "config.json").exists()
+            else None
+        )
         name = run_dir.name if ner_dir != run_dir else run_dir.parent.name or run_dir.name
         return cls(ner, relation, name)
 
@@ -84,15 +95,17 @@ class Pipeline:
             chunks = range(0, len(docs), PROGRESS_CHUNK)
             out: list[Document] = []
             for i in progress(chunks, f"predict {len(docs)} documents", unit="chunk"):
-                out += self._predict(docs[i:i + PROGRESS_CHUNK], gold_entities)
+                out += self._predict(docs[i : i + PROGRESS_CHUNK], gold_entities)
             return out
         return self._predict(docs, gold_entities)
 
     def _predict(self, docs: list[Document], gold_entities: bool) -> list[Document]:
         if gold_entities:
             if self.relation is None:
-                raise TradeieError(f"model {self.name}: gold_entities=True needs a relation model (re/)",
-                                   hint="train one with `tradeie train re`")
+                raise TradeieError(
+                    f"model {self.name}: gold_entities=True needs a relation model (re/)",
+                    hint="train one with `tradeie train re`",
+                )
             return self.relation.predict(docs)
         predicted = self.ner.predict(docs)
         if self.relation is None:
@@ -109,10 +122,11 @@ def prediction_row(doc: Document) -> dict[str, Any]:
     return {
         "id": doc.id,
         "text": doc.text,
-        "entities": [{"id": e.id, "start": e.start, "end": e.end, "label": e.label, "text": e.text,
-                      "score": e.score} for e in doc.entities],
-        "relations": [{"head": r.head, "tail": r.tail, "label": r.label, "score": r.score}
-                      for r in doc.relations],
+        "entities": [
+            {"id": e.id, "start": e.start, "end": e.end, "label": e.label, "text": e.text, "score": e.score}
+            for e in doc.entities
+        ],
+        "relations": [{"head": r.head, "tail": r.tail, "label": r.label, "score": r.score} for r in doc.relations],
     }
 
 
@@ -130,8 +144,9 @@ def _read_txt(path: Path) -> Document:
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise TradeieError(f"{path}: not valid UTF-8 at byte offset {exc.start}",
-                           hint="re-save the file as UTF-8") from None
+        raise TradeieError(
+            f"{path}: not valid UTF-8 at byte offset {exc.start}", hint="re-save the file as UTF-8"
+        ) from None
     return Document(id=path.stem, text=text)
 
 
@@ -141,11 +156,9 @@ def _read_jsonl(path: Path) -> list[Document]:
     docs = []
     for lineno, row in enumerate(read_jsonl(path), 1):
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            raise TradeieError(f"{path}: row {lineno} has no \"text\" string",
-                               hint="each JSONL row needs a \"text\" field")
+            raise TradeieError(f'{path}: row {lineno} has no "text" string', hint='each JSONL row needs a "text" field')
         meta = {}
-        sentences = _valid_sentences(row.get("sentences", (row.get("meta") or {}).get("sentences")),
-                                     len(row["text"]))
+        sentences = _valid_sentences(row.get("sentences", (row.get("meta") or {}).get("sentences")), len(row["text"]))
         if sentences:
             meta["sentences"] = sentences
         docs.append(Document(id=str(row.get("id") or f"{path.stem}-{lineno}"), text=row["text"], meta=meta))
@@ -164,10 +177,11 @@ def read_stdin(stream=None) -> list[Document]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise TradeieError(f"standard input: not valid UTF-8 at byte offset {exc.start}",
-                           hint="pipe UTF-8 text or JSONL") from None
+        raise TradeieError(
+            f"standard input: not valid UTF-8 at byte offset {exc.start}", hint="pipe UTF-8 text or JSONL"
+        ) from None
     if not text.strip():
-        raise TradeieError("standard input: empty", hint="pipe a text or JSONL rows with a \"text\" field")
+        raise TradeieError("standard input: empty", hint='pipe a text or JSONL rows with a "text" field')
     if not text.lstrip().startswith("{"):
         return [Document(id="stdin", text=text)]
     with tempfile.TemporaryDirectory(prefix="tradeie-stdin-") as tmp:
@@ -200,22 +214,31 @@ def read_inputs(paths: Iterable[str | os.PathLike]) -> list[Document]:
         elif path.suffix.lower() == ".txt":
             docs.append(_read_txt(path))
         else:
-            raise TradeieError(f"{path}: unsupported input {path.suffix!r}",
-                               hint="give .txt files, a folder of .txt files, or JSONL with a text field")
+            raise TradeieError(
+                f"{path}: unsupported input {path.suffix!r}",
+                hint="give .txt files, a folder of .txt files, or JSONL with a text field",
+            )
     seen: dict[str, int] = {}
     for doc in docs:
         seen[doc.id] = seen.get(doc.id, 0) + 1
     dupes = sorted(k for k, v in seen.items() if v > 1)
     if dupes:
-        raise TradeieError(f"duplicate document ids in the inputs: {', '.join(dupes[:5])}",
-                           hint="give each input file a distinct name or JSONL rows distinct ids")
+        raise TradeieError(
+            f"duplicate document ids in the inputs: {', '.join(dupes[:5])}",
+            hint="give each input file a distinct name or JSONL rows distinct ids",
+        )
     if not docs:
         raise TradeieError("no input documents", hint="pass .txt files, a folder, or a JSONL file")
     return docs
 
 
-def write_predictions(docs: Sequence[Document], predictions: Sequence[Document], out: str | os.PathLike | None,
-                      fmt: str = "jsonl", model_version: str | None = None) -> str:
+def write_predictions(
+    docs: Sequence[Document],
+    predictions: Sequence[Document],
+    out: str | os.PathLike | None,
+    fmt: str = "jsonl",
+    model_version: str | None = None,
+) -> str:
     """Write JSONL rows or Label Studio tasks to ``out`` (atomically; ``-``/None: return only)."""
     if fmt == "jsonl":
         text = "".join(json.dumps(prediction_row(p), ensure_ascii=False) + "\n" for p in predictions)

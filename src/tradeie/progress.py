@@ -1,4 +1,5 @@
 """Progress bars on a terminal, silence in CI logs and pipes (tqdm on standard error)."""
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ A candidate is an ordered entity pair whose type signature the schema allows
 head and tail wrapped in typed markers, e.g.
 ``[H:ACTOR] India [/H] and ... [T:AGREEMENT] trade deal [/T]``.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -73,29 +74,36 @@ def candidate_pairs(doc: Document, window: int = DEFAULT_WINDOW, entities=None) 
             if distance > window:
                 continue
             lo, hi = min(s_head, s_tail), max(s_head, s_tail)
-            out.append(Candidate(
-                doc_id=doc.id, head=head, tail=tail,
-                label=gold.get((head.key, tail.key), NO_RELATION),
-                context_start=sentences[lo][0], context_end=sentences[hi][1],
-                sentence_distance=distance,
-            ))
+            out.append(
+                Candidate(
+                    doc_id=doc.id,
+                    head=head,
+                    tail=tail,
+                    label=gold.get((head.key, tail.key), NO_RELATION),
+                    context_start=sentences[lo][0],
+                    context_end=sentences[hi][1],
+                    sentence_distance=distance,
+                )
+            )
     return out
 
 
 def marked_text(text: str, cand: Candidate) -> str:
     """The candidate's context with typed markers around head and tail."""
-    inserts = sorted([
-        (cand.head.start, 1, head_open(cand.head.label) + " "),
-        (cand.head.end, 0, " " + HEAD_CLOSE),
-        (cand.tail.start, 1, tail_open(cand.tail.label) + " "),
-        (cand.tail.end, 0, " " + TAIL_CLOSE),
-    ])
+    inserts = sorted(
+        [
+            (cand.head.start, 1, head_open(cand.head.label) + " "),
+            (cand.head.end, 0, " " + HEAD_CLOSE),
+            (cand.tail.start, 1, tail_open(cand.tail.label) + " "),
+            (cand.tail.end, 0, " " + TAIL_CLOSE),
+        ]
+    )
     out, pos = [], cand.context_start
     for offset, _, marker in inserts:
         out.append(text[pos:offset])
         out.append(marker)
         pos = offset
-    out.append(text[pos:cand.context_end])
+    out.append(text[pos : cand.context_end])
     return "".join(out)
 
 

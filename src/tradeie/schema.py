@@ -3,6 +3,7 @@
 Everything else (Label Studio config, BIO tag lists, relation candidate
 filters, dataset features, model label maps) is derived from here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,14 +49,14 @@ ENTITY_TYPES: tuple[EntityType, ...] = (
 )
 
 RELATION_TYPES: tuple[RelationType, ...] = (
-    RelationType("party_to", "ACTOR", "AGREEMENT",
-                 "The actor is party to, negotiates, signs or concludes the agreement."),
-    RelationType("imposes", "ACTOR", "TARIFF",
-                 "The actor announces, sets, applies, raises, cuts or removes the tariff."),
-    RelationType("targets", "TARIFF", "ACTOR",
-                 "The tariff falls on that actor's goods."),
-    RelationType("part_of", "TARIFF", "AGREEMENT",
-                 "The tariff is a term of the agreement."),
+    RelationType(
+        "party_to", "ACTOR", "AGREEMENT", "The actor is party to, negotiates, signs or concludes the agreement."
+    ),
+    RelationType(
+        "imposes", "ACTOR", "TARIFF", "The actor announces, sets, applies, raises, cuts or removes the tariff."
+    ),
+    RelationType("targets", "TARIFF", "ACTOR", "The tariff falls on that actor's goods."),
+    RelationType("part_of", "TARIFF", "AGREEMENT", "The tariff is a term of the agreement."),
 )
 
 ENTITY_LABELS: tuple[str, ...] = tuple(t.name for t in ENTITY_TYPES)
@@ -64,9 +65,7 @@ NO_RELATION = "no_relation"
 #: Relation classifier classes: the negative class first, then the schema's labels.
 RELATION_CLASSES: tuple[str, ...] = (NO_RELATION, *RELATION_LABELS)
 #: BIO tags in the exact order the dataset's ClassLabel uses.
-BIO_TAGS: tuple[str, ...] = ("O",) + tuple(
-    f"{prefix}-{label}" for label in ENTITY_LABELS for prefix in ("B", "I")
-)
+BIO_TAGS: tuple[str, ...] = ("O",) + tuple(f"{prefix}-{label}" for label in ENTITY_LABELS for prefix in ("B", "I"))
 #: (head type, tail type) -> relation labels allowed for that signature.
 SIGNATURES: dict[tuple[str, str], tuple[str, ...]] = {}
 for _rel in RELATION_TYPES:
@@ -95,20 +94,21 @@ LS_REFERENT_NAME = "referent"
 
 def labeling_config() -> str:
     """The Label Studio labeling config (Text + Labels + Relations) for this schema."""
+    quote = {chr(34): "&quot;"}
     labels = "\n".join(
-        f'    <Label value="{escape(t.name)}" background="{t.color}" hint="{escape(t.definition, {chr(34): "&quot;"})}"/>'
+        f'    <Label value="{escape(t.name)}" background="{t.color}" hint="{escape(t.definition, quote)}"/>'
         for t in ENTITY_TYPES
     )
     relations = "\n".join(f'    <Relation value="{escape(r.name)}"/>' for r in RELATION_TYPES)
     return (
         "<View>\n"
-        f'  <Relations>\n{relations}\n  </Relations>\n'
+        f"  <Relations>\n{relations}\n  </Relations>\n"
         f'  <Labels name="{LS_LABELS_NAME}" toName="{LS_TEXT_NAME}">\n{labels}\n  </Labels>\n'
         f'  <Text name="{LS_TEXT_NAME}" value="${LS_TEXT_NAME}" granularity="symbol"/>\n'
         f'  <View visibleWhen="region-selected">\n'
         f'    <Header value="Referent (mentions of the same entity share one id, e.g. USA)"/>\n'
         f'    <TextArea name="{LS_REFERENT_NAME}" toName="{LS_TEXT_NAME}" perRegion="true" editable="true" '
         f'maxSubmissions="1" rows="1"/>\n'
-        f'  </View>\n'
+        f"  </View>\n"
         "</View>\n"
     )

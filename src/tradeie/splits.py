@@ -27,6 +27,7 @@ Split policy (:func:`assign_splits`), deterministic for a given seed:
    either, the next order derived from the seed is tried (up to
    ``MAX_ORDERS``); the first order that covers every label wins.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,11 +64,13 @@ def normalise_ratios(ratios: Sequence[float]) -> dict[str, float]:
     """Validate (train, validation, test) ratios and scale them to sum to 1."""
     values = tuple(float(r) for r in ratios)
     if len(values) != len(SPLIT_NAMES):
-        raise TradeieError(f"split ratios {ratios!r}: need three numbers (train, validation, test)",
-                           hint="e.g. --ratios 0.5,0.25,0.25")
+        raise TradeieError(
+            f"split ratios {ratios!r}: need three numbers (train, validation, test)", hint="e.g. --ratios 0.5,0.25,0.25"
+        )
     if any(r < 0 for r in values) or values[0] <= 0:
-        raise TradeieError(f"split ratios {ratios!r}: ratios must be >= 0 and the train ratio > 0",
-                           hint="e.g. --ratios 0.5,0.25,0.25")
+        raise TradeieError(
+            f"split ratios {ratios!r}: ratios must be >= 0 and the train ratio > 0", hint="e.g. --ratios 0.5,0.25,0.25"
+        )
     total = sum(values)
     return {name: r / total for name, r in zip(SPLIT_NAMES, values)}
 
@@ -93,9 +96,12 @@ def doc_labels(doc: Document) -> set[str]:
     return {e.label for e in doc.entities} | {r.label for r in doc.relations}
 
 
-def assign_splits(docs: Sequence[Document], ratios: Sequence[float] = DEFAULT_RATIOS,
-                  seed: int = DEFAULT_SEED, train_only_origins: Sequence[str] = TRAIN_ONLY_ORIGINS
-                  ) -> dict[str, str]:
+def assign_splits(
+    docs: Sequence[Document],
+    ratios: Sequence[float] = DEFAULT_RATIOS,
+    seed: int = DEFAULT_SEED,
+    train_only_origins: Sequence[str] = TRAIN_ONLY_ORIGINS,
+) -> dict[str, str]:
     """Document id -> ``train`` / ``validation`` / ``test`` (see the module docstring for the policy)."""
     _check_unique(docs)
     pinned = [d for d in docs if d.meta.get("origin") in train_only_origins]
@@ -109,8 +115,11 @@ def assign_splits(docs: Sequence[Document], ratios: Sequence[float] = DEFAULT_RA
     for attempt in range(MAX_ORDERS):
         out = _assign(free, shares, seed if attempt == 0 else f"{seed}:{attempt}")
         best = best or out
-        covered = all(wanted <= set().union(*(labels[i] for i, s in out.items() if s == split))
-                      for split in ("validation", "test") if shares[split] > 0)
+        covered = all(
+            wanted <= set().union(*(labels[i] for i, s in out.items() if s == split))
+            for split in ("validation", "test")
+            if shares[split] > 0
+        )
         if covered:
             best = out
             break
@@ -138,8 +147,7 @@ def _assign(docs: Sequence[Document], shares: dict[str, float], seed: int | str)
     return dict(sorted(out.items()))
 
 
-def group_kfold(docs: Sequence[Document], k: int, seed: int = DEFAULT_SEED
-                ) -> list[tuple[list[str], list[str]]]:
+def group_kfold(docs: Sequence[Document], k: int, seed: int = DEFAULT_SEED) -> list[tuple[list[str], list[str]]]:
     """K folds of ``(train_ids, test_ids)`` by document, near-duplicate groups kept together.
 
     Uses scikit-learn's ``GroupKFold`` (largest groups first, each to the

@@ -8,6 +8,7 @@ after an abbreviation's period splits (``U.S.-India`` gives ``U.S.``, ``-``,
 entity starts or ends inside is split there (:func:`split_at`), so a gold
 span is never unrepresentable.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ def split_at(tokens: list[Token], cuts: frozenset[int] | set[int]) -> list[Token
             continue
         bounds = [tok.start, *inner, tok.end]
         for s, e in zip(bounds, bounds[1:]):
-            piece = tok.text[s - tok.start:e - tok.start]
+            piece = tok.text[s - tok.start : e - tok.start]
             if piece.strip():
                 out.append(Token(piece, s, e))
     return out
@@ -152,8 +153,9 @@ def spans_from_bio(tokens: list[Token], tags: list[str]) -> list[tuple[int, int,
     return spans
 
 
-def sentence_tokens(text: str, sentences: list[tuple[int, int]],
-                    cuts: frozenset[int] | set[int] = frozenset()) -> list[list[Token]]:
+def sentence_tokens(
+    text: str, sentences: list[tuple[int, int]], cuts: frozenset[int] | set[int] = frozenset()
+) -> list[list[Token]]:
     """Tokens of each sentence ``(start, end)`` of ``text``, offsets into ``text``, split at ``cuts``."""
     return [tokenize(text[s:e], offset=s, cuts=cuts) for s, e in sentences]
 

@@ -1,4 +1,5 @@
 """Session fixtures for the dataset tests: synthetic gold over the real seed texts, a tiny tokenizer/model."""
+
 from __future__ import annotations
 
 import os
@@ -25,15 +26,31 @@ SEEDS = REPO / "seeds"
 
 #: Synthetic gazetteer: longest phrases first so "trade deal" wins over "deal".
 PHRASES = [
-    ("critical minerals agreement", "AGREEMENT"), ("interim trade agreement", "AGREEMENT"),
-    ("Interim Agreement", "AGREEMENT"), ("trade deal", "AGREEMENT"), ("agreements", "AGREEMENT"),
-    ("agreement", "AGREEMENT"), ("memoranda", "AGREEMENT"),
-    ("reciprocal tariffs", "TARIFF"), ("tariffs", "TARIFF"), ("tariff", "TARIFF"), ("duties", "TARIFF"),
-    ("United States", "ACTOR"), ("New Delhi", "ACTOR"), ("Sergio Gor", "ACTOR"), ("Washington", "ACTOR"),
-    ("India", "ACTOR"), ("China", "ACTOR"), ("U.S.", "ACTOR"), ("US", "ACTOR"), ("Gor", "ACTOR"),
+    ("critical minerals agreement", "AGREEMENT"),
+    ("interim trade agreement", "AGREEMENT"),
+    ("Interim Agreement", "AGREEMENT"),
+    ("trade deal", "AGREEMENT"),
+    ("agreements", "AGREEMENT"),
+    ("agreement", "AGREEMENT"),
+    ("memoranda", "AGREEMENT"),
+    ("reciprocal tariffs", "TARIFF"),
+    ("tariffs", "TARIFF"),
+    ("tariff", "TARIFF"),
+    ("duties", "TARIFF"),
+    ("United States", "ACTOR"),
+    ("New Delhi", "ACTOR"),
+    ("Sergio Gor", "ACTOR"),
+    ("Washington", "ACTOR"),
+    ("India", "ACTOR"),
+    ("China", "ACTOR"),
+    ("U.S.", "ACTOR"),
+    ("US", "ACTOR"),
+    ("Gor", "ACTOR"),
 ]
-MADE_UP_TEXT = ("Ruritania and Freedonia signed a trade pact on Monday.\n\n"
-                "Ruritania imposed 18% tariffs on Freedonia steel. Freedonia said the pact stands.")
+MADE_UP_TEXT = (
+    "Ruritania and Freedonia signed a trade pact on Monday.\n\n"
+    "Ruritania imposed 18% tariffs on Freedonia steel. Freedonia said the pact stands."
+)
 
 
 def annotate(doc: Document) -> Document:
@@ -78,16 +95,33 @@ def annotate(doc: Document) -> Document:
 def made_up_document() -> Document:
     text = MADE_UP_TEXT
     ents = []
-    for i, (phrase, label, nth) in enumerate([("Ruritania", "ACTOR", 0), ("Freedonia", "ACTOR", 0),
-                                              ("trade pact", "AGREEMENT", 0), ("Ruritania", "ACTOR", 1),
-                                              ("18% tariffs", "TARIFF", 0), ("Freedonia", "ACTOR", 1),
-                                              ("pact", "AGREEMENT", 1), ("Freedonia", "ACTOR", 2)]):
+    for i, (phrase, label, nth) in enumerate(
+        [
+            ("Ruritania", "ACTOR", 0),
+            ("Freedonia", "ACTOR", 0),
+            ("trade pact", "AGREEMENT", 0),
+            ("Ruritania", "ACTOR", 1),
+            ("18% tariffs", "TARIFF", 0),
+            ("Freedonia", "ACTOR", 1),
+            ("pact", "AGREEMENT", 1),
+            ("Freedonia", "ACTOR", 2),
+        ]
+    ):
         start = [m.start() for m in re.finditer(re.escape(phrase), text)][nth]
         ents.append(make_entity(text, start, start + len(phrase), label, f"m{i}"))
-    rels = [Relation("m0", "m2", "party_to"), Relation("m1", "m2", "party_to"),
-            Relation("m3", "m4", "imposes"), Relation("m4", "m5", "targets")]
-    return Document(id="zz_made_up", text=text, entities=tuple(ents), relations=tuple(rels),
-                    meta={"date": "2026-02-01", "source": "test", "near_duplicate_group": "zz_made_up"})
+    rels = [
+        Relation("m0", "m2", "party_to"),
+        Relation("m1", "m2", "party_to"),
+        Relation("m3", "m4", "imposes"),
+        Relation("m4", "m5", "targets"),
+    ]
+    return Document(
+        id="zz_made_up",
+        text=text,
+        entities=tuple(ents),
+        relations=tuple(rels),
+        meta={"date": "2026-02-01", "source": "test", "near_duplicate_group": "zz_made_up"},
+    )
 
 
 @pytest.fixture(scope="session")
@@ -134,9 +168,12 @@ def tiny_tokenizer(tiny_model_dir):
 @pytest.fixture(scope="session")
 def guidelines_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("guidelines") / "GUIDELINES.md"
-    path.write_text("# Test guidelines\n\n## Entity labels\n\nACTOR, AGREEMENT, TARIFF.\n\n"
-                    "## Inter-annotator agreement\n\n| measure | A vs B |\n|---|---|\n"
-                    "| span F1, strict | 0.912 |\n\n## Changelog\n\nnothing\n", encoding="utf-8")
+    path.write_text(
+        "# Test guidelines\n\n## Entity labels\n\nACTOR, AGREEMENT, TARIFF.\n\n"
+        "## Inter-annotator agreement\n\n| measure | A vs B |\n|---|---|\n"
+        "| span F1, strict | 0.912 |\n\n## Changelog\n\nnothing\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -145,6 +182,7 @@ def hub_dir(tmp_path_factory, built, docs5, tiny_tokenizer, guidelines_file) -> 
     from tradeie.dataset import write_hub_folder
 
     out = tmp_path_factory.mktemp("hub") / "dataset"
-    write_hub_folder(built, docs5, out, tokenizer=tiny_tokenizer, guidelines=guidelines_file,
-                     repo_id="tradeie-test/trade-ner")
+    write_hub_folder(
+        built, docs5, out, tokenizer=tiny_tokenizer, guidelines=guidelines_file, repo_id="tradeie-test/trade-ner"
+    )
     return out

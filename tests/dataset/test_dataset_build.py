@@ -1,4 +1,5 @@
 """build_dataset: rows, features, BIO round trip, span errors, determinism."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,8 +8,16 @@ from dataclasses import replace
 import pytest
 
 from tradeie.corpus import sentences_of
-from tradeie.dataset import (CONFIG_NAMES, build_dataset, ner_rows, check_document, content_fingerprint,
-                             documents_from_dataset, split_assignment, write_hub_folder)
+from tradeie.dataset import (
+    CONFIG_NAMES,
+    build_dataset,
+    ner_rows,
+    check_document,
+    content_fingerprint,
+    documents_from_dataset,
+    split_assignment,
+    write_hub_folder,
+)
 from tradeie.document import Document, Relation, make_entity
 from tradeie.errors import TradeieError
 from tradeie.relcands import DEFAULT_WINDOW, candidate_pairs, gold_relations_outside_window, marked_text
@@ -53,11 +62,26 @@ def test_ner_rows_cover_every_sentence_in_order(built, docs5):
 
 def test_ner_features_use_exact_bio_order(built):
     features = built["ner"]["train"].features
-    assert list(features) == ["id", "document_id", "document_name", "sentence_id", "tokens", "ner_tags",
-                              "token_starts", "token_ends"]
+    assert list(features) == [
+        "id",
+        "document_id",
+        "document_name",
+        "sentence_id",
+        "tokens",
+        "ner_tags",
+        "token_starts",
+        "token_ends",
+    ]
     assert features["document_id"].dtype == "int32"
-    assert features["ner_tags"].feature.names == ["O", "B-ACTOR", "I-ACTOR", "B-AGREEMENT", "I-AGREEMENT",
-                                                  "B-TARIFF", "I-TARIFF"]
+    assert features["ner_tags"].feature.names == [
+        "O",
+        "B-ACTOR",
+        "I-ACTOR",
+        "B-AGREEMENT",
+        "I-AGREEMENT",
+        "B-TARIFF",
+        "I-TARIFF",
+    ]
     assert tuple(features["ner_tags"].feature.names) == BIO_TAGS
     assert features["tokens"].feature.dtype == "string"
 
@@ -87,8 +111,9 @@ def test_documents_config_round_trips_to_documents(built, docs5):
         assert (got.id, got.text) == (doc.id, doc.text)
         assert sorted(got.entities) == sorted(doc.entities)  # entities come back sorted by offset
         assert set(got.relations) == set(doc.relations) and len(got.relations) == len(doc.relations)
-        assert [(e.id, e.text) for e in got.entities] == [(e.id, e.text) for e in
-                                                          sorted(doc.entities, key=lambda e: (e.start, e.end))]
+        assert [(e.id, e.text) for e in got.entities] == [
+            (e.id, e.text) for e in sorted(doc.entities, key=lambda e: (e.start, e.end))
+        ]
         assert got.relation_keys() == doc.relation_keys()
         assert got.meta["split"] == assignment[doc.id]
         assert got.meta["near_duplicate_group"] == doc.meta.get("near_duplicate_group", doc.id)
@@ -118,11 +143,11 @@ def test_relation_rows_are_the_candidate_pairs(built, docs5):
         assert len(mine) == len(cands)
         for row, cand in zip(mine, cands):
             assert row["text"] == marked_text(doc.text, cand)
-            assert row["context"] == doc.text[row["context_start"]:row["context_end"]]
+            assert row["context"] == doc.text[row["context_start"] : row["context_end"]]
             assert names[row["label"]] == cand.label
             assert (row["head"]["start"], row["head"]["end"]) == (cand.head.start, cand.head.end)
-            assert row["head"]["text"] == doc.text[cand.head.start:cand.head.end]
-            assert row["tail"]["text"] == doc.text[cand.tail.start:cand.tail.end]
+            assert row["head"]["text"] == doc.text[cand.head.start : cand.head.end]
+            assert row["tail"]["text"] == doc.text[cand.tail.start : cand.tail.end]
             assert f"[H:{cand.head.label}] {cand.head.text} [/H]" in row["text"]
         positives = sum(1 for r in mine if names[r["label"]] != "no_relation")
         assert positives == len(doc.relation_keys()) - len(gold_relations_outside_window(doc, DEFAULT_WINDOW))
@@ -137,30 +162,39 @@ def test_span_inside_a_token_splits_the_token_and_round_trips(docs):
     rows = [r for r in ner_rows(partial) if start in r["token_starts"]]
     assert len(rows) == 1
     k = rows[0]["token_starts"].index(start)
-    assert rows[0]["tokens"][k:k + 2] == ["Indi", "a"]
+    assert rows[0]["tokens"][k : k + 2] == ["Indi", "a"]
     assert rows[0]["token_ends"][k] == start + 4
     assert BIO_TAGS[rows[0]["ner_tags"][k]] == "B-ACTOR" and BIO_TAGS[rows[0]["ner_tags"][k + 1]] == "O"
 
 
 def test_abbreviation_compound_gives_each_party_its_own_token():
     text = "The U.S.-India deal and the E.U.-led talks."
-    doc = Document(id="d", text=text, entities=(
-        make_entity(text, 4, 8, "ACTOR", "a"), make_entity(text, 9, 14, "ACTOR", "b"),
-        make_entity(text, 28, 32, "ACTOR", "c")))
+    doc = Document(
+        id="d",
+        text=text,
+        entities=(
+            make_entity(text, 4, 8, "ACTOR", "a"),
+            make_entity(text, 9, 14, "ACTOR", "b"),
+            make_entity(text, 28, 32, "ACTOR", "c"),
+        ),
+    )
     (row,) = ner_rows(doc)
     assert row["tokens"][:5] == ["The", "U.S.", "-", "India", "deal"]
     assert [BIO_TAGS[t] for t in row["ner_tags"][:5]] == ["O", "B-ACTOR", "O", "B-ACTOR", "O"]
     assert row["tokens"][7:10] == ["E.U.", "-", "led"]
 
 
-@pytest.mark.parametrize("case, expected", [
-    ("cross_sentence", "crosses the sentence boundary"),
-    ("overlap", "overlaps"),
-    ("stale_text", "stale"),
-    ("bad_label", "unknown label"),
-    ("bad_signature", "not allowed by the schema"),
-    ("dangling_relation", "unknown entity id"),
-])
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("cross_sentence", "crosses the sentence boundary"),
+        ("overlap", "overlaps"),
+        ("stale_text", "stale"),
+        ("bad_label", "unknown label"),
+        ("bad_signature", "not allowed by the schema"),
+        ("dangling_relation", "unknown entity id"),
+    ],
+)
 def test_annotation_errors_are_reported_not_dropped(case, expected):
     text = "India signed a deal. The US imposed tariffs."
     india = make_entity(text, 0, 5, "ACTOR", "a")
@@ -204,8 +238,11 @@ def test_same_inputs_same_rows_and_fingerprints(built, docs5):
 
 def test_rebuilt_folder_is_byte_identical(tmp_path, docs5, tiny_tokenizer):
     def digest(folder):
-        return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(folder.rglob("*")) if p.is_file()}
+        return {
+            p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        }
 
     first, second = tmp_path / "a", tmp_path / "b"
     write_hub_folder(build_dataset(docs5), docs5, first, tokenizer=tiny_tokenizer, guidelines=None)

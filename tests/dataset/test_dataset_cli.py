@@ -1,4 +1,5 @@
 """`tradeie dataset build|stats` end to end (synthetic gold, and the real gold when present)."""
+
 from __future__ import annotations
 
 import json
@@ -25,22 +26,48 @@ def test_build_command_calls_load_gold_and_writes_the_folder(monkeypatch, tmp_pa
 
     monkeypatch.setattr(tradeie.annotations, "load_gold", fake_load_gold)
     out = tmp_path / "dist" / "dataset"
-    code = main(["dataset", "build", "--gold", "g", "--corpus", "c.jsonl", "--out", str(out), "--seed", "5",
-                 "--ratios", "0.6,0.2,0.2", "--window", "1", "--tokenizer", str(tiny_model_dir),
-                 "--repo-id", "me/trade", "--license", "cc-by-4.0", "--pretty-name", "Trade NER test"])
+    code = main(
+        [
+            "dataset",
+            "build",
+            "--gold",
+            "g",
+            "--corpus",
+            "c.jsonl",
+            "--out",
+            str(out),
+            "--seed",
+            "5",
+            "--ratios",
+            "0.6,0.2,0.2",
+            "--window",
+            "1",
+            "--tokenizer",
+            str(tiny_model_dir),
+            "--repo-id",
+            "me/trade",
+            "--license",
+            "cc-by-4.0",
+            "--pretty-name",
+            "Trade NER test",
+        ]
+    )
     assert code == 0 and calls == [("g", "c.jsonl")]
     printed = capsys.readouterr().out
     assert printed.startswith(f"wrote {out}: 5 documents")
     loaded = load_hub_configs(out)
     assert content_fingerprint(loaded) == content_fingerprint(
-        build_dataset(docs5, seed=5, ratios=(0.6, 0.2, 0.2), window=1))
+        build_dataset(docs5, seed=5, ratios=(0.6, 0.2, 0.2), window=1)
+    )
     readme = (out / "README.md").read_text(encoding="utf-8")
     assert "\nlicense: cc-by-4.0\n" in readme and "license_name" not in readme
     assert "# Dataset Card for Trade NER test" in readme and "Licence: cc-by-4.0." in readme
     assert "seed 5" in readme and "0.6 / 0.2 / 0.2" in readme and 'load_dataset("me/trade", "ner")' in readme
 
-    assert main(["dataset", "stats", str(out), "--tokenizer", str(tiny_model_dir),
-                 "--json", str(tmp_path / "stats.json")]) == 0
+    assert (
+        main(["dataset", "stats", str(out), "--tokenizer", str(tiny_model_dir), "--json", str(tmp_path / "stats.json")])
+        == 0
+    )
     table = capsys.readouterr().out
     assert "| documents |" in table and "| max sub-word length (ner row) |" in table
     stats = json.loads((tmp_path / "stats.json").read_text())
@@ -68,8 +95,23 @@ def test_real_gold_builds_and_loads(tmp_path, capsys):
     corpus = tmp_path / "documents.jsonl"
     build_corpus(REPO / "seeds", corpus, articles_dir=REPO / "corpus" / "articles")
     out = tmp_path / "dataset"
-    assert main(["dataset", "build", "--gold", str(REPO / "annotations" / "gold"), "--corpus", str(corpus),
-                 "--out", str(out), "--guidelines", str(REPO / "annotations" / "GUIDELINES.md")]) == 0
+    assert (
+        main(
+            [
+                "dataset",
+                "build",
+                "--gold",
+                str(REPO / "annotations" / "gold"),
+                "--corpus",
+                str(corpus),
+                "--out",
+                str(out),
+                "--guidelines",
+                str(REPO / "annotations" / "GUIDELINES.md"),
+            ]
+        )
+        == 0
+    )
     docs = load_gold(REPO / "annotations" / "gold", corpus)
     built = build_dataset(docs)
     loaded = load_hub_configs(out)

@@ -1,4 +1,5 @@
 """Conventions of real clients: the transformers token-classification example and SpanMarker."""
+
 from __future__ import annotations
 
 import warnings
@@ -85,9 +86,11 @@ def test_stats_report_longest_entity(built, docs5, tiny_tokenizer):
     per_split = stats["splits"]
     assert sum(s["documents"] for s in per_split.values()) == len(docs5)
     assert sum(s["spans"]["ACTOR"] for s in per_split.values()) == sum(
-        1 for d in docs5 for e in d.entities if e.label == "ACTOR")
+        1 for d in docs5 for e in d.entities if e.label == "ACTOR"
+    )
     assert sum(s["relations"]["party_to"] for s in per_split.values()) == sum(
-        1 for d in docs5 for r in d.relations if r.label == "party_to")
+        1 for d in docs5 for r in d.relations if r.label == "party_to"
+    )
     table = format_stats(stats)
     assert table.splitlines()[0] == "|  | train | validation | test | total |"
     assert f"Longest entity: {longest} words" in table

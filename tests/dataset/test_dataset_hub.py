@@ -1,4 +1,5 @@
 """Publishing: dry run, token handling and failures, all offline (local 127.0.0.1 endpoints or a fake HfApi)."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,11 @@ SECRET = "hf_tradeie_test_secret_token_0123456789"
 
 
 def _listing(folder):
-    return sorted((p.relative_to(folder).as_posix(), p.stat().st_size) for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return sorted(
+        (p.relative_to(folder).as_posix(), p.stat().st_size)
+        for p in folder.rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    )
 
 
 @pytest.fixture
@@ -77,8 +82,9 @@ def test_dry_run_lists_exactly_the_folder_and_the_url(hub_dir, no_token):
     result = hub.push_folder(hub_dir, "tradeie-test/trade-ner", dry_run=True)
     assert result.dry_run and result.files == _listing(hub_dir)
     assert result.repo_url == "https://huggingface.co/datasets/tradeie-test/trade-ner"
-    with_rev = hub.push_folder(hub_dir, "tradeie-test/trade-ner", dry_run=True, revision="v1",
-                               endpoint="http://127.0.0.1:1")
+    with_rev = hub.push_folder(
+        hub_dir, "tradeie-test/trade-ner", dry_run=True, revision="v1", endpoint="http://127.0.0.1:1"
+    )
     assert with_rev.repo_url == "http://127.0.0.1:1/datasets/tradeie-test/trade-ner/tree/v1"
 
 
@@ -94,8 +100,7 @@ def test_dry_run_skips_hidden_files(hub_dir, tmp_path, no_token):
 
 
 def test_cli_dry_run(hub_dir, no_token, capsys):
-    assert main(["dataset", "push", str(hub_dir), "--repo-id", "tradeie-test/trade-ner", "--dry-run",
-                 "--private"]) == 0
+    assert main(["dataset", "push", str(hub_dir), "--repo-id", "tradeie-test/trade-ner", "--dry-run", "--private"]) == 0
     out = capsys.readouterr().out
     assert "https://huggingface.co/datasets/tradeie-test/trade-ner (private)" in out
     listed = [line.split()[0] for line in out.splitlines()[1:]]

@@ -1,4 +1,5 @@
 """The Hub-ready folder: layout, load-back equality, card validity, atomic writes."""
+
 from __future__ import annotations
 
 import re
@@ -6,8 +7,7 @@ import re
 import pytest
 import yaml
 
-from tradeie.dataset import (CONFIG_NAMES, content_fingerprint, load_hub_configs, load_hub_folder,
-                             write_hub_folder)
+from tradeie.dataset import CONFIG_NAMES, content_fingerprint, load_hub_configs, load_hub_folder, write_hub_folder
 from tradeie.errors import TradeieError
 from tradeie.schema import ENTITY_TYPES, RELATION_TYPES
 from tradeie.splits import DEFAULT_SEED, SPLIT_NAMES
@@ -20,7 +20,9 @@ def _front_matter(text: str) -> dict:
 
 
 def test_layout(hub_dir):
-    files = sorted(p.relative_to(hub_dir).as_posix() for p in hub_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+    files = sorted(
+        p.relative_to(hub_dir).as_posix() for p in hub_dir.rglob("*") if p.is_file() and not p.name.startswith(".")
+    )
     expected = [f"data/{c}/{s}-00000-of-00001.parquet" for c in CONFIG_NAMES for s in SPLIT_NAMES]
     assert files == sorted(expected + ["GUIDELINES.md", "README.md"])
 
@@ -74,8 +76,14 @@ def test_card_metadata_is_valid_yaml_with_hub_fields(hub_dir):
     infos = {i["config_name"]: i for i in meta["dataset_info"]}
     ner_features = {f["name"]: f for f in infos["ner"]["features"]}
     assert ner_features["ner_tags"]["list"]["class_label"]["names"] == {
-        "0": "O", "1": "B-ACTOR", "2": "I-ACTOR", "3": "B-AGREEMENT", "4": "I-AGREEMENT", "5": "B-TARIFF",
-        "6": "I-TARIFF"}
+        "0": "O",
+        "1": "B-ACTOR",
+        "2": "I-ACTOR",
+        "3": "B-AGREEMENT",
+        "4": "I-AGREEMENT",
+        "5": "B-TARIFF",
+        "6": "I-TARIFF",
+    }
     assert all(s["num_examples"] > 0 for s in infos["ner"]["splits"])
     card = DatasetCard.load(hub_dir / "README.md")  # huggingface_hub parses it too
     assert card.data.pretty_name == meta["pretty_name"]
@@ -84,9 +92,19 @@ def test_card_metadata_is_valid_yaml_with_hub_fields(hub_dir):
 
 def test_card_sections(hub_dir, built, docs5):
     text = (hub_dir / "README.md").read_text(encoding="utf-8")
-    for heading in ("Tasks", "Configurations and fields", "Label schema", "Relation schema", "Statistics",
-                    "Source documents", "Annotation process", "Splits", "Limitations and biases",
-                    "How to load and train", "Citation"):
+    for heading in (
+        "Tasks",
+        "Configurations and fields",
+        "Label schema",
+        "Relation schema",
+        "Statistics",
+        "Source documents",
+        "Annotation process",
+        "Splits",
+        "Limitations and biases",
+        "How to load and train",
+        "Citation",
+    ):
         assert re.search(rf"^## {re.escape(heading)}$", text, re.MULTILINE), heading
     for t in ENTITY_TYPES:
         assert re.search(rf"^\| `{t.name}` \| {re.escape(t.definition)} \|$", text, re.MULTILINE)

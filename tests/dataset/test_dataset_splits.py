@@ -1,4 +1,5 @@
 """Leakage-aware splits and grouped k-fold."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Fixtures for the ecosystem tests: the dataset built from the committed gold, a briefly trained tiny run."""
+
 from __future__ import annotations
 
 import os
@@ -34,14 +35,17 @@ def marked_document(doc_id: str, marked: str):
 
     text, spans, pos = "", [], 0
     for m in re.finditer(r"\[([^\[\]|]+)\|([A-Z]+)\]", marked):
-        text += marked[pos:m.start()]
+        text += marked[pos : m.start()]
         spans.append((len(text), len(text) + len(m.group(1)), m.group(2)))
         text += m.group(1)
         pos = m.end()
     text += marked[pos:]
     ents = tuple(make_entity(text, s, e, label, f"e{i}") for i, (s, e, label) in enumerate(spans, 1))
-    meta = {"sentences": [list(s) for s in segment(text)], "paragraphs": [list(p) for p in paragraph_spans(text)],
-            "near_duplicate_group": doc_id}
+    meta = {
+        "sentences": [list(s) for s in segment(text)],
+        "paragraphs": [list(p) for p in paragraph_spans(text)],
+        "near_duplicate_group": doc_id,
+    }
     return Document(id=doc_id, text=text, entities=ents, meta=meta)
 
 
@@ -57,8 +61,7 @@ def gold_hub(gold_docs, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def toy_train_docs():
-    return [marked_document(f"toy{i}", " ".join(TRAIN_SENTENCES[i % 5:] + TRAIN_SENTENCES[:i % 5]))
-            for i in range(5)]
+    return [marked_document(f"toy{i}", " ".join(TRAIN_SENTENCES[i % 5 :] + TRAIN_SENTENCES[: i % 5])) for i in range(5)]
 
 
 @pytest.fixture(scope="session")
@@ -68,9 +71,22 @@ def tiny_trained_run(tiny_model, toy_train_docs, tmp_path_factory) -> Path:
     from tradeie.training.ner import fit_ner
 
     run = tmp_path_factory.mktemp("runs") / "tiny"
-    config = NERConfig(base_model=str(tiny_model), epochs=30, batch_size=8, learning_rate=5e-3, max_length=64,
-                       stride=8, seeds=[1], progress_bars=False, device="cpu", logging_steps=1000,
-                       early_stopping_patience=0, gazetteer_ensemble=False, constrained_decoding=False,
-                       class_weights=False, run_name="tiny")
+    config = NERConfig(
+        base_model=str(tiny_model),
+        epochs=30,
+        batch_size=8,
+        learning_rate=5e-3,
+        max_length=64,
+        stride=8,
+        seeds=[1],
+        progress_bars=False,
+        device="cpu",
+        logging_steps=1000,
+        early_stopping_patience=0,
+        gazetteer_ensemble=False,
+        constrained_decoding=False,
+        class_weights=False,
+        run_name="tiny",
+    )
     fit_ner(toy_train_docs, None, config, run / "ner", test_docs=toy_train_docs[:2])
     return run

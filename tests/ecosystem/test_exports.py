@@ -1,4 +1,5 @@
 """spaCy and CoNLL exports, read back by the real consumers (spaCy's DocBin and CoNLL reader, `spacy train`)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -36,7 +37,10 @@ def test_conll_export_read_back_by_spacy_converter(gold_hub, tmp_path, capsys):
     out = tmp_path / "conll"
     assert main(["dataset", "export", str(gold_hub), "--format", "conll", "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "dev.conll", "test.conll", "train.conll"]
+        "dev.conll",
+        "test.conll",
+        "train.conll",
+    ]
     ner = load_hub_folder(gold_hub, "ner")
     for split, name in FILE_NAMES["conll"].items():
         text = (out / name).read_text(encoding="utf-8")
@@ -77,7 +81,8 @@ def test_spacy_export_docbin_layout(gold_hub, tmp_path):
             assert list(doc.user_data["entity_ids"]) == [e.id for e in ents]  # msgpack gives tuples back
             index = g.entity_index()
             assert sorted((h.start_char, label, t.start_char) for h, label, t in read_spacy_relations(doc)) == sorted(
-                (index[r.head].start, r.label, index[r.tail].start) for r in g.relations)
+                (index[r.head].start, r.label, index[r.tail].start) for r in g.relations
+            )
     assert sorted(seen) == sorted(gold)
 
 
@@ -87,9 +92,27 @@ def test_spacy_train_one_short_epoch_on_the_export(gold_hub, tmp_path):
 
     out = tmp_path / "spacy"
     assert main(["dataset", "export", str(gold_hub), "--format", "spacy", "--out", str(out)]) == 0
-    proc = subprocess.run([sys.executable, "-m", "spacy", "train", "config.cfg", "--output", str(tmp_path / "model"),
-                           "--training.max_epochs", "1", "--training.max_steps", "4",
-                           "--training.eval_frequency", "2"], cwd=out, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "spacy",
+            "train",
+            "config.cfg",
+            "--output",
+            str(tmp_path / "model"),
+            "--training.max_epochs",
+            "1",
+            "--training.max_steps",
+            "4",
+            "--training.eval_frequency",
+            "2",
+        ],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     nlp = spacy.load(tmp_path / "model" / "model-last")
     assert nlp.pipe_names == ["tok2vec", "ner"]

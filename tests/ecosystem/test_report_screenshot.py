@@ -1,4 +1,5 @@
 """The HTML report in headless Chromium: a screenshot, and the plots (inline PNG data URIs) and tables drawn."""
+
 from __future__ import annotations
 
 import base64
@@ -18,7 +19,8 @@ DATA = Path(__file__).resolve().parents[1] / "eval" / "data"
 PROBE = """<script>
 window.addEventListener('load', () => {
   const imgs = [...document.images].map(i => ({alt: i.alt, w: i.naturalWidth, h: i.naturalHeight,
-                                               shown: i.getBoundingClientRect().width, data: i.src.startsWith('data:image/png;base64,')}));
+                                               shown: i.getBoundingClientRect().width,
+                                               data: i.src.startsWith('data:image/png;base64,')}));
   const tables = [...document.querySelectorAll('table')].map(t => t.rows.length);
   const pre = document.createElement('pre'); pre.id = 'probe';
   pre.textContent = JSON.stringify({imgs, tables});
@@ -28,9 +30,20 @@ window.addEventListener('load', () => {
 
 
 def _chromium(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-           "--hide-scrollbars", f"--user-data-dir={folder / 'profile'}", *args]
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--user-data-dir={folder / 'profile'}",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 

@@ -1,4 +1,5 @@
 """SpanMarker (span-marker 1.8.1 in its own venv, transformers < 5) trains on the published `ner` config."""
+
 from __future__ import annotations
 
 import json
@@ -17,15 +18,23 @@ SPANMARKER_REQUIREMENTS = ("span-marker==1.8.1", "transformers<5", "torch==2.13.
 def ensure_spanmarker_venv(venv: Path) -> Path:
     """``venv`` with span-marker 1.8.1, created once and reused (like ``.venv-labelstudio``)."""
     python = venv / "bin" / "python"
-    check = [str(python), "-c", "import span_marker, transformers; print(span_marker.__version__, transformers.__version__)"]
+    check = [
+        str(python),
+        "-c",
+        "import span_marker, transformers; print(span_marker.__version__, transformers.__version__)",
+    ]
     if python.exists():
         found = subprocess.run(check, capture_output=True, text=True)
         if found.returncode == 0 and found.stdout.split()[0] == "1.8.1":
             return python
     subprocess.run(["python3", "-m", "venv", str(venv)], check=True)
     with open(venv / "install.log", "w") as log:
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--disable-pip-version-check",
-                        *SPANMARKER_REQUIREMENTS], check=True, stdout=log, stderr=subprocess.STDOUT)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "--disable-pip-version-check", *SPANMARKER_REQUIREMENTS],
+            check=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     return python
 
 
@@ -35,11 +44,28 @@ def spanmarker_python() -> Path:
 
 
 def test_spanmarker_trains_one_short_epoch_on_the_ner_config(spanmarker_python, gold_hub, tiny_model, tmp_path):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-           "HF_DATASETS_CACHE": str(tmp_path / "cache"), "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": ""}
-    proc = subprocess.run([str(spanmarker_python), str(Path(__file__).with_name("spanmarker_train.py")),
-                           str(gold_hub), str(tiny_model), str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=900, env=env)
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_DATASETS_CACHE": str(tmp_path / "cache"),
+        "CUDA_VISIBLE_DEVICES": "",
+        "PYTHONPATH": "",
+    }
+    proc = subprocess.run(
+        [
+            str(spanmarker_python),
+            str(Path(__file__).with_name("spanmarker_train.py")),
+            str(gold_hub),
+            str(tiny_model),
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     # one epoch over 48 sentences, batch 8: SpanMarker splits a sentence with more candidate spans than

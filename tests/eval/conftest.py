@@ -1,4 +1,5 @@
 """Fixtures for the evaluation tests: the committed golden files and tiny hand-made documents."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -66,6 +67,7 @@ def doc(doc_id: str, text: str, entities=(), relations=(), **meta):
 @pytest.fixture(scope="session")
 def build():
     """Helpers to build documents: ``build.span(text, surface, label)``, ``build.doc(id, text, ents, rels)``."""
+
     class Build:
         pass
 
@@ -120,8 +122,13 @@ def toy_document(doc_id: str, rng, n_sentences: int = 4, group: str | None = Non
         else:
             add("Officials met for talks in the capital. ")
     text = text.rstrip()
-    return Document(doc_id, text, tuple(ents), tuple(rels),
-                    {"sentences": [list(s) for s in segment(text)], "near_duplicate_group": group or doc_id})
+    return Document(
+        doc_id,
+        text,
+        tuple(ents),
+        tuple(rels),
+        {"sentences": [list(s) for s in segment(text)], "near_duplicate_group": group or doc_id},
+    )
 
 
 @pytest.fixture(scope="session")
@@ -145,8 +152,16 @@ def tiny_configs(tiny_bert):
     """Fast NER and RE configs on the tiny BERT (CPU, one seed, a few epochs)."""
     from tradeie.training.config import NERConfig, REConfig
 
-    common = dict(base_model=str(tiny_bert), seeds=[1], epochs=3, learning_rate=5e-3, progress_bars=False,
-                  device="cpu", early_stopping_patience=0, logging_steps=100)
+    common = dict(
+        base_model=str(tiny_bert),
+        seeds=[1],
+        epochs=3,
+        learning_rate=5e-3,
+        progress_bars=False,
+        device="cpu",
+        early_stopping_patience=0,
+        logging_steps=100,
+    )
     return NERConfig(**common), REConfig(**common)
 
 

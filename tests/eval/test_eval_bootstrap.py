@@ -1,4 +1,5 @@
 """Bootstrap confidence intervals over documents: seeded, well-formed, sensible."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,15 +23,23 @@ def test_same_seed_same_intervals(golden_gold, golden_pred):
     c = compute_metrics(golden_gold, golden_pred, n_resamples=100, seed=4)
     assert a["headline"] == b["headline"]
     assert a["ner"]["seqeval"]["strict"]["per_label"] == b["ner"]["seqeval"]["strict"]["per_label"]
-    assert any(a["headline"][k]["ci_low"] != c["headline"][k]["ci_low"]
-               or a["headline"][k]["ci_high"] != c["headline"][k]["ci_high"] for k in a["headline"])
+    assert any(
+        a["headline"][k]["ci_low"] != c["headline"][k]["ci_low"]
+        or a["headline"][k]["ci_high"] != c["headline"][k]["ci_high"]
+        for k in a["headline"]
+    )
     # the point estimates do not depend on the seed
     assert all(a["headline"][k]["value"] == c["headline"][k]["value"] for k in a["headline"])
 
 
 def test_every_headline_figure_has_an_interval(golden_metrics):
-    assert golden_metrics["bootstrap"] == {"unit": "document", "resamples": 200, "seed": 7, "confidence": 0.95,
-                                           "method": "percentile"}
+    assert golden_metrics["bootstrap"] == {
+        "unit": "document",
+        "resamples": 200,
+        "seed": 7,
+        "confidence": 0.95,
+        "method": "percentile",
+    }
     for name, h in golden_metrics["headline"].items():
         assert h["ci_low"] is not None, name
         assert 0.0 <= h["ci_low"] <= h["ci_high"] <= 1.0, name

@@ -1,4 +1,5 @@
 """Hand-computed cases: partial overlap, type confusion, empty predictions, empty gold, relations."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,8 +26,12 @@ def test_partial_overlap(build):
     # strict/exact: one incorrect; partial: 0.5 credit; ent_type: overlap with the right type is correct
     assert (nv["strict"]["micro"]["incorrect"], nv["strict"]["micro"]["f1"]) == (1, 0.0)
     assert nv["exact"]["micro"]["f1"] == 0.0
-    assert (nv["partial"]["micro"]["partial"], nv["partial"]["micro"]["precision"],
-            nv["partial"]["micro"]["recall"], nv["partial"]["micro"]["f1"]) == (1, 0.5, 0.5, 0.5)
+    assert (
+        nv["partial"]["micro"]["partial"],
+        nv["partial"]["micro"]["precision"],
+        nv["partial"]["micro"]["recall"],
+        nv["partial"]["micro"]["f1"],
+    ) == (1, 0.5, 0.5, 0.5)
     assert nv["ent_type"]["micro"]["f1"] == 1.0
     # characters: gold has 25 non-space characters, the prediction 17, all inside gold
     over = m["ner"]["char_overlap"]["micro"]
@@ -43,8 +48,14 @@ def test_type_confusion(build):
     pred = [build.span(TEXT, "India", "AGREEMENT")]
     m = _score(build, gold, pred)
     seq = m["ner"]["seqeval"]["strict"]
-    assert seq["per_label"]["ACTOR"] == {**seq["per_label"]["ACTOR"], "precision": 0.0, "recall": 0.0, "f1": 0.0,
-                                         "support": 1, "predicted": 0}
+    assert seq["per_label"]["ACTOR"] == {
+        **seq["per_label"]["ACTOR"],
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+        "support": 1,
+        "predicted": 0,
+    }
     assert seq["per_label"]["AGREEMENT"]["predicted"] == 1 and seq["micro"]["f1"] == 0.0
     nv = m["ner"]["nervaluate"]
     assert nv["exact"]["micro"]["f1"] == 1.0  # boundaries right
@@ -68,8 +79,11 @@ def test_boundary_and_type_error_kind(build):
 
 
 def test_empty_predictions(build):
-    gold = [build.span(TEXT, "India", "ACTOR"), build.span(TEXT, "US", "ACTOR"),
-            build.span(TEXT, "critical minerals agreement", "AGREEMENT")]
+    gold = [
+        build.span(TEXT, "India", "ACTOR"),
+        build.span(TEXT, "US", "ACTOR"),
+        build.span(TEXT, "critical minerals agreement", "AGREEMENT"),
+    ]
     m = _score(build, gold, [])
     micro = m["ner"]["seqeval"]["strict"]["micro"]
     assert (micro["precision"], micro["recall"], micro["f1"], micro["support"], micro["predicted"]) == (0, 0, 0, 3, 0)
@@ -115,8 +129,13 @@ def _rel_case(build, pred_agreement: str, label: str = "party_to", with_entity: 
     india = build.span(TEXT, "India", "ACTOR", entity_id="a")
     gold_ag = build.span(TEXT, "critical minerals agreement", "AGREEMENT", entity_id="b")
     pred_ag = build.span(TEXT, pred_agreement, "AGREEMENT", entity_id="b")
-    return _score(build, [india, gold_ag], [india, pred_ag] if with_entity else [india],
-                  [Relation("a", "b", "party_to")], [Relation("a", "b", label)] if with_entity else [])
+    return _score(
+        build,
+        [india, gold_ag],
+        [india, pred_ag] if with_entity else [india],
+        [Relation("a", "b", "party_to")],
+        [Relation("a", "b", label)] if with_entity else [],
+    )
 
 
 def test_relation_exact_match(build):

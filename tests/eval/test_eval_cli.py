@@ -1,4 +1,5 @@
 """``tradeie evaluate`` and ``tradeie cv`` from the command line."""
+
 from __future__ import annotations
 
 import json
@@ -15,12 +16,30 @@ def _files(folder):
 
 def test_evaluate_predictions_against_gold(tmp_path, eval_data, capsys):
     out = tmp_path / "eval" / "golden"
-    rc = main(["evaluate", "--predictions", str(eval_data / "preds.jsonl"), "--gold", str(eval_data / "gold.jsonl"),
-               "--out", str(out), "--resamples", "100",
-               "--baseline", f"copy={eval_data / 'preds.jsonl'}"])
+    rc = main(
+        [
+            "evaluate",
+            "--predictions",
+            str(eval_data / "preds.jsonl"),
+            "--gold",
+            str(eval_data / "gold.jsonl"),
+            "--out",
+            str(out),
+            "--resamples",
+            "100",
+            "--baseline",
+            f"copy={eval_data / 'preds.jsonl'}",
+        ]
+    )
     assert rc == 0
-    assert {"metrics.json", "errors.csv", "report.md", "report.html", "per_label_f1.png",
-            "confusion_matrix.png"} <= _files(out)
+    assert {
+        "metrics.json",
+        "errors.csv",
+        "report.md",
+        "report.html",
+        "per_label_f1.png",
+        "confusion_matrix.png",
+    } <= _files(out)
     stdout = capsys.readouterr().out
     assert stdout.startswith("| Metric | preds | copy |")
     assert f"report: {out / 'report.html'}" in stdout
@@ -35,20 +54,39 @@ def test_evaluate_label_studio_gold(tmp_path, eval_data, golden_gold):
     export = tmp_path / "export.json"
     export.write_text(json.dumps(to_tasks(golden_gold)), encoding="utf-8")
     out = tmp_path / "ls"
-    assert main(["-q", "evaluate", "--predictions", str(eval_data / "preds.jsonl"), "--gold", str(export),
-                 "--out", str(out), "--resamples", "20"]) == 0
-    assert json.loads((out / "metrics.json").read_text())["counts"]["gold_entities"] == \
-        sum(len(d.entities) for d in golden_gold)
+    assert (
+        main(
+            [
+                "-q",
+                "evaluate",
+                "--predictions",
+                str(eval_data / "preds.jsonl"),
+                "--gold",
+                str(export),
+                "--out",
+                str(out),
+                "--resamples",
+                "20",
+            ]
+        )
+        == 0
+    )
+    assert json.loads((out / "metrics.json").read_text())["counts"]["gold_entities"] == sum(
+        len(d.entities) for d in golden_gold
+    )
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["evaluate", "--predictions", "p.jsonl"], "--predictions needs --gold"),
-    (["evaluate", "--predictions", "p.jsonl", "--gold", "g.jsonl", "--model", "run"], "either --model"),
-    (["evaluate"], "either --model"),
-    (["evaluate", "--predictions", "missing.jsonl", "--gold", "missing-gold.jsonl"], "not found"),
-    (["cv", "--gold", "missing.jsonl", "--systems", "crf"], "not found"),
-    (["cv", "--gold", "x.jsonl", "--systems", "bert"], "unknown system"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["evaluate", "--predictions", "p.jsonl"], "--predictions needs --gold"),
+        (["evaluate", "--predictions", "p.jsonl", "--gold", "g.jsonl", "--model", "run"], "either --model"),
+        (["evaluate"], "either --model"),
+        (["evaluate", "--predictions", "missing.jsonl", "--gold", "missing-gold.jsonl"], "not found"),
+        (["cv", "--gold", "missing.jsonl", "--systems", "crf"], "not found"),
+        (["cv", "--gold", "x.jsonl", "--systems", "bert"], "unknown system"),
+    ],
+)
 def test_user_errors_exit_2_with_one_line(tmp_path, monkeypatch, capsys, argv, message):
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
@@ -62,8 +100,20 @@ def test_mismatched_prediction_text_is_reported(tmp_path, eval_data, capsys):
     rows[0]["entities"], rows[0]["relations"] = [], []
     bad = tmp_path / "bad.jsonl"
     bad.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    assert main(["evaluate", "--predictions", str(bad), "--gold", str(eval_data / "gold.jsonl"),
-                 "--out", str(tmp_path / "o")]) == 2
+    assert (
+        main(
+            [
+                "evaluate",
+                "--predictions",
+                str(bad),
+                "--gold",
+                str(eval_data / "gold.jsonl"),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     assert "predicted text differs from the gold text at offset 3" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
@@ -72,8 +122,23 @@ def test_cv_command_with_baselines_and_learning_curve(tmp_path, toy_docs, capsys
     gold = tmp_path / "gold.jsonl"
     gold.write_text("".join(json.dumps(d.to_dict()) + "\n" for d in toy_docs), encoding="utf-8")
     out = tmp_path / "cv"
-    rc = main(["cv", "--gold", str(gold), "--folds", "2", "--systems", "gazetteer,crf", "--learning-curve", "1,2",
-               "--resamples", "50", "--out", str(out)])
+    rc = main(
+        [
+            "cv",
+            "--gold",
+            str(gold),
+            "--folds",
+            "2",
+            "--systems",
+            "gazetteer,crf",
+            "--learning-curve",
+            "1,2",
+            "--resamples",
+            "50",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     assert "learning_curve.png" in _files(out)
     stdout = capsys.readouterr().out
@@ -95,8 +160,21 @@ def test_evaluate_trained_model_on_gold_file(tmp_path, trained_run, toy_docs, ca
     gold = tmp_path / "gold.jsonl"
     gold.write_text("".join(json.dumps(d.to_dict()) + "\n" for d in toy_docs[4:]), encoding="utf-8")
     out = tmp_path / "eval-model"
-    rc = main(["evaluate", "--model", str(trained_run), "--gold", str(gold), "--baselines", "none",
-               "--out", str(out), "--resamples", "20"])
+    rc = main(
+        [
+            "evaluate",
+            "--model",
+            str(trained_run),
+            "--gold",
+            str(gold),
+            "--baselines",
+            "none",
+            "--out",
+            str(out),
+            "--resamples",
+            "20",
+        ]
+    )
     assert rc == 0
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["system"]["relations"] is True
@@ -110,15 +188,30 @@ def test_evaluate_trained_model_on_dataset_split(tmp_path, trained_run, toy_docs
 
     assignment = {d.id: "train" for d in toy_docs[:4]} | {toy_docs[4].id: "validation", toy_docs[5].id: "test"}
     dataset = tmp_path / "dataset"
-    write_hub_folder(build_dataset(toy_docs, assignment=assignment), toy_docs, dataset, guidelines=None,
-                     tokenizer=str(tiny_bert))
+    write_hub_folder(
+        build_dataset(toy_docs, assignment=assignment), toy_docs, dataset, guidelines=None, tokenizer=str(tiny_bert)
+    )
     run = tmp_path / "runs" / "tiny"
     shutil.copytree(trained_run, run)  # --update-card rewrites the card: work on a copy
     readme = run / "ner" / "README.md"
     before = readme.read_text(encoding="utf-8")
     out = tmp_path / "eval" / "tiny"
-    rc = main(["evaluate", "--model", str(run), "--dataset", str(dataset), "--split", "test",
-               "--out", str(out), "--resamples", "20", "--update-card"])
+    rc = main(
+        [
+            "evaluate",
+            "--model",
+            str(run),
+            "--dataset",
+            str(dataset),
+            "--split",
+            "test",
+            "--out",
+            str(out),
+            "--resamples",
+            "20",
+            "--update-card",
+        ]
+    )
     assert rc == 0
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["documents"] == [toy_docs[5].id]

@@ -1,4 +1,5 @@
 """Grouped K-fold cross-validation and learning curves, with a fake system and the real ones."""
+
 from __future__ import annotations
 
 import statistics
@@ -23,8 +24,12 @@ class MemoryPredictor:
         rels = []
         for s, e in sentences_of(doc):
             inside = [x for x in entities if s <= x.start < e]
-            rels += [Relation(h.id, t.id, "party_to") for h in inside for t in inside
-                     if h.label == "ACTOR" and t.label == "AGREEMENT"]
+            rels += [
+                Relation(h.id, t.id, "party_to")
+                for h in inside
+                for t in inside
+                if h.label == "ACTOR" and t.label == "AGREEMENT"
+            ]
         return rels
 
     def predict(self, docs):
@@ -38,8 +43,14 @@ class MemoryPredictor:
                 while start >= 0:
                     ents.append(Entity(start, start + len(surface), label, f"p{start}", surface))
                     start = doc.text.find(surface, start + 1)
-            ents = [e for e in sorted(ents) if not any(o is not e and o.start <= e.start and e.end <= o.end
-                                                       and (o.end - o.start) > (e.end - e.start) for o in ents)]
+            ents = [
+                e
+                for e in sorted(ents)
+                if not any(
+                    o is not e and o.start <= e.start and e.end <= o.end and (o.end - o.start) > (e.end - e.start)
+                    for o in ents
+                )
+            ]
             out.append(doc.with_annotations(ents, self._relations(doc, ents)))
         return out
 
@@ -102,8 +113,13 @@ def test_pooled_scores_are_the_out_of_fold_predictions(memory_cv):
     _, result = memory_cv
     pooled = result["pooled"]["memory"]
     preds = result["predictions"]["memory"]
-    again = evaluate_documents(result["gold"], preds["entities_and_relations"],
-                               pred_gold_entities=preds["gold_entities"], n_resamples=100, seed=13)
+    again = evaluate_documents(
+        result["gold"],
+        preds["entities_and_relations"],
+        pred_gold_entities=preds["gold_entities"],
+        n_resamples=100,
+        seed=13,
+    )
     assert pooled["headline"] == again["headline"]
     assert pooled["headline"]["ner_f1"]["ci_low"] is not None
     assert pooled["system"] == {"name": "memory", "relations": True}

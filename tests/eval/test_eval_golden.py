@@ -1,16 +1,15 @@
 """Metrics checked against seqeval and nervaluate on the committed golden files."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from tradeie.metrics import (NERVALUATE_SCHEMES, TokenView, nervaluate_scores, seqeval_scores, seqeval_table,
-                             token_views)
+from tradeie.metrics import NERVALUATE_SCHEMES, TokenView, nervaluate_scores, seqeval_scores, seqeval_table, token_views
 
 LABELS = ["ACTOR", "AGREEMENT", "TARIFF"]
-NV_FIELDS = ("correct", "incorrect", "partial", "missed", "spurious", "possible", "actual", "precision", "recall",
-             "f1")
+NV_FIELDS = ("correct", "incorrect", "partial", "missed", "spurious", "possible", "actual", "precision", "recall", "f1")
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +93,11 @@ def test_tag_seqeval_modes_match_reference(eval_data, expected, mode):
     _check_seqeval(ours, expected["tags"]["seqeval"][mode])
     # per-document counts used for the bootstrap add up to seqeval's own micro figures
     totals = seqeval_table(views, LABELS, mode).counts.sum(axis=(0, 1))
-    assert (totals[0], totals[1], totals[2]) == (ours["micro"]["matched"], ours["micro"]["predicted"],
-                                                 ours["micro"]["support"])
+    assert (totals[0], totals[1], totals[2]) == (
+        ours["micro"]["matched"],
+        ours["micro"]["predicted"],
+        ours["micro"]["support"],
+    )
 
 
 def test_tag_modes_differ_on_invalid_iob2(expected):

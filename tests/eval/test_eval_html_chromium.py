@@ -3,6 +3,7 @@
 Needs the Debian packages ``chromium`` and ``chromium-driver``
 (``apt-get install -y chromium chromium-driver``); skipped with that reason otherwise.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -16,7 +17,8 @@ from tradeie.report import render_html
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="headless Chromium not installed (apt-get install -y chromium chromium-driver)")
+    CHROMIUM is None, reason="headless Chromium not installed (apt-get install -y chromium chromium-driver)"
+)
 
 #: Added to a copy of the report: records each mark's computed style so the test sees what Chromium drew.
 PROBE = """<script>
@@ -91,9 +93,20 @@ def rendered(tmp_path_factory, golden_gold, golden_pred, golden_metrics):
     folder = tmp_path_factory.mktemp("html")
     page = folder / "report.html"
     page.write_text(html.replace("</body>", PROBE + "\n</body>"), encoding="utf-8")
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-           f"--user-data-dir={folder / 'profile'}", "--dump-dom", page.as_uri()]
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={folder / 'profile'}",
+        "--dump-dom",
+        page.as_uri(),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     parser = _Marks()
@@ -103,8 +116,14 @@ def rendered(tmp_path_factory, golden_gold, golden_pred, golden_metrics):
 
 
 def _mark(parser, doc_id, side, text, start=None):
-    found = [m for m in parser.marks if m["doc"] == doc_id and m["side"] == side and m["text"] == text
-             and (start is None or int(m["data-start"]) == start)]
+    found = [
+        m
+        for m in parser.marks
+        if m["doc"] == doc_id
+        and m["side"] == side
+        and m["text"] == text
+        and (start is None or int(m["data-start"]) == start)
+    ]
     assert len(found) == 1, (doc_id, side, text, found)
     return found[0]
 
@@ -117,9 +136,10 @@ def test_every_span_is_highlighted_and_the_text_is_intact(rendered, golden_gold,
     for gold, pred in zip(golden_gold, preds):
         for side, doc in (("gold", gold), ("pred", pred)):
             marks = [m for m in rendered.marks if m["doc"] == gold.id and m["side"] == side]
-            assert sorted((int(m["data-start"]), int(m["data-end"]), m["data-label"]) for m in marks) == \
-                sorted(e.key for e in doc.entities), (gold.id, side)
-            assert all(m["text"] == doc.text[int(m["data-start"]):int(m["data-end"])] for m in marks)
+            assert sorted((int(m["data-start"]), int(m["data-end"]), m["data-label"]) for m in marks) == sorted(
+                e.key for e in doc.entities
+            ), (gold.id, side)
+            assert all(m["text"] == doc.text[int(m["data-start"]) : int(m["data-end"])] for m in marks)
             assert "".join(rendered.pane_text[(gold.id, side)]) == doc.text
 
 
@@ -163,10 +183,13 @@ def test_false_positives_and_false_negatives_are_marked(rendered):
 
 def test_relations_listed_head_label_tail(rendered):
     rows = [text for doc, text in rendered.relation_rows if doc == D3]
-    assert "wrong_label | Marco Rubio [ACTOR] -> party_to -> agreement [AGREEMENT] | " \
-           "Marco Rubio [ACTOR] -> imposes -> agreement [AGREEMENT]" in rows
+    assert (
+        "wrong_label | Marco Rubio [ACTOR] -> party_to -> agreement [AGREEMENT] | "
+        "Marco Rubio [ACTOR] -> imposes -> agreement [AGREEMENT]" in rows
+    )
     assert "missed | S. Jaishankar [ACTOR] -> party_to -> agreement [AGREEMENT]" in rows
-    assert any(r.startswith("correct | India [ACTOR] -> party_to -> critical minerals framework agreement")
-               for r in rows)
+    assert any(
+        r.startswith("correct | India [ACTOR] -> party_to -> critical minerals framework agreement") for r in rows
+    )
     d0 = [text for doc, text in rendered.relation_rows if doc == D0]
     assert any(r.startswith("argument_boundary | Washington") for r in d0)

@@ -1,4 +1,5 @@
 """Loading predictions and gold (JSONL, Label Studio JSON) and pairing them."""
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,15 @@ def _write_jsonl(path, rows):
 
 
 def _row(**kw):
-    row = {"id": "d1", "text": TEXT,
-           "entities": [{"id": "e1", "start": 0, "end": 5, "label": "ACTOR", "text": "India", "score": 0.9},
-                        {"id": "e2", "start": 26, "end": 53, "label": "AGREEMENT"}],
-           "relations": [{"head": "e1", "tail": "e2", "label": "party_to", "score": 0.8}]}
+    row = {
+        "id": "d1",
+        "text": TEXT,
+        "entities": [
+            {"id": "e1", "start": 0, "end": 5, "label": "ACTOR", "text": "India", "score": 0.9},
+            {"id": "e2", "start": 26, "end": 53, "label": "AGREEMENT"},
+        ],
+        "relations": [{"head": "e1", "tail": "e2", "label": "party_to", "score": 0.8}],
+    }
     row.update(kw)
     return row
 
@@ -30,19 +36,29 @@ def test_predictions_jsonl_round_trip(tmp_path):
     docs = load_predictions(_write_jsonl(tmp_path / "p.jsonl", [_row()]))
     (doc,) = docs
     assert [(e.start, e.end, e.label, e.text, e.score) for e in doc.entities] == [
-        (0, 5, "ACTOR", "India", 0.9), (26, 53, "AGREEMENT", "critical minerals agreement", None)]
+        (0, 5, "ACTOR", "India", 0.9),
+        (26, 53, "AGREEMENT", "critical minerals agreement", None),
+    ]
     assert doc.relation_keys() == {((0, 5, "ACTOR"), (26, 53, "AGREEMENT"), "party_to")}
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"entities": [{"id": "e1", "start": 0, "end": 5, "label": "PERSON"}], "relations": []}, "unknown entity label"),
-    ({"entities": [{"id": "e1", "start": 0, "end": 99, "label": "ACTOR"}], "relations": []}, "outside the text"),
-    ({"entities": [{"id": "e1", "start": 0, "end": 5, "label": "ACTOR", "text": "Indi"}], "relations": []},
-     "says 'Indi'"),
-    ({"relations": [{"head": "e1", "tail": "e9", "label": "party_to"}]}, "unknown entity id"),
-    ({"relations": [{"head": "e1", "tail": "e2", "label": "likes"}]}, "unknown relation label"),
-    ({"text": None}, "'text' string"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            {"entities": [{"id": "e1", "start": 0, "end": 5, "label": "PERSON"}], "relations": []},
+            "unknown entity label",
+        ),
+        ({"entities": [{"id": "e1", "start": 0, "end": 99, "label": "ACTOR"}], "relations": []}, "outside the text"),
+        (
+            {"entities": [{"id": "e1", "start": 0, "end": 5, "label": "ACTOR", "text": "Indi"}], "relations": []},
+            "says 'Indi'",
+        ),
+        ({"relations": [{"head": "e1", "tail": "e9", "label": "party_to"}]}, "unknown entity id"),
+        ({"relations": [{"head": "e1", "tail": "e2", "label": "likes"}]}, "unknown relation label"),
+        ({"text": None}, "'text' string"),
+    ],
+)
 def test_bad_prediction_rows_name_file_and_fix(tmp_path, change, message):
     path = _write_jsonl(tmp_path / "p.jsonl", [_row(**change)])
     with pytest.raises(TradeieError, match=message) as info:
@@ -99,9 +115,15 @@ def test_overlapping_gold_is_rejected_not_altered(tmp_path):
     from tradeie.errors import TradeieError
     from tradeie.evaluate import load_gold
 
-    row = {"id": "d", "text": "United States trade deal",
-           "entities": [{"id": "a", "start": 0, "end": 13, "label": "ACTOR"},
-                        {"id": "b", "start": 7, "end": 24, "label": "AGREEMENT"}], "relations": []}
+    row = {
+        "id": "d",
+        "text": "United States trade deal",
+        "entities": [
+            {"id": "a", "start": 0, "end": 13, "label": "ACTOR"},
+            {"id": "b", "start": 7, "end": 24, "label": "AGREEMENT"},
+        ],
+        "relations": [],
+    }
     path = tmp_path / "gold.jsonl"
     path.write_text(json.dumps(row) + "\n")
     with pytest.raises(TradeieError, match="invalid gold: .*overlaps entity a"):

@@ -1,4 +1,5 @@
 """One scorer: training-time evaluation, `tradeie evaluate` and the model card give the same numbers."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -20,8 +21,10 @@ def _card_values(readme) -> dict[tuple[str, str], float]:
     """(split, metric_type, metric_config) -> value of a model card's model-index."""
     from huggingface_hub import ModelCard
 
-    return {(r.dataset_split, r.metric_type, r.metric_config): r.metric_value
-            for r in ModelCard.load(readme).data.eval_results}
+    return {
+        (r.dataset_split, r.metric_type, r.metric_config): r.metric_value
+        for r in ModelCard.load(readme).data.eval_results
+    }
 
 
 def test_training_evaluate_and_model_card_agree(one_set, tmp_path):
@@ -56,8 +59,13 @@ def test_training_evaluate_and_model_card_agree(one_set, tmp_path):
     ner_dir.mkdir()
     re_dir.mkdir()
     write_model_card(ner_dir, "ner", NERConfig(run_name="one"), {"test": ner_scores}, "tiny-bert")
-    write_model_card(re_dir, "re", REConfig(run_name="one"),
-                     {"test": re_scores["gold_entities"], "test_end_to_end": re_scores["end_to_end"]}, "tiny-bert")
+    write_model_card(
+        re_dir,
+        "re",
+        REConfig(run_name="one"),
+        {"test": re_scores["gold_entities"], "test_end_to_end": re_scores["end_to_end"]},
+        "tiny-bert",
+    )
     trained = {**_card_values(ner_dir / "README.md"), **_card_values(re_dir / "README.md")}
     fill_model_card(ner_dir / "README.md", evaluated, split="test", tasks=("ner",))
     fill_model_card(re_dir / "README.md", evaluated, split="test", tasks=("re",))
@@ -66,8 +74,10 @@ def test_training_evaluate_and_model_card_agree(one_set, tmp_path):
     for stat in STATS:
         value = round(head[f"ner_{stat}"]["value"], 4)
         assert trained[("test", stat, "seqeval:test")] == value == updated[("test", stat, "strict")]
-    re_pairs = {("relation_f1:test", "gold_entities"): "re_gold_entities_f1",
-                ("relation_f1:test_end_to_end", "end_to_end"): "re_f1"}
+    re_pairs = {
+        ("relation_f1:test", "gold_entities"): "re_gold_entities_f1",
+        ("relation_f1:test_end_to_end", "end_to_end"): "re_f1",
+    }
     for (trained_config, updated_config), name in re_pairs.items():
         value = round(head[name]["value"], 4)
         assert trained[("test", "f1", trained_config)] == value == updated[("test", "f1", updated_config)]
@@ -86,8 +96,8 @@ def test_epoch_hook_scores_with_the_one_scorer(one_set):
     labels = np.full((len(rows), width), -100)
     preds = np.zeros((len(rows), width), dtype=int)
     for r, (g, p) in enumerate(rows):
-        labels[r, 1:len(g) + 1] = [LABEL2ID[t] for t in g]
-        preds[r, 1:len(p) + 1] = [LABEL2ID[t] for t in p]
+        labels[r, 1 : len(g) + 1] = [LABEL2ID[t] for t in g]
+        preds[r, 1 : len(p) + 1] = [LABEL2ID[t] for t in p]
     hook = _window_metrics(BIO_TAGS)(SimpleNamespace(predictions=preds, label_ids=labels))
     micro = compute_metrics(gold, pred, n_resamples=0)["ner"]["seqeval"]["strict"]["micro"]
     assert (hook["precision"], hook["recall"], hook["f1"]) == (micro["precision"], micro["recall"], micro["f1"])

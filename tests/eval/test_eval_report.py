@@ -1,4 +1,5 @@
 """The report folder: metrics.json, errors.csv, report.md, report.html, plots; model-index."""
+
 from __future__ import annotations
 
 import csv
@@ -7,8 +8,14 @@ import json
 import pytest
 
 from tradeie.evaluate import pair_documents
-from tradeie.report import (PLOT_FILES, fill_model_card, headline_markdown, model_index_from_metrics, top_errors,
-                            write_report)
+from tradeie.report import (
+    PLOT_FILES,
+    fill_model_card,
+    headline_markdown,
+    model_index_from_metrics,
+    top_errors,
+    write_report,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -22,14 +29,26 @@ def report_dir(tmp_path_factory, golden_gold, golden_pred, golden_metrics):
     base_pred = baseline.predict([d.with_annotations((), ()) for d in golden_gold])
     base = evaluate_documents(golden_gold, base_pred, n_resamples=50)
     base["system"] = {"name": "gazetteer", "relations": False}
-    cv = {"folds": 2, "systems": {"model": {"summary": {"ner_f1": {"mean": 0.5, "sd": 0.1, "n": 2,
-                                                                   "values": [0.4, 0.6]}}}},
-          "learning_curve": {"model": [{"n_train": 1,
-                                        "ner_f1": {"mean": 0.3, "sd": 0.05, "n": 2, "values": [.25, .35]}},
-                                       {"n_train": 2, "ner_f1": {"mean": 0.5, "sd": None, "n": 1, "values": [.5]}}]}}
+    cv = {
+        "folds": 2,
+        "systems": {"model": {"summary": {"ner_f1": {"mean": 0.5, "sd": 0.1, "n": 2, "values": [0.4, 0.6]}}}},
+        "learning_curve": {
+            "model": [
+                {"n_train": 1, "ner_f1": {"mean": 0.3, "sd": 0.05, "n": 2, "values": [0.25, 0.35]}},
+                {"n_train": 2, "ner_f1": {"mean": 0.5, "sd": None, "n": 1, "values": [0.5]}},
+            ]
+        },
+    }
     out = tmp_path_factory.mktemp("eval") / "run1"
-    write_report(out, golden_metrics, golden_gold, pair_documents(golden_gold, golden_pred),
-                 baselines={"gazetteer": base}, cv=cv, title="golden run")
+    write_report(
+        out,
+        golden_metrics,
+        golden_gold,
+        pair_documents(golden_gold, golden_pred),
+        baselines={"gazetteer": base},
+        cv=cv,
+        title="golden run",
+    )
     return out
 
 
@@ -72,8 +91,14 @@ def test_markdown_report(report_dir, golden_metrics):
     assert "| Metric | model | gazetteer |" in md
     # the NER-only baseline gets no relation figures
     assert "| RE F1 end to end (exact arguments + label) |" in md and "| – |" in md
-    for section in ("## NER per label", "### nervaluate schemes", "## Relations", "## Top errors",
-                    "## Cross-validation", "### Token confusion"):
+    for section in (
+        "## NER per label",
+        "### nervaluate schemes",
+        "## Relations",
+        "## Top errors",
+        "## Cross-validation",
+        "### Token confusion",
+    ):
         assert section in md
     _check_tables(md)
     assert "| 1 | ner | type | Washington [ACTOR] | Washington [AGREEMENT] |" in md
@@ -116,8 +141,9 @@ def test_headline_markdown_for_readme(golden_metrics):
 def test_top_errors_group_repeated_mistakes(golden_metrics):
     top = top_errors(golden_metrics["errors"]["rows"])
     assert top[0]["count"] >= top[-1]["count"]
-    assert sum(t["count"] for t in top_errors(golden_metrics["errors"]["rows"], n=1000)) == \
-        len(golden_metrics["errors"]["rows"])
+    assert sum(t["count"] for t in top_errors(golden_metrics["errors"]["rows"], n=1000)) == len(
+        golden_metrics["errors"]["rows"]
+    )
 
 
 def test_failed_report_leaves_nothing(tmp_path, golden_gold, golden_pred, golden_metrics, monkeypatch):
@@ -135,8 +161,7 @@ def test_failed_report_leaves_nothing(tmp_path, golden_gold, golden_pred, golden
 
 
 def test_model_index_from_metrics(golden_metrics):
-    index = model_index_from_metrics(golden_metrics, model_name="tradeie-ner", dataset_name="tradeie",
-                                     split="test")
+    index = model_index_from_metrics(golden_metrics, model_name="tradeie-ner", dataset_name="tradeie", split="test")
     assert index[0]["name"] == "tradeie-ner"
     results = index[0]["results"]
     tasks = {r["task"]["type"]: r for r in results}
@@ -154,8 +179,10 @@ def test_fill_model_card(tmp_path, golden_metrics):
     from huggingface_hub import ModelCard
 
     readme = tmp_path / "README.md"
-    readme.write_text("---\nlicense: apache-2.0\nmodel-index:\n- name: old\n  results: []\n---\n\n"
-                      "# My model\n\nText.\n", encoding="utf-8")
+    readme.write_text(
+        "---\nlicense: apache-2.0\nmodel-index:\n- name: old\n  results: []\n---\n\n# My model\n\nText.\n",
+        encoding="utf-8",
+    )
     fill_model_card(readme, golden_metrics, model_name="tradeie-ner", split="test")
     card = ModelCard.load(readme)
     assert card.data.license == "apache-2.0"

@@ -19,12 +19,12 @@ def test_gold_is_valid_and_complete(gold_docs, seed_corpus):
     assert all(totals[label] > 0 for label in totals), totals
     for doc in gold_docs:
         assert doc.meta["sentences"] and doc.meta["near_duplicate_group"]
-        assert all(doc.text[e.start:e.end] == e.text for e in doc.entities)
+        assert all(doc.text[e.start : e.end] == e.text for e in doc.entities)
 
 
 def test_gold_follows_decided_edge_cases(gold_docs):
     by_id = {d.id: d for d in gold_docs}
-    spans = {(d.id, d.text[e.start:e.end], e.label) for d in gold_docs for e in d.entities}
+    spans = {(d.id, d.text[e.start : e.end], e.label) for d in gold_docs for e in d.entities}
     assert ("000_d9c588e8c1f3d674", "Sergio Gor", "ACTOR") in spans
     assert ("001_d86403ddc6a3495e", "reduced reciprocal tariff rate of 18%", "TARIFF") in spans
     # "US-India" gives two ACTOR spans; no span crosses the hyphen
@@ -81,10 +81,22 @@ def test_agreement_matches_sklearn_kappa_and_hand_counts(seed_corpus):
     t = doc.text
     i, us = t.index("India"), t.index("United States")
     deal = t.index("critical minerals framework agreement")
-    a = doc.with_annotations([make_entity(t, i, i + 5, "ACTOR", "1"), make_entity(t, us, us + 13, "ACTOR", "2"),
-                              make_entity(t, deal, deal + 37, "AGREEMENT", "3")], [Relation("1", "3", "party_to")])
-    b = doc.with_annotations([make_entity(t, i, i + 5, "ACTOR", "1"), make_entity(t, us + 7, us + 13, "ACTOR", "2"),
-                              make_entity(t, deal, deal + 37, "AGREEMENT", "3")], [Relation("1", "3", "party_to")])
+    a = doc.with_annotations(
+        [
+            make_entity(t, i, i + 5, "ACTOR", "1"),
+            make_entity(t, us, us + 13, "ACTOR", "2"),
+            make_entity(t, deal, deal + 37, "AGREEMENT", "3"),
+        ],
+        [Relation("1", "3", "party_to")],
+    )
+    b = doc.with_annotations(
+        [
+            make_entity(t, i, i + 5, "ACTOR", "1"),
+            make_entity(t, us + 7, us + 13, "ACTOR", "2"),
+            make_entity(t, deal, deal + 37, "AGREEMENT", "3"),
+        ],
+        [Relation("1", "3", "party_to")],
+    )
     figures = agreement([a], [b])
     assert figures["spans"]["all"]["strict"]["f1"] == pytest.approx(2 / 3, abs=1e-4)
     assert figures["spans"]["all"]["overlap"]["f1"] == 1.0
@@ -94,6 +106,7 @@ def test_agreement_matches_sklearn_kappa_and_hand_counts(seed_corpus):
     # rebuild the tag sequences independently through the tokenizer module
     from tradeie.corpus import sentences_of
     from tradeie.tokens import bio_tags, sentence_tokens
+
     tags_a = [tag for toks in sentence_tokens(t, sentences_of(doc)) for tag in bio_tags(toks, a.entities)]
     tags_b = [tag for toks in sentence_tokens(t, sentences_of(doc)) for tag in bio_tags(toks, b.entities)]
     assert figures["token_kappa"] == pytest.approx(cohen_kappa_score(tags_a, tags_b), abs=1e-4)

@@ -8,8 +8,13 @@ from tradeie.cli import main
 
 
 def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "tradeie.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    return subprocess.run(
+        [sys.executable, "-m", "tradeie.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
 
 
 def test_help_lists_commands():
@@ -21,8 +26,21 @@ def test_help_lists_commands():
 
 def test_corpus_build_and_validate(tmp_path, repo_root, capsys):
     out = tmp_path / "documents.jsonl"
-    assert main(["corpus", "build", "--seeds", str(repo_root / "seeds"), "--articles",
-                 str(repo_root / "corpus" / "articles"), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "corpus",
+                "build",
+                "--seeds",
+                str(repo_root / "seeds"),
+                "--articles",
+                str(repo_root / "corpus" / "articles"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["origin"] for r in rows].count("real-news") == 4
     assert [r["origin"] for r in rows].count("written-for-dataset") == 16
@@ -53,8 +71,19 @@ def test_validate_fails_on_broken_gold(tmp_path, repo_root, seed_corpus):
 def test_agreement_command(tmp_path, repo_root):
     out = tmp_path / "agreement.json"
     passes = repo_root / "annotations" / "passes"
-    assert main(["annotations", "agreement", str(passes / "pass_a.labelstudio.json"),
-                 str(passes / "pass_b.labelstudio.json"), "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "annotations",
+                "agreement",
+                str(passes / "pass_a.labelstudio.json"),
+                str(passes / "pass_b.labelstudio.json"),
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     figures = json.loads(out.read_text())
     assert 0.9 < figures["token_kappa"] <= 1.0
     assert figures == json.loads((passes / "agreement_a_vs_b.json").read_text())

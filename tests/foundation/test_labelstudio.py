@@ -10,14 +10,31 @@ from tradeie.schema import labeling_config
 
 
 def _region(rid, start, end, text, label, **extra):
-    return {"id": rid, "from_name": "lbl", "to_name": "txt", "type": "labels",
-            "value": {"start": start, "end": end, "text": text, "labels": [label]}, **extra}
+    return {
+        "id": rid,
+        "from_name": "lbl",
+        "to_name": "txt",
+        "type": "labels",
+        "value": {"start": start, "end": end, "text": text, "labels": [label]},
+        **extra,
+    }
 
 
 def _task(text, result, **extra):
-    return {"id": 7, "data": {"text": text, "doc_id": "d1"},
-            "annotations": [{"id": 1, "result": result, "was_cancelled": False, "ground_truth": False,
-                             "updated_at": "2026-01-01T00:00:00Z"}], **extra}
+    return {
+        "id": 7,
+        "data": {"text": text, "doc_id": "d1"},
+        "annotations": [
+            {
+                "id": 1,
+                "result": result,
+                "was_cancelled": False,
+                "ground_truth": False,
+                "updated_at": "2026-01-01T00:00:00Z",
+            }
+        ],
+        **extra,
+    }
 
 
 TEXT = "India and US agreed a trade deal with 18% tariffs."
@@ -25,7 +42,8 @@ TEXT = "India and US agreed a trade deal with 18% tariffs."
 
 def test_reads_spans_relations_any_names_and_direction():
     result = [
-        _region("a", 0, 5, "India", "ACTOR"), _region("b", 22, 32, "trade deal", "AGREEMENT"),
+        _region("a", 0, 5, "India", "ACTOR"),
+        _region("b", 22, 32, "trade deal", "AGREEMENT"),
         _region("c", 10, 12, "US", "ACTOR"),
         {"from_id": "b", "to_id": "a", "type": "relation", "direction": "left", "labels": ["party_to"]},
         {"from_id": "b", "to_id": "c", "type": "relation", "direction": "bi", "labels": ["party_to"]},
@@ -61,7 +79,7 @@ def test_predictions_kept_apart():
 
 
 def test_utf16_offsets_are_converted_with_a_warning():
-    text = "\U0001F600 India"
+    text = "\U0001f600 India"
     export = read_export([_task(text, [_region("a", 3, 8, "India", "ACTOR")])])
     assert export.documents[0].entities[0].start == 2
     assert any("UTF-16" in w for w in export.warnings)
@@ -86,7 +104,7 @@ def test_bad_files(tmp_path):
 
 
 def _random_document(rng: random.Random, doc_id: str) -> Document:
-    pieces = ["India", "\r\n", "US", " ", "Cafe\u0301", "\U0001F600", "tariff", "\u2014", "deal", "  ", "e\u0301\u0301"]
+    pieces = ["India", "\r\n", "US", " ", "Cafe\u0301", "\U0001f600", "tariff", "\u2014", "deal", "  ", "e\u0301\u0301"]
     text = "".join(rng.choice(pieces) + " " for _ in range(40))
     ents, pos, k = [], 0, 0
     while True:
@@ -144,8 +162,7 @@ def test_labeling_config_committed_matches_schema(repo_root):
 
 
 def test_choice_does_not_depend_on_annotation_ids():
-    anns = [{"result": [_region("a", 0, 5, "India", "ACTOR")]},
-            {"result": [], "ground_truth": True}]
+    anns = [{"result": [_region("a", 0, 5, "India", "ACTOR")]}, {"result": [], "ground_truth": True}]
     doc = read_export([{"data": {"text": TEXT, "doc_id": "d"}, "annotations": anns}]).documents[0]
     assert doc.entities == ()
     anns[1]["ground_truth"] = False

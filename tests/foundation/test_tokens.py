@@ -7,21 +7,24 @@ from tradeie.tokens import SpanAlignmentError, bio_tags, spans_from_bio, tokeniz
 def test_tokenizer_rules():
     words = [t.text for t in tokenize("The U.S. and US-India deal sets an 18% tariff.")]
     assert "U.S." in words
-    assert words[words.index("US"):words.index("US") + 3] == ["US", "-", "India"]
-    assert words[words.index("18"):words.index("18") + 2] == ["18", "%"]
+    assert words[words.index("US") : words.index("US") + 3] == ["US", "-", "India"]
+    assert words[words.index("18") : words.index("18") + 2] == ["18", "%"]
 
 
 def test_token_offsets_index_the_text():
     text = "India's  tariffs — 18%\nrise"
     for tok in tokenize(text):
-        assert text[tok.start:tok.end] == tok.text
+        assert text[tok.start : tok.end] == tok.text
 
 
 def test_bio_round_trip():
     text = "India and the United States signed a critical minerals agreement."
     toks = tokenize(text)
-    ents = [make_entity(text, 0, 5, "ACTOR"), make_entity(text, 14, 27, "ACTOR"),
-            make_entity(text, 37, 65, "AGREEMENT")]
+    ents = [
+        make_entity(text, 0, 5, "ACTOR"),
+        make_entity(text, 14, 27, "ACTOR"),
+        make_entity(text, 37, 65, "AGREEMENT"),
+    ]
     tags = bio_tags(toks, ents)
     assert tags[:5] == ["B-ACTOR", "O", "O", "B-ACTOR", "I-ACTOR"]
     assert spans_from_bio(toks, tags) == [(e.start, e.end, e.label) for e in ents]

@@ -5,6 +5,7 @@ The session fixture installs label-studio 1.23 into ``.venv-labelstudio``
 location), starts it on a free loopback port with a fresh data dir, waits
 for ``/health`` and stops it by PID (process group) at the end.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,10 @@ ADMIN = "admin@example.com"
 ANNOTATOR = "second.annotator@example.com"
 
 #: A fifth document that is not in the gold yet: pulled annotations for it are "new".
-NEW_SEED = ("Japan and Australia signed a critical minerals agreement in Tokyo on Monday. "
-            "Japan also removed its 10% tariff on Australian beef under the agreement.\n")
+NEW_SEED = (
+    "Japan and Australia signed a critical minerals agreement in Tokyo on Monday. "
+    "Japan also removed its 10% tariff on Australian beef under the agreement.\n"
+)
 NEW_DOC_ID = "900_ls_new_document"
 
 
@@ -88,8 +91,13 @@ def workspace(tmp_path_factory):
     docs = build_corpus(seeds, corpus_path)
     gold = root / "annotations" / "gold"
     shutil.copytree(REPO / "annotations" / "gold", gold)
-    return {"root": root, "corpus": corpus_path, "docs": {d.id: d for d in docs}, "gold": gold,
-            "new_doc_id": NEW_DOC_ID}
+    return {
+        "root": root,
+        "corpus": corpus_path,
+        "docs": {d.id: d for d in docs},
+        "gold": gold,
+        "new_doc_id": NEW_DOC_ID,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -111,14 +119,25 @@ def tiny_run(tmp_path_factory) -> Path:
     folder.mkdir(parents=True)
     words = sorted({w.lower() for p in (REPO / "seeds").glob("*.txt") for w in re.findall(r"\w+", p.read_text())})
     chars = [c for c in "abcdefghijklmnopqrstuvwxyz0123456789.,;:%-'\"()?!&/$"]
-    vocab = list(dict.fromkeys(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words, *chars,
-                                *("##" + c for c in chars if c.isalnum())]))
+    vocab = list(
+        dict.fromkeys(
+            ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words, *chars, *("##" + c for c in chars if c.isalnum())]
+        )
+    )
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    BertTokenizer(vocab_file=str(folder / "vocab.txt"), do_lower_case=True, model_max_length=512
-                  ).save_pretrained(folder)
+    BertTokenizer(vocab_file=str(folder / "vocab.txt"), do_lower_case=True, model_max_length=512).save_pretrained(
+        folder
+    )
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=512,
-                        id2label=dict(enumerate(BIO_TAGS)), label2id={t: i for i, t in enumerate(BIO_TAGS)})
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=512,
+        id2label=dict(enumerate(BIO_TAGS)),
+        label2id={t: i for i, t in enumerate(BIO_TAGS)},
+    )
     BertForTokenClassification(config).save_pretrained(folder)
     return run

@@ -1,4 +1,5 @@
 """Authentication (legacy token, personal access token, wrong key) and the server's lifecycle."""
+
 from __future__ import annotations
 
 import socket
@@ -33,8 +34,7 @@ def test_a_busy_port_is_refused_not_silently_moved(ls_server, ls_venv, tmp_path)
     from tradeie.lsserver import new_credentials, start_server
 
     with pytest.raises(TradeieError, match=f"port {ls_server.port} on 127.0.0.1 is already in use"):
-        start_server(tmp_path / "data", port=ls_server.port, credentials=new_credentials(), venv=ls_venv,
-                     install=False)
+        start_server(tmp_path / "data", port=ls_server.port, credentials=new_credentials(), venv=ls_venv, install=False)
 
 
 def test_wrong_key_gives_one_clear_error_line(ls_server, monkeypatch, workspace, capsys):
@@ -51,8 +51,10 @@ def test_expired_or_forged_tokens_give_one_clear_error_line(ls_server, monkeypat
 
     monkeypatch.setenv("LABEL_STUDIO_URL", ls_server.url)
     now = int(time.time())
-    for claims, expect in (({"token_type": "refresh", "exp": now - 60, "user_id": "1"}, "has expired"),
-                           ({"token_type": "refresh", "exp": now + 3600, "user_id": "1"}, "rejected")):
+    for claims, expect in (
+        ({"token_type": "refresh", "exp": now - 60, "user_id": "1"}, "has expired"),
+        ({"token_type": "refresh", "exp": now + 3600, "user_id": "1"}, "rejected"),
+    ):
         monkeypatch.setenv("LABEL_STUDIO_API_KEY", jwt.encode(claims, "not-the-server-key" * 3, algorithm="HS256"))
         assert main(["ls", "push", "--project", "anything", "--corpus", str(workspace["corpus"])]) == 2
         line = _one_error_line(capsys)
@@ -85,8 +87,22 @@ def test_personal_access_token_works(ls_server, personal_access_token, monkeypat
     doc_id = sorted(workspace["docs"])[0]
     assert main(["ls", "push", doc_id, "--project", "pat project", "--corpus", str(workspace["corpus"])]) == 0
     assert "imported 1 documents" in capsys.readouterr().out
-    assert main(["ls", "pull", "--project", "pat project", "--gold", str(workspace["gold"]),
-                 "--corpus", str(workspace["corpus"]), "--dry-run"]) == 0
+    assert (
+        main(
+            [
+                "ls",
+                "pull",
+                "--project",
+                "pat project",
+                "--gold",
+                str(workspace["gold"]),
+                "--corpus",
+                str(workspace["corpus"]),
+                "--dry-run",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "pulled 1 tasks" in out and "1 documents not annotated yet" in out and "dry run" in out
 
@@ -124,9 +140,25 @@ def test_serve_prints_url_and_credentials_source_and_stops_on_ctrl_c(ls_venv, tm
     env.update(LABEL_STUDIO_PASSWORD="serve-test-password", LABEL_STUDIO_API_KEY="b" * 40)
     port = free_port()
     data = tmp_path / "served"
-    proc = subprocess.Popen([sys.executable, "-m", "tradeie.cli", "ls", "serve", "--data-dir", str(data),
-                             "--port", str(port), "--venv", str(ls_venv)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tradeie.cli",
+            "ls",
+            "serve",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+            "--venv",
+            str(ls_venv),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     lines = []
     try:
         for line in proc.stdout:

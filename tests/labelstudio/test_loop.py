@@ -1,4 +1,5 @@
 """End to end with a real Label Studio: push with predictions -> annotate via the API -> pull -> merged gold."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,12 @@ from tradeie.document import Document, Relation, make_entity
 
 pytestmark = pytest.mark.labelstudio
 
-D000, D001, D002, D003 = ("000_d9c588e8c1f3d674", "001_d86403ddc6a3495e", "002_787f9cf3393ad467",
-                          "003_e3ef4ffb2eb5a43a")
+D000, D001, D002, D003 = (
+    "000_d9c588e8c1f3d674",
+    "001_d86403ddc6a3495e",
+    "002_787f9cf3393ad467",
+    "003_e3ef4ffb2eb5a43a",
+)
 
 
 # ----------------------------------------------------------------- predictions source
@@ -21,11 +26,12 @@ D000, D001, D002, D003 = ("000_d9c588e8c1f3d674", "001_d86403ddc6a3495e", "002_7
 # longest-first on word boundaries, score 0.5; each AGREEMENT is linked to the
 # nearest ACTOR before it in the same sentence by party_to, score 0.25.
 
+
 def rule_based_predictions(docs: list[Document], gold: list[Document]) -> list[dict]:
     gazetteer = {}
     for doc in gold:
         for ent in doc.entities:
-            gazetteer.setdefault(doc.text[ent.start:ent.end], ent.label)
+            gazetteer.setdefault(doc.text[ent.start : ent.end], ent.label)
     rows = []
     for doc in docs:
         taken: list[tuple[int, int]] = []
@@ -35,13 +41,18 @@ def rule_based_predictions(docs: list[Document], gold: list[Document]) -> list[d
                 if not any(m.start() < e and s < m.end() for s, e in taken):
                     taken.append(m.span())
                     entities.append((m.start(), m.end(), gazetteer[surface]))
-        ents = [make_entity(doc.text, s, e, label, f"p{i}", score=0.5)
-                for i, (s, e, label) in enumerate(sorted(entities), 1)]
+        ents = [
+            make_entity(doc.text, s, e, label, f"p{i}", score=0.5)
+            for i, (s, e, label) in enumerate(sorted(entities), 1)
+        ]
         relations = []
         for agreement in (e for e in ents if e.label == "AGREEMENT"):
             sentence = next(((s, e) for s, e in doc.meta["sentences"] if s <= agreement.start < e), None)
-            actors = [a for a in ents if a.label == "ACTOR" and a.end <= agreement.start
-                      and sentence and a.start >= sentence[0]]
+            actors = [
+                a
+                for a in ents
+                if a.label == "ACTOR" and a.end <= agreement.start and sentence and a.start >= sentence[0]
+            ]
             if actors:
                 relations.append(Relation(actors[-1].id, agreement.id, "party_to", score=0.25))
         rows.append(Document(doc.id, doc.text, tuple(ents), tuple(relations)).to_dict())
@@ -50,9 +61,15 @@ def rule_based_predictions(docs: list[Document], gold: list[Document]) -> list[d
 
 # ----------------------------------------------------------------- an annotator's results
 
+
 def region(rid, text, start, end, label):
-    return {"id": rid, "from_name": "label", "to_name": "text", "type": "labels",
-            "value": {"start": start, "end": end, "text": text[start:end], "labels": [label]}}
+    return {
+        "id": rid,
+        "from_name": "label",
+        "to_name": "text",
+        "type": "labels",
+        "value": {"start": start, "end": end, "text": text[start:end], "labels": [label]},
+    }
 
 
 def relation(head, tail, label):
@@ -62,8 +79,9 @@ def relation(head, tail, label):
 def result_of(doc: Document, drop: set[str] = frozenset()) -> list[dict]:
     """What an annotator who reproduces ``doc`` (minus entities ``drop``) submits."""
     regions = [region(e.id, doc.text, e.start, e.end, e.label) for e in doc.entities if e.id not in drop]
-    return regions + [relation(r.head, r.tail, r.label) for r in doc.relations
-                      if r.head not in drop and r.tail not in drop]
+    return regions + [
+        relation(r.head, r.tail, r.label) for r in doc.relations if r.head not in drop and r.tail not in drop
+    ]
 
 
 def content(doc: Document):
@@ -103,14 +121,14 @@ def test_push_annotate_pull_merge(ls_env, ls_admin, second_annotator, workspace,
     # 000: the annotator confirms the gold exactly -> unchanged
     ls_admin.annotations.create(tasks[D000].id, result=result_of(gold_before[D000]))
     # 001: one entity (and its relations) removed, one new relation drawn -> replaced after a backup
-    removed = next(e for e in reversed(g1.entities)
-                   if any(e.id in (r.head, r.tail) for r in g1.relations))
+    removed = next(e for e in reversed(g1.entities) if any(e.id in (r.head, r.tail) for r in g1.relations))
     actors = [e for e in g1.entities if e.label == "ACTOR" and e.id != removed.id]
     agreements = [e for e in g1.entities if e.label == "AGREEMENT" and e.id != removed.id]
     linked = {(r.head, r.tail) for r in g1.relations if r.label == "party_to"}
     head, tail = next((a, g) for a in actors for g in agreements if (a.id, g.id) not in linked)
-    ls_admin.annotations.create(tasks[D001].id, result=result_of(g1, drop={removed.id})
-                                + [relation(head.id, tail.id, "party_to")])
+    ls_admin.annotations.create(
+        tasks[D001].id, result=result_of(g1, drop={removed.id}) + [relation(head.id, tail.id, "party_to")]
+    )
     # 002: a deliberately wrong label (not in the schema) -> reported, not merged
     g2 = gold_before[D002]
     bad = result_of(g2)
@@ -123,19 +141,43 @@ def test_push_annotate_pull_merge(ls_env, ls_admin, second_annotator, workspace,
     # new document: spans and two relations, not in the gold yet -> added
     new = workspace["docs"][workspace["new_doc_id"]]
     t = new.text
-    spans = {"japan": (t.index("Japan"), "ACTOR"), "australia": (t.index("Australia"), "ACTOR"),
-             "deal": (t.index("critical minerals agreement"), "AGREEMENT"),
-             "japan2": (t.index("Japan", 10), "ACTOR"), "tariff": (t.index("10% tariff"), "TARIFF")}
+    spans = {
+        "japan": (t.index("Japan"), "ACTOR"),
+        "australia": (t.index("Australia"), "ACTOR"),
+        "deal": (t.index("critical minerals agreement"), "AGREEMENT"),
+        "japan2": (t.index("Japan", 10), "ACTOR"),
+        "tariff": (t.index("10% tariff"), "TARIFF"),
+    }
     lengths = {"japan": 5, "australia": 9, "deal": 27, "japan2": 5, "tariff": 10}
-    ls_admin.annotations.create(tasks[NEW_DOC_ID].id, result=[
-        region(k, t, s, s + lengths[k], label) for k, (s, label) in spans.items()] + [
-        relation("japan", "deal", "party_to"), relation("australia", "deal", "party_to"),
-        relation("japan2", "tariff", "imposes")])
+    ls_admin.annotations.create(
+        tasks[NEW_DOC_ID].id,
+        result=[region(k, t, s, s + lengths[k], label) for k, (s, label) in spans.items()]
+        + [
+            relation("japan", "deal", "party_to"),
+            relation("australia", "deal", "party_to"),
+            relation("japan2", "tariff", "imposes"),
+        ],
+    )
 
     # --- pull and merge
     report_path = tmp_path / "report.json"
-    assert main(["ls", "pull", "--project", title, "--gold", str(gold_dir), "--corpus", str(corpus_path),
-                 "--report", str(report_path)]) == 0
+    assert (
+        main(
+            [
+                "ls",
+                "pull",
+                "--project",
+                title,
+                "--gold",
+                str(gold_dir),
+                "--corpus",
+                str(corpus_path),
+                "--report",
+                str(report_path),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     report = json.loads(report_path.read_text())
     assert [c["doc_id"] for c in report["added"]] == [NEW_DOC_ID]
@@ -148,8 +190,10 @@ def test_push_annotate_pull_merge(ls_env, ls_admin, second_annotator, workspace,
     assert "invalid (not merged) 002_787f9cf3393ad467" in out and "COUNTRY" in out
     # the conflict is reported with agreement figures and kept for adjudication
     (conflict,) = report["conflicts"]
-    assert conflict["doc_id"] == D003 and set(conflict["annotators"]) == {"admin@example.com",
-                                                                          "second.annotator@example.com"}
+    assert conflict["doc_id"] == D003 and set(conflict["annotators"]) == {
+        "admin@example.com",
+        "second.annotator@example.com",
+    }
     figures = conflict["agreement"][0]
     assert 0 < figures["span_f1"] < 1 and figures["token_kappa"] is not None
     assert len(conflict["disagreements"]) >= 2
@@ -171,11 +215,18 @@ def test_push_annotate_pull_merge(ls_env, ls_admin, second_annotator, workspace,
     merged = {d.id: d for d in load_gold(gold_dir, corpus_path)}
     expected_001 = g1.with_annotations(
         [e for e in g1.entities if e.id != removed.id],
-        [r for r in g1.relations if removed.id not in (r.head, r.tail)] + [Relation(head.id, tail.id, "party_to")])
-    expected_new = Document(NEW_DOC_ID, t, tuple(make_entity(t, s, s + lengths[k], label, k)
-                                                 for k, (s, label) in spans.items()),
-                            (Relation("japan", "deal", "party_to"), Relation("australia", "deal", "party_to"),
-                             Relation("japan2", "tariff", "imposes")))
+        [r for r in g1.relations if removed.id not in (r.head, r.tail)] + [Relation(head.id, tail.id, "party_to")],
+    )
+    expected_new = Document(
+        NEW_DOC_ID,
+        t,
+        tuple(make_entity(t, s, s + lengths[k], label, k) for k, (s, label) in spans.items()),
+        (
+            Relation("japan", "deal", "party_to"),
+            Relation("australia", "deal", "party_to"),
+            Relation("japan2", "tariff", "imposes"),
+        ),
+    )
     expected = {D000: gold_before[D000], D001: expected_001, D002: g2, D003: g3, NEW_DOC_ID: expected_new}
     assert set(merged) == set(expected)
     for doc_id, doc in expected.items():
@@ -190,8 +241,23 @@ def test_push_annotate_pull_merge(ls_env, ls_admin, second_annotator, workspace,
 
     # --- adjudicate in Label Studio (mark one annotation ground truth) and pull again: idempotent
     ls_admin.annotations.update(first.id, ground_truth=True)
-    assert main(["ls", "pull", "--project", title, "--gold", str(gold_dir), "--corpus", str(corpus_path),
-                 "--report", str(report_path)]) == 0
+    assert (
+        main(
+            [
+                "ls",
+                "pull",
+                "--project",
+                title,
+                "--gold",
+                str(gold_dir),
+                "--corpus",
+                str(corpus_path),
+                "--report",
+                str(report_path),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     again = json.loads(report_path.read_text())
     assert again["conflicts"] == [] and again["added"] == [] and again["replaced"] == []
@@ -212,8 +278,25 @@ def test_push_prediction_file_with_relations_and_pull_keeps_them_apart(ls_env, w
     rows = rule_based_predictions(corpus, load_gold(workspace["gold"], corpus_path))
     preds = tmp_path / "rules.jsonl"
     preds.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    assert main(["ls", "push", D000, D003, "--project", "rules", "--corpus", str(corpus_path),
-                 "--predictions", str(preds), "--model-version", "rules-v1"]) == 0
+    assert (
+        main(
+            [
+                "ls",
+                "push",
+                D000,
+                D003,
+                "--project",
+                "rules",
+                "--corpus",
+                str(corpus_path),
+                "--predictions",
+                str(preds),
+                "--model-version",
+                "rules-v1",
+            ]
+        )
+        == 0
+    )
     assert "imported 2 documents, 2 with pre-annotations from rules-v1" in capsys.readouterr().out
 
     conn = connect()
@@ -225,6 +308,20 @@ def test_push_prediction_file_with_relations_and_pull_keeps_them_apart(ls_env, w
         assert pred.meta["model_version"] == "rules-v1"
         assert content(pred) == content(expected[doc_id]) and pred.relations
         assert {e.score for e in pred.entities} == {0.5} and {r.score for r in pred.relations} == {0.25}
-    assert main(["ls", "pull", "--project", "rules", "--gold", str(workspace["gold"]), "--corpus",
-                 str(corpus_path), "--dry-run"]) == 0
+    assert (
+        main(
+            [
+                "ls",
+                "pull",
+                "--project",
+                "rules",
+                "--gold",
+                str(workspace["gold"]),
+                "--corpus",
+                str(corpus_path),
+                "--dry-run",
+            ]
+        )
+        == 0
+    )
     assert "2 documents not annotated yet, 2 predictions kept apart" in capsys.readouterr().out

@@ -1,4 +1,5 @@
 """Server helpers that need no running Label Studio: credentials, stopping by process group, configs."""
+
 from __future__ import annotations
 
 import os
@@ -40,14 +41,22 @@ def test_server_environment_is_non_interactive_loopback_and_telemetry_free(tmp_p
 
 
 def test_stop_ends_the_whole_process_group(tmp_path):
-    script = ("import subprocess, sys, time; "
-              "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
-              "print(child.pid, flush=True); time.sleep(60)")
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    script = (
+        "import subprocess, sys, time; "
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        "print(child.pid, flush=True); time.sleep(60)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, start_new_session=True)
     child = int(proc.stdout.readline())
-    server = Server(url="", port=0, pid=proc.pid, data_dir=tmp_path, log_path=tmp_path / "log",
-                    credentials=Credentials("u", "p", "k" * 40), process=proc)
+    server = Server(
+        url="",
+        port=0,
+        pid=proc.pid,
+        data_dir=tmp_path,
+        log_path=tmp_path / "log",
+        credentials=Credentials("u", "p", "k" * 40),
+        process=proc,
+    )
     stop_server(server, timeout=5)
     assert proc.poll() is not None
     with pytest.raises(ProcessLookupError):

@@ -1,4 +1,5 @@
 """The merge of pulled annotations into the gold folder (no server needed: exports built by hand)."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,13 @@ def span(rid, text, surface, label, nth=0):
     start = -1
     for _ in range(nth + 1):
         start = text.index(surface, start + 1)
-    return {"id": rid, "from_name": "label", "to_name": "text", "type": "labels",
-            "value": {"start": start, "end": start + len(surface), "text": surface, "labels": [label]}}
+    return {
+        "id": rid,
+        "from_name": "label",
+        "to_name": "text",
+        "type": "labels",
+        "value": {"start": start, "end": start + len(surface), "text": surface, "labels": [label]},
+    }
 
 
 def rel(head, tail, label):
@@ -27,17 +33,33 @@ def rel(head, tail, label):
 
 
 def ann(aid, user, result, updated="2026-01-01T00:00:00Z", **extra):
-    return {"id": aid, "completed_by": user, "result": result, "was_cancelled": False, "ground_truth": False,
-            "updated_at": updated, **extra}
+    return {
+        "id": aid,
+        "completed_by": user,
+        "result": result,
+        "was_cancelled": False,
+        "ground_truth": False,
+        "updated_at": updated,
+        **extra,
+    }
 
 
 def task(tid, doc_id, text, annotations, **data):
-    return {"id": tid, "data": {"text": text, "doc_id": doc_id, "text_sha256": text_sha256(text), **data},
-            "annotations": annotations, "predictions": []}
+    return {
+        "id": tid,
+        "data": {"text": text, "doc_id": doc_id, "text_sha256": text_sha256(text), **data},
+        "annotations": annotations,
+        "predictions": [],
+    }
 
 
-FULL = [span("a", TEXT, "India", "ACTOR"), span("b", TEXT, "US", "ACTOR"),
-        span("c", TEXT, "trade deal", "AGREEMENT"), rel("a", "c", "party_to"), rel("b", "c", "party_to")]
+FULL = [
+    span("a", TEXT, "India", "ACTOR"),
+    span("b", TEXT, "US", "ACTOR"),
+    span("c", TEXT, "trade deal", "AGREEMENT"),
+    rel("a", "c", "party_to"),
+    rel("b", "c", "party_to"),
+]
 CHINA = [span("x", OTHER, "China", "ACTOR"), span("y", OTHER, "tariffs", "TARIFF"), rel("x", "y", "imposes")]
 
 
@@ -51,12 +73,20 @@ def test_new_changed_and_unchanged_with_backup(tmp_path):
     before = (gold / "d1.json").read_bytes()
     again = merge_pulled([task(1, "d1", TEXT, [ann(1, 1, FULL[:3])])], CORPUS, gold)
     assert again.unchanged == ["d1"] and again.backup_dir is None
-    report = merge_pulled([task(1, "d1", TEXT, [ann(1, 1, FULL)]), task(2, "d2", OTHER, [ann(2, 1, CHINA)])],
-                          CORPUS, gold, annotator_names={1: "ann@example.com"})
+    report = merge_pulled(
+        [task(1, "d1", TEXT, [ann(1, 1, FULL)]), task(2, "d2", OTHER, [ann(2, 1, CHINA)])],
+        CORPUS,
+        gold,
+        annotator_names={1: "ann@example.com"},
+    )
     assert [c.doc_id for c in report.added] == ["d2"]
     (change,) = report.replaced
     assert (change.doc_id, change.annotator, change.relations_added, change.entities_removed) == (
-        "d1", "ann@example.com", 2, 0)
+        "d1",
+        "ann@example.com",
+        2,
+        0,
+    )
     assert (report.backup_dir / "d1.json").read_bytes() == before
     assert report.backup_dir.parent == tmp_path / "backups"
     assert len(gold_content(gold)["d1"][1]) == 2
@@ -66,12 +96,14 @@ def test_every_problem_is_reported_and_nothing_invalid_is_merged(tmp_path):
     gold = tmp_path / "gold"
     overlapping = [span("a", TEXT, "India", "ACTOR"), span("z", TEXT, "Indi", "ACTOR")]
     dangling = FULL[:3] + [rel("a", "zzz", "party_to")]
-    shifted = [{**span("a", TEXT, "India", "ACTOR"), "value": {"start": 1, "end": 6, "text": "India",
-                                                               "labels": ["ACTOR"]}}]
+    shifted = [
+        {**span("a", TEXT, "India", "ACTOR"), "value": {"start": 1, "end": 6, "text": "India", "labels": ["ACTOR"]}}
+    ]
     wrong_signature = FULL[:3] + [rel("c", "a", "party_to")]
     tasks = [
-        task(1, "d1", TEXT, [ann(1, 1, overlapping), ann(2, 2, dangling), ann(3, 3, shifted),
-                             ann(4, 4, wrong_signature)]),
+        task(
+            1, "d1", TEXT, [ann(1, 1, overlapping), ann(2, 2, dangling), ann(3, 3, shifted), ann(4, 4, wrong_signature)]
+        ),
         task(2, "d2", OTHER, [ann(5, 1, CHINA)], text_sha256="0" * 64),  # pushed from another text
         task(3, "unknown", "Some text nobody put in the corpus.", [ann(6, 1, [])]),
     ]
@@ -117,12 +149,19 @@ def test_two_ground_truths_that_disagree_stay_a_conflict(tmp_path):
 
 
 def test_latest_annotation_per_annotator_and_no_fallback_to_an_older_one(tmp_path):
-    newer_broken = {**span("a", TEXT, "India", "ACTOR"), "value": {"start": 0, "end": 5, "text": "Indiana",
-                                                                   "labels": ["ACTOR"]}}
-    tasks = [task(1, "d1", TEXT, [ann(1, 1, FULL[:1], "2026-01-01T00:00:00Z"),
-                                  ann(2, 1, FULL, "2026-02-01T00:00:00Z")]),
-             task(2, "d2", OTHER, [ann(3, 1, CHINA, "2026-01-01T00:00:00Z"),
-                                   ann(4, 1, [newer_broken], "2026-02-01T00:00:00Z")])]
+    newer_broken = {
+        **span("a", TEXT, "India", "ACTOR"),
+        "value": {"start": 0, "end": 5, "text": "Indiana", "labels": ["ACTOR"]},
+    }
+    tasks = [
+        task(1, "d1", TEXT, [ann(1, 1, FULL[:1], "2026-01-01T00:00:00Z"), ann(2, 1, FULL, "2026-02-01T00:00:00Z")]),
+        task(
+            2,
+            "d2",
+            OTHER,
+            [ann(3, 1, CHINA, "2026-01-01T00:00:00Z"), ann(4, 1, [newer_broken], "2026-02-01T00:00:00Z")],
+        ),
+    ]
     report = merge_pulled(tasks, CORPUS, tmp_path / "gold")
     assert [c.doc_id for c in report.added] == ["d1"]
     assert len(gold_content(tmp_path / "gold")["d1"][1]) == 2  # the later, complete annotation
@@ -132,9 +171,13 @@ def test_latest_annotation_per_annotator_and_no_fallback_to_an_older_one(tmp_pat
 
 def test_cancelled_and_unannotated_tasks_and_predictions_kept_apart(tmp_path):
     prediction = {"model_version": "m", "result": [{**span("p", TEXT, "India", "ACTOR"), "score": 0.9}]}
-    tasks = [task(1, "d1", TEXT, [{**ann(1, 1, FULL), "was_cancelled": True}]),
-             {**task(2, "d2", OTHER, []), "predictions": [prediction | {"result": [
-                 {**span("p", OTHER, "China", "ACTOR"), "score": 0.9}]}]}]
+    tasks = [
+        task(1, "d1", TEXT, [{**ann(1, 1, FULL), "was_cancelled": True}]),
+        {
+            **task(2, "d2", OTHER, []),
+            "predictions": [prediction | {"result": [{**span("p", OTHER, "China", "ACTOR"), "score": 0.9}]}],
+        },
+    ]
     report = merge_pulled(tasks, CORPUS, tmp_path / "gold")
     assert sorted(report.not_annotated) == ["d1", "d2"] and report.predictions == {"d2": 1}
     assert report.added == [] and not (tmp_path / "gold").exists()
@@ -144,8 +187,9 @@ def test_dry_run_writes_nothing(tmp_path):
     gold = tmp_path / "gold"
     merge_pulled([task(1, "d1", TEXT, [ann(1, 1, FULL[:3])])], CORPUS, gold)
     before = {p.name: p.read_bytes() for p in gold.iterdir()}
-    report = merge_pulled([task(1, "d1", TEXT, [ann(1, 1, FULL)]), task(2, "d2", OTHER, [ann(2, 1, CHINA)])],
-                          CORPUS, gold, dry_run=True)
+    report = merge_pulled(
+        [task(1, "d1", TEXT, [ann(1, 1, FULL)]), task(2, "d2", OTHER, [ann(2, 1, CHINA)])], CORPUS, gold, dry_run=True
+    )
     assert [c.doc_id for c in report.replaced] == ["d1"] and [c.doc_id for c in report.added] == ["d2"]
     assert {p.name: p.read_bytes() for p in gold.iterdir()} == before
     assert not (tmp_path / "backups").exists() and "dry run: nothing written" in report.lines()[-1]

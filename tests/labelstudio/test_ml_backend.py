@@ -1,4 +1,5 @@
 """`tradeie ls backend`: a trained run served as a Label Studio ML backend, against the real server."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,10 @@ import pytest
 
 pytestmark = [pytest.mark.labelstudio, pytest.mark.slow]
 
-TEXT = ("India and the United States signed an interim trade agreement on Monday. "
-        "Washington cut tariffs on goods from India to 18%.\n")
+TEXT = (
+    "India and the United States signed an interim trade agreement on Monday. "
+    "Washington cut tariffs on goods from India to 18%.\n"
+)
 
 
 def test_task_receives_prediction_from_backend(ls_env, tiny_run):
@@ -31,8 +34,9 @@ def test_task_receives_prediction_from_backend(ls_env, tiny_run):
         (task_id,) = import_tasks(conn, project_id, to_tasks([doc], include_annotations=False))
         backend_id = connect_backend(conn, "ML backend test", server.url)
         assert connect_backend(conn, "ML backend test", server.url) == backend_id  # reused, not duplicated
-        conn.client.actions.create(id="retrieve_tasks_predictions", project=project_id,
-                                   selected_items={"all": False, "included": [task_id]})
+        conn.client.actions.create(
+            id="retrieve_tasks_predictions", project=project_id, selected_items={"all": False, "included": [task_id]}
+        )
         predictions = conn.client.predictions.list(task=task_id)
     finally:
         server.shutdown()

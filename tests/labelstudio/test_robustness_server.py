@@ -1,4 +1,5 @@
 """Faults around a real Label Studio server: a restart between push and pull, two pulls racing."""
+
 from __future__ import annotations
 
 import os
@@ -19,9 +20,18 @@ def _annotate(client, project_title: str, doc_id: str, text: str) -> None:
     project = next(p for p in client.projects.list() if p.title == project_title)
     task = next(t for t in client.tasks.list(project=project.id, fields="all") if t.data["doc_id"] == doc_id)
     start = text.index(SURFACE)
-    client.annotations.create(task.id, result=[{
-        "id": "r1", "from_name": "label", "to_name": "text", "type": "labels",
-        "value": {"start": start, "end": start + len(SURFACE), "text": SURFACE, "labels": ["ACTOR"]}}])
+    client.annotations.create(
+        task.id,
+        result=[
+            {
+                "id": "r1",
+                "from_name": "label",
+                "to_name": "text",
+                "type": "labels",
+                "value": {"start": start, "end": start + len(SURFACE), "text": SURFACE, "labels": ["ACTOR"]},
+            }
+        ],
+    )
 
 
 def test_server_restarted_between_push_and_pull(ls_env, ls_venv, ls_admin, workspace, capsys):
@@ -40,8 +50,9 @@ def test_server_restarted_between_push_and_pull(ls_env, ls_venv, ls_admin, works
         assert len(err) == 1 and f"cannot reach Label Studio at {server.url}" in err[0]
         assert not (workspace["gold"] / f"{doc_id}.json").exists()
     finally:
-        again = start_server(server.data_dir, port=server.port, credentials=server.credentials, venv=ls_venv,
-                             install=False)
+        again = start_server(
+            server.data_dir, port=server.port, credentials=server.credentials, venv=ls_venv, install=False
+        )
         server.process, server.pid = again.process, again.pid  # the session fixture stops this one at the end
     assert main(["ls", "pull", "--project", "restart", "--gold", str(workspace["gold"]), *corpus]) == 0
     [doc] = read_export(workspace["gold"] / f"{doc_id}.json").documents
@@ -54,11 +65,22 @@ def test_two_pulls_racing_on_one_gold_folder(ls_env, ls_admin, workspace):
     assert main(["ls", "push", doc_id, "--project", "race", *corpus]) == 0
     _annotate(ls_admin, "race", doc_id, workspace["docs"][doc_id].text)
     gold_files = sorted(p.name for p in workspace["gold"].iterdir())
-    cmd = [sys.executable, "-m", "tradeie.cli", "ls", "pull", "--project", "race", "--gold", str(workspace["gold"]),
-           *corpus]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tradeie.cli",
+        "ls",
+        "pull",
+        "--project",
+        "race",
+        "--gold",
+        str(workspace["gold"]),
+        *corpus,
+    ]
     env = {**os.environ, "LABEL_STUDIO_URL": ls_env.url, "LABEL_STUDIO_API_KEY": ls_env.credentials.api_key}
-    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
     results = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], results
     assert sorted(p.name for p in workspace["gold"].iterdir()) == sorted([*gold_files, f"{doc_id}.json"])

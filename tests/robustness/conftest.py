@@ -1,4 +1,5 @@
 """Fixtures for the robustness suite."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Helpers for the robustness suite: run the CLI and check the one-line error contract."""
+
 from __future__ import annotations
 
 import json
@@ -20,14 +21,27 @@ def cli_error(capsys, argv: list[str], code: int = 2) -> str:
 
 def ls_task(text: str, result: list[dict], *, doc_id: str = "doc", task_id: int = 1, **annotation) -> dict:
     """A Label Studio task holding one annotation with ``result``."""
-    return {"id": task_id, "data": {"text": text, "doc_id": doc_id},
-            "annotations": [{"id": 10 + task_id, "result": result, "was_cancelled": False, **annotation}]}
+    return {
+        "id": task_id,
+        "data": {"text": text, "doc_id": doc_id},
+        "annotations": [{"id": 10 + task_id, "result": result, "was_cancelled": False, **annotation}],
+    }
 
 
 def region(rid: str, text: str, start: int, end: int, label: str, **value) -> dict:
-    return {"id": rid, "from_name": "label", "to_name": "text", "type": "labels",
-            "value": {"start": start, "end": end, "text": value.pop("surface", text[start:end]),
-                      "labels": [label], **value}}
+    return {
+        "id": rid,
+        "from_name": "label",
+        "to_name": "text",
+        "type": "labels",
+        "value": {
+            "start": start,
+            "end": end,
+            "text": value.pop("surface", text[start:end]),
+            "labels": [label],
+            **value,
+        },
+    }
 
 
 def relation(head: str, tail: str, label: str, direction: str = "right") -> dict:
@@ -48,12 +62,16 @@ def marked_doc(doc_id: str, marked: str, relations=(), **meta):
 
     text, spans, pos = "", [], 0
     for m in re.finditer(r"\[([^|\]]+)\|([A-Z]+)(?:\|(\w+))?\]", marked):
-        text += marked[pos:m.start()]
+        text += marked[pos : m.start()]
         spans.append((len(text), len(text) + len(m.group(1)), m.group(2), m.group(3) or f"e{len(spans) + 1}"))
         text += m.group(1)
         pos = m.end()
     text += marked[pos:]
     ents = tuple(make_entity(text, s, e, label, eid) for s, e, label, eid in spans)
-    meta = {"sentences": [list(s) for s in segment(text)], "paragraphs": [list(p) for p in paragraph_spans(text)],
-            "near_duplicate_group": doc_id, **meta}
+    meta = {
+        "sentences": [list(s) for s in segment(text)],
+        "paragraphs": [list(p) for p in paragraph_spans(text)],
+        "near_duplicate_group": doc_id,
+        **meta,
+    }
     return Document(id=doc_id, text=text, entities=ents, relations=tuple(Relation(*r) for r in relations), meta=meta)

@@ -1,4 +1,5 @@
 """The CLI contract: one line and exit 2 for user errors, tracebacks only with --debug."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,8 +28,10 @@ def test_an_unexpected_error_is_one_line_exit_1_without_debug(capsys, monkeypatc
 
     monkeypatch.setattr(corpus_command, "run_build", bug)
     line = cli_error(capsys, ["corpus", "build"], code=1)
-    assert line == ("tradeie: internal error: ZeroDivisionError: division by zero (run again with --debug for the "
-                    "traceback and report it)")
+    assert line == (
+        "tradeie: internal error: ZeroDivisionError: division by zero (run again with --debug for the "
+        "traceback and report it)"
+    )
     assert main(["--debug", "corpus", "build"]) == 1
     assert "Traceback" in capsys.readouterr().err
 

@@ -1,4 +1,5 @@
 """Two pulls racing on one gold folder: a lock serialises them; the gold is never corrupted."""
+
 from __future__ import annotations
 
 import threading
@@ -27,7 +28,9 @@ def test_a_second_pull_waits_for_the_lock_then_fails_clearly_and_changes_nothing
     with gold_lock(gold):
         with pytest.raises(TradeieError) as exc:
             merge_pulled(_tasks("Japan"), CORPUS, gold, lock_timeout=0.3)
-    assert "another `tradeie ls pull` still holds its lock" in str(exc.value) and "nothing was changed" in str(exc.value)
+    assert "another `tradeie ls pull` still holds its lock" in str(exc.value) and "nothing was changed" in str(
+        exc.value
+    )
     assert sorted((p.name, p.read_bytes()) for p in gold.iterdir()) == before
     assert not (tmp_path / "backups").exists()
 

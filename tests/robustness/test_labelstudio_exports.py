@@ -1,4 +1,5 @@
 """Label Studio exports: broken or unusual exports are read correctly or refused with one clear line."""
+
 from __future__ import annotations
 
 import json
@@ -50,7 +51,8 @@ def test_region_text_that_does_not_match_its_offsets(tmp_path):
     assert str(exc.value) == (
         "export.json: task 1 (doc), annotation 11, region r1: offsets [0:5] select 'India' but the region says "
         "'China' (fix: the task text changed after annotation, or the offsets are wrong; fix the region in "
-        "Label Studio)")
+        "Label Studio)"
+    )
 
 
 def test_offsets_out_of_range():
@@ -60,9 +62,14 @@ def test_offsets_out_of_range():
 
 
 def test_overlapping_regions_unknown_labels_missing_region_forbidden_signature():
-    result = [region("a", TEXT, 0, 5, "ACTOR"), region("b", TEXT, 0, 18, "ACTOR"),
-              region("c", TEXT, 19, 25, "COUNTRY"), region("d", TEXT, 28, 55, "AGREEMENT"),
-              relation("a", "zz", "party_to"), relation("d", "a", "party_to")]
+    result = [
+        region("a", TEXT, 0, 5, "ACTOR"),
+        region("b", TEXT, 0, 18, "ACTOR"),
+        region("c", TEXT, 19, 25, "COUNTRY"),
+        region("d", TEXT, 28, 55, "AGREEMENT"),
+        relation("a", "zz", "party_to"),
+        relation("d", "a", "party_to"),
+    ]
     report = validate(read_export([ls_task(TEXT, result)]).documents)
     assert report.errors == [
         "document doc, entity b [0:18] 'India and the U.S.': overlaps entity a [0:5] 'India' "
@@ -70,7 +77,8 @@ def test_overlapping_regions_unknown_labels_missing_region_forbidden_signature()
         "document doc, entity c [19:25] 'signed': unknown label 'COUNTRY' (fix: use one of ACTOR, AGREEMENT, TARIFF)",
         "document doc, relation a -party_to-> zz: entity id(s) ['zz'] do not exist (fix: re-draw the relation)",
         "document doc, relation d -party_to-> a: AGREEMENT -> ACTOR is not allowed; party_to links ACTOR -> "
-        "AGREEMENT ('critical minerals agreement' -> 'India')"]
+        "AGREEMENT ('critical minerals agreement' -> 'India')",
+    ]
 
 
 def test_validate_cli_reports_every_problem_and_fails(capsys, tmp_path):
@@ -88,21 +96,31 @@ def test_validate_cli_reports_every_problem_and_fails(capsys, tmp_path):
 
 def test_cancelled_annotations_are_skipped():
     task = ls_task(TEXT, [region("a", TEXT, 0, 5, "ACTOR")])
-    task["annotations"].append({"id": 99, "was_cancelled": True, "updated_at": "2099-01-01",
-                                "result": [region("x", TEXT, 10, 18, "ACTOR")]})
+    task["annotations"].append(
+        {"id": 99, "was_cancelled": True, "updated_at": "2099-01-01", "result": [region("x", TEXT, 10, 18, "ACTOR")]}
+    )
     export = read_export([task])
     assert [e.key for e in export.documents[0].entities] == [(0, 5, "ACTOR")]
     assert len(export.all_annotations["doc"]) == 1
-    cancelled_only = {"id": 2, "data": {"text": TEXT, "doc_id": "d2"},
-                      "annotations": [{"id": 5, "was_cancelled": True, "result": []}]}
+    cancelled_only = {
+        "id": 2,
+        "data": {"text": TEXT, "doc_id": "d2"},
+        "annotations": [{"id": 5, "was_cancelled": True, "result": []}],
+    }
     doc = read_export([cancelled_only]).documents[0]
     assert doc.entities == () and doc.meta["annotation_choice"] == "no non-cancelled annotation"
 
 
 def test_several_annotators_on_one_task():
     task = ls_task(TEXT, [region("a", TEXT, 0, 5, "ACTOR")], completed_by=1, updated_at="2026-01-01T00:00:00Z")
-    task["annotations"].append({"id": 20, "completed_by": 2, "updated_at": "2026-02-01T00:00:00Z",
-                                "result": [region("b", TEXT, 14, 18, "ACTOR")]})
+    task["annotations"].append(
+        {
+            "id": 20,
+            "completed_by": 2,
+            "updated_at": "2026-02-01T00:00:00Z",
+            "result": [region("b", TEXT, 14, 18, "ACTOR")],
+        }
+    )
     export = read_export([task])
     assert [e.key for e in export.documents[0].entities] == [(14, 18, "ACTOR")]  # the latest
     assert export.documents[0].meta["annotation_choice"] == "latest of 2 annotations (20)"
@@ -120,13 +138,18 @@ def test_non_bmp_characters_before_a_span(prefix):
     assert ok.warnings == [] and ok.documents[0].entities[0].text == "India"
     converted = read_export([ls_task(text, [region("a", text, utf16, utf16 + 5, "ACTOR", surface="India")])])
     assert converted.documents[0].entities[0].key == (start, start + 5, "ACTOR")
-    assert converted.warnings == [f"<tasks>: task 1 (doc), annotation 11, region a: UTF-16 offsets "
-                                  f"[{utf16}:{utf16 + 5}] converted to code points [{start}:{start + 5}]"]
+    assert converted.warnings == [
+        f"<tasks>: task 1 (doc), annotation 11, region a: UTF-16 offsets "
+        f"[{utf16}:{utf16 + 5}] converted to code points [{start}:{start + 5}]"
+    ]
 
 
 def test_relation_directions_are_normalised():
     text = "India signed the agreement."
-    result = [region("a", text, 0, 5, "ACTOR"), region("b", text, 17, 26, "AGREEMENT"),
-              relation("b", "a", "party_to", direction="left")]
+    result = [
+        region("a", text, 0, 5, "ACTOR"),
+        region("b", text, 17, 26, "AGREEMENT"),
+        relation("b", "a", "party_to", direction="left"),
+    ]
     doc = read_export([ls_task(text, result)]).documents[0]
     assert [(r.head, r.tail, r.label) for r in doc.relations] == [("a", "b", "party_to")]

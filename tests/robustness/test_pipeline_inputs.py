@@ -1,4 +1,5 @@
 """Dataset, training, predict and evaluate: bad inputs give one line; interrupted runs lose nothing."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,17 @@ from tradeie.corpus import document_tokens
 from tradeie.document import Document, Entity
 from tradeie.tokens import bio_tags, spans_from_bio, tokenize
 
-TINY = ["epochs=2", "learning_rate=5e-3", "max_length=32", "stride=4", "seeds=[1]", "progress_bars=false",
-        "device=cpu", "early_stopping_patience=0", "batch_size=4"]
+TINY = [
+    "epochs=2",
+    "learning_rate=5e-3",
+    "max_length=32",
+    "stride=4",
+    "seeds=[1]",
+    "progress_bars=false",
+    "device=cpu",
+    "early_stopping_patience=0",
+    "batch_size=4",
+]
 SENTENCES = [
     "[India|ACTOR|a1] and the [U.S.|ACTOR|a2]-[India|ACTOR|a3] talks produced a [trade deal|AGREEMENT|g1].",
     "[Washington|ACTOR|a4] cut [tariffs|TARIFF|t1] on [New Delhi|ACTOR|a5] goods under the "
@@ -24,8 +34,14 @@ SENTENCES = [
 
 def _docs() -> list[Document]:
     """Three documents, each holding every sentence (so every label is in every split)."""
-    return [marked_doc(f"d{k}", " ".join(SENTENCES[(k + i) % 3] for i in range(3)),
-                       [("a1", "g1", "party_to"), ("a4", "t1", "imposes")]) for k in range(3)]
+    return [
+        marked_doc(
+            f"d{k}",
+            " ".join(SENTENCES[(k + i) % 3] for i in range(3)),
+            [("a1", "g1", "party_to"), ("a4", "t1", "imposes")],
+        )
+        for k in range(3)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +57,16 @@ def dataset_dir(tmp_path_factory) -> Path:
 
 # --------------------------------------------------------------------------- token boundaries
 
-@pytest.mark.parametrize("text, surface", [("U.S.-India talks", "U.S."), ("U.K.-India deal", "India"),
-                                           ("E.U.-led talks", "E.U."), ("US-India ties", "India")])
+
+@pytest.mark.parametrize(
+    "text, surface",
+    [
+        ("U.S.-India talks", "U.S."),
+        ("U.K.-India deal", "India"),
+        ("E.U.-led talks", "E.U."),
+        ("US-India ties", "India"),
+    ],
+)
 def test_abbreviation_compounds_split(text, surface):
     tokens = [t.text for t in tokenize(text)]
     assert surface in tokens and "-" in tokens
@@ -62,13 +86,20 @@ def test_predictions_ending_inside_a_token_are_snapped_the_same_way_everywhere()
 
     gold = marked_doc("x", "[Washington|ACTOR|a] and [U.S.|ACTOR|b]-[India|ACTOR|c] talks began.")
     text = gold.text
-    pred = gold.with_annotations([Entity(0, 8, "ACTOR", "p1", text[0:8]),  # 'Washingt'
-                                  Entity(15, 21, "ACTOR", "p2", text[15:21]),  # 'U.S.-I'
-                                  Entity(27, 29, "ACTOR", "p3", text[27:29])])  # 'al' of 'talks'
+    pred = gold.with_annotations(
+        [
+            Entity(0, 8, "ACTOR", "p1", text[0:8]),  # 'Washingt'
+            Entity(15, 21, "ACTOR", "p2", text[15:21]),  # 'U.S.-I'
+            Entity(27, 29, "ACTOR", "p3", text[27:29]),
+        ]
+    )  # 'al' of 'talks'
     stats = AlignmentStats()
     snapped = _snap(pred, document_tokens(gold), stats)
-    assert [(e.start, e.end, text[e.start:e.end]) for e in snapped] == [
-        (0, 10, "Washington"), (15, 25, "U.S.-India"), (26, 31, "talks")]
+    assert [(e.start, e.end, text[e.start : e.end]) for e in snapped] == [
+        (0, 10, "Washington"),
+        (15, 25, "U.S.-India"),
+        (26, 31, "talks"),
+    ]
     assert stats.snapped == 3
     metrics = evaluate_documents([gold], [pred])
     assert metrics["ner"]["token_alignment"]["snapped"] == 3
@@ -81,17 +112,36 @@ def test_evaluate_gold_on_us_india_does_not_fail(capsys, tmp_path):
     gold = marked_doc("x", "The [U.S.|ACTOR|a]-[India|ACTOR|b] deal and the [U.K.|ACTOR|c]-[India|ACTOR|d] pact.")
     rows = [{"id": gold.id, "text": gold.text, "entities": [e.to_dict() for e in gold.entities], "relations": []}]
     (tmp_path / "gold.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    assert main(["evaluate", "--predictions", str(tmp_path / "gold.jsonl"), "--gold", str(tmp_path / "gold.jsonl"),
-                 "--out", str(tmp_path / "eval")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--predictions",
+                str(tmp_path / "gold.jsonl"),
+                "--gold",
+                str(tmp_path / "gold.jsonl"),
+                "--out",
+                str(tmp_path / "eval"),
+            ]
+        )
+        == 0
+    )
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert metrics["ner"]["token_alignment"]["snapped"] == 0
 
 
 # --------------------------------------------------------------------------- evaluate pairing
 
+
 def _write_docs(path: Path, docs: list[Document]) -> Path:
-    path.write_text("".join(json.dumps({"id": d.id, "text": d.text, "entities": [e.to_dict() for e in d.entities],
-                                        "relations": []}) + "\n" for d in docs), encoding="utf-8")
+    path.write_text(
+        "".join(
+            json.dumps({"id": d.id, "text": d.text, "entities": [e.to_dict() for e in d.entities], "relations": []})
+            + "\n"
+            for d in docs
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -107,6 +157,7 @@ def test_predictions_for_documents_absent_from_the_gold_and_the_reverse(capsys, 
 
 
 # --------------------------------------------------------------------------- dataset
+
 
 def test_empty_split_and_label_missing_from_a_split(dataset_dir):
     from tradeie.dataset import build_dataset
@@ -124,16 +175,30 @@ def test_a_train_command_on_an_empty_train_split(capsys, tmp_path, repo_root):
 
     docs = [marked_doc("v", "[Japan|ACTOR] cut [tariffs|TARIFF].")]
     write_hub_folder(build_dataset(docs, assignment={"v": "validation"}), docs, tmp_path / "ds", guidelines=None)
-    line = cli_error(capsys, ["train", "baseline", "--config", repo_root / "training/baseline.toml",
-                              "--dataset", tmp_path / "ds", "--output", tmp_path / "run"])
+    line = cli_error(
+        capsys,
+        [
+            "train",
+            "baseline",
+            "--config",
+            repo_root / "training/baseline.toml",
+            "--dataset",
+            tmp_path / "ds",
+            "--output",
+            tmp_path / "run",
+        ],
+    )
     assert line == f"tradeie: error: {tmp_path / 'ds'}: the train split is empty (fix: rebuild the dataset)"
 
 
-@pytest.mark.parametrize("content, expected", [
-    ('task = "ner"\nepohcs = 3\n', "unknown key 'epohcs' for a ner config (fix: did you mean 'epochs'?)"),
-    ('task = "ner"\nepochs = "ten"\n', "epochs: expected a number, got 'ten'"),
-    ('task = "ner"\nepochs = [\n', "invalid TOML"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ('task = "ner"\nepohcs = 3\n', "unknown key 'epohcs' for a ner config (fix: did you mean 'epochs'?)"),
+        ('task = "ner"\nepochs = "ten"\n', "epochs: expected a number, got 'ten'"),
+        ('task = "ner"\nepochs = [\n', "invalid TOML"),
+    ],
+)
 def test_config_file_with_unknown_key_wrong_type_or_bad_syntax(capsys, tmp_path, content, expected):
     config = tmp_path / "ner.toml"
     config.write_text(content, encoding="utf-8")
@@ -158,8 +223,12 @@ def test_missing_or_corrupt_model_directory(capsys, tmp_path, tiny_model, damage
         weights.write_bytes(weights.read_bytes()[:100])
     (tmp_path / "in.txt").write_text("India signed.", encoding="utf-8")
     line = cli_error(capsys, ["predict", "--model", run, tmp_path / "in.txt", "--output", tmp_path / "p.jsonl"])
-    expected = {"missing": "model folder not found", "empty": "no trained NER model",
-                "no-config": "no trained NER model", "corrupt-weights": "model folder is incomplete or corrupt"}
+    expected = {
+        "missing": "model folder not found",
+        "empty": "no trained NER model",
+        "no-config": "no trained NER model",
+        "corrupt-weights": "model folder is incomplete or corrupt",
+    }
     assert expected[damage] in line and str(run) in line
     assert not (tmp_path / "p.jsonl").exists()
 
@@ -175,28 +244,80 @@ def test_a_document_longer_than_the_model_limit_is_windowed_not_truncated(tmp_pa
 
 # --------------------------------------------------------------------------- runs: overwrite, interrupt, resume
 
+
 def _train(task: str, dataset_dir: Path, run: Path, tiny_model: Path, repo_root: Path, *extra: str) -> list[str]:
     sets = [x for kv in [*TINY, f"base_model={tiny_model}"] for x in ("--set", kv)]
-    return ["train", task, "--config", str(repo_root / f"training/{task}.toml"), *sets,
-            "--dataset", str(dataset_dir), "--output", str(run), *extra]
+    return [
+        "train",
+        task,
+        "--config",
+        str(repo_root / f"training/{task}.toml"),
+        *sets,
+        "--dataset",
+        str(dataset_dir),
+        "--output",
+        str(run),
+        *extra,
+    ]
 
 
 def test_existing_run_directory_is_refused_unless_overwrite(capsys, tmp_path, dataset_dir, repo_root):
     run = tmp_path / "run"
-    assert main(["train", "baseline", "--config", str(repo_root / "training/baseline.toml"),
-                 "--dataset", str(dataset_dir), "--output", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "baseline",
+                "--config",
+                str(repo_root / "training/baseline.toml"),
+                "--dataset",
+                str(dataset_dir),
+                "--output",
+                str(run),
+            ]
+        )
+        == 0
+    )
     before = {p: p.stat().st_mtime_ns for p in (run / "baselines").rglob("*")}
-    line = cli_error(capsys, ["train", "baseline", "--config", repo_root / "training/baseline.toml",
-                              "--dataset", dataset_dir, "--output", run])
-    assert line == (f"tradeie: error: {run / 'baselines'}: already exists (a trained model); refusing to replace it "
-                    "(fix: pass --overwrite to replace it, or choose another --output)")
+    line = cli_error(
+        capsys,
+        [
+            "train",
+            "baseline",
+            "--config",
+            repo_root / "training/baseline.toml",
+            "--dataset",
+            dataset_dir,
+            "--output",
+            run,
+        ],
+    )
+    assert line == (
+        f"tradeie: error: {run / 'baselines'}: already exists (a trained model); refusing to replace it "
+        "(fix: pass --overwrite to replace it, or choose another --output)"
+    )
     assert {p: p.stat().st_mtime_ns for p in (run / "baselines").rglob("*")} == before
-    assert main(["train", "baseline", "--config", str(repo_root / "training/baseline.toml"),
-                 "--dataset", str(dataset_dir), "--output", str(run), "--overwrite"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "baseline",
+                "--config",
+                str(repo_root / "training/baseline.toml"),
+                "--dataset",
+                str(dataset_dir),
+                "--output",
+                str(run),
+                "--overwrite",
+            ]
+        )
+        == 0
+    )
 
 
 def test_interrupted_training_keeps_no_output_and_resumes_from_its_last_checkpoint(
-        capsys, tmp_path, dataset_dir, tiny_model, repo_root, monkeypatch):
+    capsys, tmp_path, dataset_dir, tiny_model, repo_root, monkeypatch
+):
     import transformers
     from transformers import TrainerCallback
 

@@ -1,4 +1,5 @@
 """Property tests: random texts with random non-overlapping spans and relations survive every conversion."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,32 @@ from tradeie.schema import ENTITY_LABELS, RELATION_LABELS, allowed_relation
 from tradeie.tokens import bio_tags, spans_from_bio
 
 #: Words with emoji, combining marks, non-BMP letters, abbreviation compounds, digits and percent signs.
-WORDS = ["India", "U.S.-India", "U.K.-India", "E.U.-led", "US-India", "tariff", "18%", "deal", "Café",
-         "Cafe\u0301", "na\u0308ive", "😀", "👍🏽", "🇮🇳", "𝔘𝔖", "São", "Zürich", "trade", "agreement", "(Reuters)",
-         "minister's", "Washington", "crit-ical", "2026"]
+WORDS = [
+    "India",
+    "U.S.-India",
+    "U.K.-India",
+    "E.U.-led",
+    "US-India",
+    "tariff",
+    "18%",
+    "deal",
+    "Café",
+    "Cafe\u0301",
+    "na\u0308ive",
+    "😀",
+    "👍🏽",
+    "🇮🇳",
+    "𝔘𝔖",
+    "São",
+    "Zürich",
+    "trade",
+    "agreement",
+    "(Reuters)",
+    "minister's",
+    "Washington",
+    "crit-ical",
+    "2026",
+]
 SEPARATORS = [" ", " ", " ", "\u00a0", "  "]
 LINE_BREAKS = ["\r\n", "\n", "\n\n", "\r\n\r\n"]
 
@@ -47,8 +71,13 @@ def documents(draw) -> Document:
                 k += length
             else:
                 k += 1
-    pairs = [(h, t, label) for h in entities for t in entities for label in RELATION_LABELS
-             if h.id != t.id and allowed_relation(label, h.label, t.label)]
+    pairs = [
+        (h, t, label)
+        for h in entities
+        for t in entities
+        for label in RELATION_LABELS
+        if h.id != t.id and allowed_relation(label, h.label, t.label)
+    ]
     chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=4)) if pairs else []
     relations = tuple(Relation(h.id, t.id, label) for h, t, label in chosen)
     meta = {"sentences": [list(s) for s in segment(text)]}
@@ -60,8 +89,11 @@ PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 def _keys(doc: Document) -> tuple:
     index = doc.entity_index()
-    return (doc.text, sorted(e.key for e in doc.entities),
-            sorted((index[r.head].key, index[r.tail].key, r.label) for r in doc.relations))
+    return (
+        doc.text,
+        sorted(e.key for e in doc.entities),
+        sorted((index[r.head].key, index[r.tail].key, r.label) for r in doc.relations),
+    )
 
 
 @PROPERTY
@@ -84,7 +116,7 @@ def test_documents_to_bio_to_documents(doc):
     assert sorted(spans) == sorted(e.key for e in doc.entities)
     for sent in tokens:
         for tok in sent:
-            assert doc.text[tok.start:tok.end] == tok.text and tok.text.strip() == tok.text
+            assert doc.text[tok.start : tok.end] == tok.text and tok.text.strip() == tok.text
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -102,7 +134,7 @@ def test_documents_to_dataset_rows_to_documents(doc):
     spans = []
     for row in rows:
         toks = [Token(t, s, e) for t, s, e in zip(row["tokens"], row["token_starts"], row["token_ends"])]
-        assert all(doc.text[t.start:t.end] == t.text for t in toks)
+        assert all(doc.text[t.start : t.end] == t.text for t in toks)
         spans += spans_from_bio(toks, [names[i] for i in row["ner_tags"]])
     assert sorted(spans) == sorted(e.key for e in doc.entities)
 
@@ -117,8 +149,12 @@ def random_tagger(tiny_model):
     from tradeie.training.ner import NERSettings, NERTagger
 
     torch.manual_seed(3)
-    config = BertConfig.from_pretrained(tiny_model, num_labels=len(BIO_TAGS), id2label=dict(enumerate(BIO_TAGS)),
-                                        label2id={t: i for i, t in enumerate(BIO_TAGS)})
+    config = BertConfig.from_pretrained(
+        tiny_model,
+        num_labels=len(BIO_TAGS),
+        id2label=dict(enumerate(BIO_TAGS)),
+        label2id={t: i for i, t in enumerate(BIO_TAGS)},
+    )
     model = BertForTokenClassification(config).eval()
     return NERTagger(model, AutoTokenizer.from_pretrained(tiny_model), NERSettings(max_length=16, stride=4))
 
@@ -130,7 +166,7 @@ def _check_offsets(inputs: Document, predicted: Document) -> None:
     assert row["text"] == inputs.text
     for ent in row["entities"]:
         assert 0 <= ent["start"] < ent["end"] <= len(inputs.text)
-        assert inputs.text[ent["start"]:ent["end"]] == ent["text"]
+        assert inputs.text[ent["start"] : ent["end"]] == ent["text"]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

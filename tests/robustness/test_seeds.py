@@ -1,4 +1,5 @@
 """Seeds and corpus: every odd input file gives a document or one clear error, never a half-written corpus."""
+
 from __future__ import annotations
 
 import codecs
@@ -20,13 +21,19 @@ def _build(capsys, seeds, tmp_path) -> tuple[str, object]:
     return line, out
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b"", "the file is empty"),
-    (b"  \n\t\r\n \xc2\xa0\n", "only whitespace"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file (NUL byte at byte offset 8)"),
-    (b"India and the U.S.\xff signed.", "not valid UTF-8 at byte offset 18"),
-    (codecs.BOM_UTF16_LE + "India signed".encode("utf-16-le") + b"\x00\xd8", "not valid UTF-16-LE at byte offset 26"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"", "the file is empty"),
+        (b"  \n\t\r\n \xc2\xa0\n", "only whitespace"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file (NUL byte at byte offset 8)"),
+        (b"India and the U.S.\xff signed.", "not valid UTF-8 at byte offset 18"),
+        (
+            codecs.BOM_UTF16_LE + "India signed".encode("utf-16-le") + b"\x00\xd8",
+            "not valid UTF-16-LE at byte offset 26",
+        ),
+    ],
+)
 def test_bad_seed_files_give_one_line_naming_file_and_offset(capsys, seeds, tmp_path, content, expected):
     (seeds / "bad file.txt").write_bytes(content)
     line, out = _build(capsys, seeds, tmp_path)
@@ -35,13 +42,16 @@ def test_bad_seed_files_give_one_line_naming_file_and_offset(capsys, seeds, tmp_
     assert not out.exists() and not out.parent.exists()  # nothing half-written
 
 
-@pytest.mark.parametrize("bom, codec, encoding", [
-    (codecs.BOM_UTF8, "utf-8", "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16-be"),
-    (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be", "utf-32-be"),
-])
+@pytest.mark.parametrize(
+    "bom, codec, encoding",
+    [
+        (codecs.BOM_UTF8, "utf-8", "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16-be"),
+        (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be", "utf-32-be"),
+    ],
+)
 def test_byte_order_marks_decode_and_record_the_encoding(tmp_path, bom, codec, encoding):
     path = tmp_path / "windows.txt"
     path.write_bytes(bom + TEXT.replace("\n", "\r\n").encode(codec))
@@ -68,7 +78,9 @@ def test_crlf_and_lone_cr_line_endings(tmp_path, raw):
     assert doc.text in (TEXT, TEXT.replace("\n", "\n\n"))
     assert "\r" not in doc.text
     assert [doc.text[s:e] for s, e in doc.meta["sentences"]] == [
-        "India and the U.S. signed a critical minerals agreement.", "The deal covers lithium."]
+        "India and the U.S. signed a critical minerals agreement.",
+        "The deal covers lithium.",
+    ]
 
 
 def test_nbsp_zero_width_and_bidi_controls(tmp_path):
@@ -102,10 +114,13 @@ def test_file_name_with_spaces_and_non_ascii(capsys, seeds, tmp_path):
     assert rows[1]["file"] == "Ünïcode news 2026.txt"
 
 
-@pytest.mark.parametrize("first, second", [
-    ("Café.txt", unicodedata.normalize("NFD", "Café.txt")),  # NFC vs NFD (macOS) spelling
-    ("Report.txt", "report.txt"),  # one file on case-insensitive file systems
-])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("Café.txt", unicodedata.normalize("NFD", "Café.txt")),  # NFC vs NFD (macOS) spelling
+        ("Report.txt", "report.txt"),  # one file on case-insensitive file systems
+    ],
+)
 def test_stems_that_collide_after_normalisation(capsys, seeds, tmp_path, first, second):
     (seeds / first).write_text(TEXT, encoding="utf-8")
     (seeds / second).write_text(TEXT + " Again.", encoding="utf-8")

@@ -1,4 +1,5 @@
 """Fixtures for the systems: a blank spaCy pipeline folder (no model download) and toy documents."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,8 +26,9 @@ def doc_with(doc_id: str, text: str, mentions: list[tuple[str, str]], relations=
         ents.append(make_entity(text, start, start + len(surface), label, f"e{i}"))
         pos = start + len(surface)
     rels = tuple(Relation(f"e{h}", f"e{t}", label) for h, label, t in relations)
-    return Document(id=doc_id, text=text, entities=tuple(ents), relations=rels,
-                    meta={"sentences": [list(s) for s in segment(text)]})
+    return Document(
+        id=doc_id, text=text, entities=tuple(ents), relations=rels, meta={"sentences": [list(s) for s in segment(text)]}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -38,13 +40,34 @@ def make_doc():
 @pytest.fixture(scope="session")
 def toy_docs() -> list[Document]:
     return [
-        doc_with("t1", "India and the United States signed a trade deal. Washington cut its tariffs on India.",
-                 [("India", "ACTOR"), ("United States", "ACTOR"), ("deal", "AGREEMENT"), ("Washington", "ACTOR"),
-                  ("tariffs", "TARIFF"), ("India", "ACTOR")], [(1, "party_to", 3), (2, "party_to", 3)]),
-        doc_with("t2", "Japan and Canada reached a pact. Ottawa kept its duties.",
-                 [("Japan", "ACTOR"), ("Canada", "ACTOR"), ("pact", "AGREEMENT"), ("Ottawa", "ACTOR"),
-                  ("duties", "TARIFF")], [(1, "party_to", 3)]),
-        doc_with("t3", "The EU and Mercosur concluded an accord. Brussels lowered tariffs.",
-                 [("EU", "ACTOR"), ("Mercosur", "ACTOR"), ("accord", "AGREEMENT"), ("Brussels", "ACTOR"),
-                  ("tariffs", "TARIFF")]),
+        doc_with(
+            "t1",
+            "India and the United States signed a trade deal. Washington cut its tariffs on India.",
+            [
+                ("India", "ACTOR"),
+                ("United States", "ACTOR"),
+                ("deal", "AGREEMENT"),
+                ("Washington", "ACTOR"),
+                ("tariffs", "TARIFF"),
+                ("India", "ACTOR"),
+            ],
+            [(1, "party_to", 3), (2, "party_to", 3)],
+        ),
+        doc_with(
+            "t2",
+            "Japan and Canada reached a pact. Ottawa kept its duties.",
+            [("Japan", "ACTOR"), ("Canada", "ACTOR"), ("pact", "AGREEMENT"), ("Ottawa", "ACTOR"), ("duties", "TARIFF")],
+            [(1, "party_to", 3)],
+        ),
+        doc_with(
+            "t3",
+            "The EU and Mercosur concluded an accord. Brussels lowered tariffs.",
+            [
+                ("EU", "ACTOR"),
+                ("Mercosur", "ACTOR"),
+                ("accord", "AGREEMENT"),
+                ("Brussels", "ACTOR"),
+                ("tariffs", "TARIFF"),
+            ],
+        ),
     ]

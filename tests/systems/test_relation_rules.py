@@ -1,4 +1,5 @@
 """The relation rule system (re-rules) on small hand-written sentences: exact relations predicted."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -43,53 +44,67 @@ def test_registered_and_configured():
 
 
 def test_active_deal_verb_gives_party_to(system):
-    doc = build("India and Japan signed a trade pact on Monday.",
-                [("India", "ACTOR"), ("Japan", "ACTOR"), ("trade pact", "AGREEMENT")])
+    doc = build(
+        "India and Japan signed a trade pact on Monday.",
+        [("India", "ACTOR"), ("Japan", "ACTOR"), ("trade pact", "AGREEMENT")],
+    )
     assert relations(system, doc) == {("India", "party_to", "trade pact"), ("Japan", "party_to", "trade pact")}
 
 
 def test_party_compound_gives_party_to(system):
-    doc = build("Officials said the U.S.-India trade deal is ready.",
-                [("U.S.", "ACTOR"), ("India", "ACTOR"), ("trade deal", "AGREEMENT")])
+    doc = build(
+        "Officials said the U.S.-India trade deal is ready.",
+        [("U.S.", "ACTOR"), ("India", "ACTOR"), ("trade deal", "AGREEMENT")],
+    )
     assert relations(system, doc) == {("U.S.", "party_to", "trade deal"), ("India", "party_to", "trade deal")}
 
 
 def test_passive_agent_imposes(system):
-    doc = build("The 25% tariff imposed by Washington hurt exporters.",
-                [("25% tariff", "TARIFF"), ("Washington", "ACTOR")])
+    doc = build(
+        "The 25% tariff imposed by Washington hurt exporters.", [("25% tariff", "TARIFF"), ("Washington", "ACTOR")]
+    )
     assert relations(system, doc) == {("Washington", "imposes", "25% tariff")}
 
 
 def test_possessive_imposes(system):
-    doc = build("Exporters complain that Japan's tariffs remain high.",
-                [("Japan", "ACTOR"), ("tariffs", "TARIFF")])
+    doc = build("Exporters complain that Japan's tariffs remain high.", [("Japan", "ACTOR"), ("tariffs", "TARIFF")])
     assert relations(system, doc) == {("Japan", "imposes", "tariffs")}
 
 
 def test_goods_of_actor_targets(system):
-    doc = build("Canada raised tariffs on Mexico's cars last year.",
-                [("Canada", "ACTOR"), ("tariffs", "TARIFF"), ("Mexico", "ACTOR")])
+    doc = build(
+        "Canada raised tariffs on Mexico's cars last year.",
+        [("Canada", "ACTOR"), ("tariffs", "TARIFF"), ("Mexico", "ACTOR")],
+    )
     assert relations(system, doc) == {("Canada", "imposes", "tariffs"), ("tariffs", "targets", "Mexico")}
 
 
 def test_list_scope_part_of_across_lines(system):
-    text = ("Key terms of the pact include:\n"
-            "- The EU will cut tariffs on cars to 10%.\n"
-            "- Duties on wine fall to zero over five years.")
+    text = (
+        "Key terms of the pact include:\n"
+        "- The EU will cut tariffs on cars to 10%.\n"
+        "- Duties on wine fall to zero over five years."
+    )
     doc = build(text, [("pact", "AGREEMENT"), ("EU", "ACTOR"), ("tariffs", "TARIFF"), ("Duties", "TARIFF")])
-    assert relations(system, doc) == {("tariffs", "part_of", "pact"), ("Duties", "part_of", "pact"),
-                                      ("EU", "imposes", "tariffs")}
+    assert relations(system, doc) == {
+        ("tariffs", "part_of", "pact"),
+        ("Duties", "part_of", "pact"),
+        ("EU", "imposes", "tariffs"),
+    }
 
 
 def test_proposal_is_not_imposes(system):
-    doc = build("The European Commission proposed a 50% tariff on steel imports.",
-                [("European Commission", "ACTOR"), ("50% tariff", "TARIFF")])
+    doc = build(
+        "The European Commission proposed a 50% tariff on steel imports.",
+        [("European Commission", "ACTOR"), ("50% tariff", "TARIFF")],
+    )
     assert relations(system, doc) == set()
 
 
 def test_closest_pair_once_per_statement(system):
-    doc = build("India and the UK signed a trade agreement (CETA) on Thursday.",
-                [("India", "ACTOR"), ("UK", "ACTOR"), ("trade agreement", "AGREEMENT"), ("CETA", "AGREEMENT")])
+    doc = build(
+        "India and the UK signed a trade agreement (CETA) on Thursday.",
+        [("India", "ACTOR"), ("UK", "ACTOR"), ("trade agreement", "AGREEMENT"), ("CETA", "AGREEMENT")],
+    )
     doc = doc.with_annotations([e if e.label == "ACTOR" else replace(e, referent="ceta") for e in doc.entities], ())
-    assert relations(system, doc) == {("India", "party_to", "trade agreement"),
-                                      ("UK", "party_to", "trade agreement")}
+    assert relations(system, doc) == {("India", "party_to", "trade agreement"), ("UK", "party_to", "trade agreement")}

@@ -1,4 +1,5 @@
 """The System interface, the rule and CRF NER systems, and the comparison, on a blank spaCy pipeline."""
+
 from __future__ import annotations
 
 import json
@@ -14,12 +15,13 @@ from tradeie.tokens import tokenize
 
 
 def spans(doc):
-    return {(doc.text[e.start:e.end], e.label) for e in doc.entities}
+    return {(doc.text[e.start : e.end], e.label) for e in doc.entities}
 
 
 def test_registry_lists_every_system():
     assert {"rules", "crf", "crf-rules", "transformer", "re-rules", "re-transformer", "re-hybrid"} <= set(
-        system_names())
+        system_names()
+    )
     assert system_class("crf").task == "ner" and system_class("re-rules").task == "re"
     with pytest.raises(TradeieError, match="unknown system 'nope'"):
         system_class("nope")
@@ -29,9 +31,15 @@ def test_rules_find_gazetteer_actors_and_head_nouns(blank_pipeline, toy_docs, ma
     system = RuleSystem(RulesConfig(pipeline=blank_pipeline)).fit(toy_docs)
     text = "Britain and Japan signed a pact; U.S. tariffs and the deal stayed."
     [pred] = system.predict([make_doc("x", text, [])])
-    assert spans(pred) == {("Britain", "ACTOR"), ("Japan", "ACTOR"), ("pact", "AGREEMENT"), ("U.S.", "ACTOR"),
-                           ("tariffs", "TARIFF"), ("deal", "AGREEMENT")}
-    assert all(pred.text[e.start:e.end] == e.text for e in pred.entities)
+    assert spans(pred) == {
+        ("Britain", "ACTOR"),
+        ("Japan", "ACTOR"),
+        ("pact", "AGREEMENT"),
+        ("U.S.", "ACTOR"),
+        ("tariffs", "TARIFF"),
+        ("deal", "AGREEMENT"),
+    }
+    assert all(pred.text[e.start : e.end] == e.text for e in pred.entities)
 
 
 def test_rules_leave_tariff_modifiers_and_statistics_out(blank_pipeline, toy_docs, make_doc):
@@ -65,9 +73,13 @@ def test_load_system_refuses_a_folder_without_system_json(tmp_path):
 
 def test_compare_scores_every_system_on_the_chosen_split(blank_pipeline, toy_docs):
     splits = {"train": toy_docs[:2], "validation": toy_docs[2:], "test": []}
-    comp = compare_systems(splits, ["rules", "crf"], split="validation", n_resamples=10,
-                           overrides={"rules": [f"pipeline={blank_pipeline}"],
-                                      "crf": [f"pipeline={blank_pipeline}", "max_iterations=20"]})
+    comp = compare_systems(
+        splits,
+        ["rules", "crf"],
+        split="validation",
+        n_resamples=10,
+        overrides={"rules": [f"pipeline={blank_pipeline}"], "crf": [f"pipeline={blank_pipeline}", "max_iterations=20"]},
+    )
     assert [r.name for r in comp.runs] == ["rules", "crf"] and comp.documents == ["t3"]
     rules = comp.runs[0].metrics["ner"]["seqeval"]["strict"]["micro"]
     assert (rules["support"], rules["predicted"], rules["matched"]) == (5, 5, 5)

@@ -1,4 +1,5 @@
 """Fixtures for the training tests: a tiny random BERT, toy annotated documents, fast configs."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,6 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +30,7 @@ def make_marked_doc(doc_id: str, marked: str, relations=()):
 
     text, entities, pos = "", [], 0
     for m in MARK.finditer(marked):
-        text += marked[pos:m.start()]
+        text += marked[pos : m.start()]
         start = len(text)
         text += m.group(1)
         entities.append((start, len(text), m.group(2), m.group(3)))
@@ -38,8 +38,11 @@ def make_marked_doc(doc_id: str, marked: str, relations=()):
     text += marked[pos:]
     ents = tuple(make_entity(text, s, e, label, eid) for s, e, label, eid in entities)
     rels = tuple(Relation(h, t, label) for h, t, label in relations)
-    meta = {"sentences": [list(s) for s in segment(text)], "paragraphs": [list(p) for p in paragraph_spans(text)],
-            "near_duplicate_group": doc_id}
+    meta = {
+        "sentences": [list(s) for s in segment(text)],
+        "paragraphs": [list(p) for p in paragraph_spans(text)],
+        "near_duplicate_group": doc_id,
+    }
     return Document(id=doc_id, text=text, entities=ents, relations=rels, meta=meta)
 
 
@@ -94,15 +97,35 @@ def toy_docs():
 def ner_config(tiny_model):
     from tradeie.training.config import NERConfig
 
-    return NERConfig(base_model=str(tiny_model), epochs=2, batch_size=8, learning_rate=5e-3, max_length=64,
-                     stride=8, seeds=[1], progress_bars=False, device="cpu", logging_steps=1000,
-                     early_stopping_patience=0)
+    return NERConfig(
+        base_model=str(tiny_model),
+        epochs=2,
+        batch_size=8,
+        learning_rate=5e-3,
+        max_length=64,
+        stride=8,
+        seeds=[1],
+        progress_bars=False,
+        device="cpu",
+        logging_steps=1000,
+        early_stopping_patience=0,
+    )
 
 
 @pytest.fixture
 def re_config(tiny_model):
     from tradeie.training.config import REConfig
 
-    return REConfig(base_model=str(tiny_model), epochs=2, batch_size=8, learning_rate=5e-3, max_length=96,
-                    stride=8, seeds=[1], progress_bars=False, device="cpu", logging_steps=1000,
-                    early_stopping_patience=0)
+    return REConfig(
+        base_model=str(tiny_model),
+        epochs=2,
+        batch_size=8,
+        learning_rate=5e-3,
+        max_length=96,
+        stride=8,
+        seeds=[1],
+        progress_bars=False,
+        device="cpu",
+        logging_steps=1000,
+        early_stopping_patience=0,
+    )

@@ -1,4 +1,5 @@
 """Mention-replacement augmentation and the CRF / gazetteer baselines."""
+
 from __future__ import annotations
 
 import random
@@ -9,8 +10,7 @@ from tradeie.corpus import sentences_of
 from tradeie.errors import TradeieError
 from tradeie.tokens import bio_tags, sentence_tokens
 from tradeie.training.augment import augment_documents, is_augmented, mention_bank, replace_mentions
-from tradeie.training.baselines import (CRFBaseline, GazetteerBaseline, fit_baseline, load_baseline,
-                                        train_baselines)
+from tradeie.training.baselines import CRFBaseline, GazetteerBaseline, fit_baseline, load_baseline, train_baselines
 from tradeie.training.config import BaselineConfig
 from tradeie.cv import strip_annotations
 from tradeie.training.ner import score_entities
@@ -36,15 +36,14 @@ def test_augmented_copies_preserve_labels_relations_and_alignment(toy_docs):
         assert [(e.id, e.label) for e in doc.entities] == [(e.id, e.label) for e in src.entities]
         assert doc.relations == src.relations  # same ids: relation labels preserved
         for ent in doc.entities:
-            assert doc.text[ent.start:ent.end] == ent.text
+            assert doc.text[ent.start : ent.end] == ent.text
             assert ent.text in bank[ent.label]
         # sentence offsets moved with the edits: every span still aligns with tokens
         tokens = sentence_tokens(doc.text, sentences_of(doc))
         assert sum(len(t) for t in tokens) > 0
         for toks in tokens:
             bio_tags(toks, doc.entities, doc.id)
-        assert sum(tag.startswith("B-") for toks in tokens for tag in bio_tags(toks, doc.entities)) \
-            == len(doc.entities)
+        assert sum(tag.startswith("B-") for toks in tokens for tag in bio_tags(toks, doc.entities)) == len(doc.entities)
     assert augment_documents(train, copies=2, prob=1.0, seed=3) == aug  # deterministic
 
 
@@ -55,10 +54,10 @@ def test_context_outside_mentions_is_unchanged(marked_doc):
     assert out is not None
     rebuilt = out.text
     for ent in reversed(out.entities):
-        rebuilt = rebuilt[:ent.start] + "#" + rebuilt[ent.end:]
+        rebuilt = rebuilt[: ent.start] + "#" + rebuilt[ent.end :]
     original = doc.text
     for ent in reversed(doc.entities):
-        original = original[:ent.start] + "#" + original[ent.end:]
+        original = original[: ent.start] + "#" + original[ent.end :]
     assert rebuilt == original
     assert len(sentences_of(out)) == 2
     assert replace_mentions(doc, {}, random.Random(0), prob=1.0) is None  # nothing to replace with
@@ -90,7 +89,7 @@ def test_baselines_learn_and_round_trip(toy_docs, tmp_path):
         assert on_train > 0.9 and on_test > 0.6, (kind, on_train, on_test)
         preds = model.predict(test)
         assert all(not p.relations for p in preds)
-        assert all(e.text == p.text[e.start:e.end] for p in preds for e in p.entities)
+        assert all(e.text == p.text[e.start : e.end] for p in preds for e in p.entities)
         loaded = load_baseline(model.save(tmp_path / kind))
         assert type(loaded) is type(model)
         assert [p.entities for p in loaded.predict(test)] == [p.entities for p in preds]
@@ -100,8 +99,9 @@ def test_baselines_learn_and_round_trip(toy_docs, tmp_path):
 
 
 def test_train_baselines_writes_scores(toy_docs, tmp_path):
-    out = train_baselines(toy_docs[:6], toy_docs[6:7], BaselineConfig(kinds=["gazetteer"]), tmp_path / "b",
-                          test_docs=toy_docs[7:])
+    out = train_baselines(
+        toy_docs[:6], toy_docs[6:7], BaselineConfig(kinds=["gazetteer"]), tmp_path / "b", test_docs=toy_docs[7:]
+    )
     assert (out / "gazetteer" / "baseline.json").exists()
     import json
 

@@ -1,4 +1,5 @@
 """`tradeie train ner|re|baseline` from a Hub-ready dataset folder, and `tradeie predict`."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,16 @@ import pytest
 
 from tradeie.cli import main
 
-TINY = ["epochs=2", "learning_rate=5e-3", "max_length=64", "stride=8", "seeds=[1]", "progress_bars=false",
-        "device=cpu", "early_stopping_patience=0"]
+TINY = [
+    "epochs=2",
+    "learning_rate=5e-3",
+    "max_length=64",
+    "stride=8",
+    "seeds=[1]",
+    "progress_bars=false",
+    "device=cpu",
+    "early_stopping_patience=0",
+]
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +33,55 @@ def dataset_dir(tmp_path_factory, toy_docs):
 def cli_run(tmp_path_factory, dataset_dir, tiny_model, repo_root):
     run = tmp_path_factory.mktemp("cli") / "runs" / "tiny"
     sets = [x for kv in [*TINY, f"base_model={tiny_model}"] for x in ("--set", kv)]
-    assert main(["train", "ner", "--config", str(repo_root / "training/ner.toml"), *sets,
-                 "--dataset", str(dataset_dir), "--output", str(run)]) == 0
-    assert main(["train", "re", "--config", str(repo_root / "training/re.toml"), *sets, "--set", "max_length=96",
-                 "--dataset", str(dataset_dir), "--output", str(run)]) == 0
-    assert main(["train", "baseline", "--config", str(repo_root / "training/baseline.toml"),
-                 "--dataset", str(dataset_dir), "--output", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "ner",
+                "--config",
+                str(repo_root / "training/ner.toml"),
+                *sets,
+                "--dataset",
+                str(dataset_dir),
+                "--output",
+                str(run),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "train",
+                "re",
+                "--config",
+                str(repo_root / "training/re.toml"),
+                *sets,
+                "--set",
+                "max_length=96",
+                "--dataset",
+                str(dataset_dir),
+                "--output",
+                str(run),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "train",
+                "baseline",
+                "--config",
+                str(repo_root / "training/baseline.toml"),
+                "--dataset",
+                str(dataset_dir),
+                "--output",
+                str(run),
+            ]
+        )
+        == 0
+    )
     return run
 
 
@@ -57,24 +109,45 @@ def test_train_commands_write_models_and_print_metrics(cli_run, dataset_dir, cap
 def test_show_config_and_config_errors(capsys, tmp_path, repo_root):
     assert main(["train", "ner", "--show-config"]) == 0
     assert "label_all_subtokens" in capsys.readouterr().out
-    assert main(["train", "ner", "--config", str(repo_root / "training/ner.toml"), "--set", "epoch=3",
-                 "--dataset", str(tmp_path)]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "ner",
+                "--config",
+                str(repo_root / "training/ner.toml"),
+                "--set",
+                "epoch=3",
+                "--dataset",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown key 'epoch'" in err and "Traceback" not in err
-    assert main(["train", "ner", "--config", str(repo_root / "training/ner.toml"),
-                 "--dataset", str(tmp_path / "missing")]) == 2
+    assert (
+        main(["train", "ner", "--config", str(repo_root / "training/ner.toml"), "--dataset", str(tmp_path / "missing")])
+        == 2
+    )
     assert "not a dataset folder" in capsys.readouterr().err
 
 
 def test_predict_txt_dir_and_jsonl(cli_run, tmp_path, capsys):
     texts = tmp_path / "texts"
     texts.mkdir()
-    (texts / "a.txt").write_text("India and Japan signed the trade deal.\r\nThe US cut tariffs on goods from China.",
-                                 encoding="utf-8")
+    (texts / "a.txt").write_text(
+        "India and Japan signed the trade deal.\r\nThe US cut tariffs on goods from China.", encoding="utf-8"
+    )
     (texts / "b.txt").write_text("Officials met for talks.", encoding="utf-8")
     jsonl = tmp_path / "more.jsonl"
-    jsonl.write_text(json.dumps({"id": "j1", "text": "Washington cut duties."}) + "\n"
-                     + json.dumps({"text": "China and India signed a pact."}) + "\n", encoding="utf-8")
+    jsonl.write_text(
+        json.dumps({"id": "j1", "text": "Washington cut duties."})
+        + "\n"
+        + json.dumps({"text": "China and India signed a pact."})
+        + "\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "pred.jsonl"
     assert main(["predict", "--model", str(cli_run), str(texts), str(jsonl), "-o", str(out)]) == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -85,7 +158,7 @@ def test_predict_txt_dir_and_jsonl(cli_run, tmp_path, capsys):
         assert list(row) == ["id", "text", "entities", "relations"]
         ids = {e["id"] for e in row["entities"]}
         for ent in row["entities"]:
-            assert row["text"][ent["start"]:ent["end"]] == ent["text"]
+            assert row["text"][ent["start"] : ent["end"]] == ent["text"]
         for rel in row["relations"]:
             assert rel["head"] in ids and rel["tail"] in ids
     # standard output by default
@@ -117,7 +190,7 @@ def test_predict_errors(cli_run, tmp_path, capsys):
     rows = tmp_path / "rows.jsonl"
     rows.write_text('{"id": "x"}\n', encoding="utf-8")
     assert main(["predict", "--model", str(cli_run), str(rows)]) == 2
-    assert "no \"text\"" in capsys.readouterr().err
+    assert 'no "text"' in capsys.readouterr().err
     dup = tmp_path / "dup"
     dup.mkdir()
     (dup / "a.txt").write_text("x", encoding="utf-8")

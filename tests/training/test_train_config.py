@@ -1,4 +1,5 @@
 """Training configs: loading, overrides, validation, unknown keys, shipped files."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,8 +18,9 @@ def write(tmp_path, name, text):
 
 def test_toml_with_overrides(tmp_path):
     path = write(tmp_path, "ner.toml", 'task = "ner"\nepochs = 4\nlearning_rate = 1e-4\n')
-    config = load_config(path, ["epochs=3", "seeds=[1, 2, 3]", "augment=true", "run_name=demo",
-                                "base_model=some/model"])
+    config = load_config(
+        path, ["epochs=3", "seeds=[1, 2, 3]", "augment=true", "run_name=demo", "base_model=some/model"]
+    )
     assert isinstance(config, NERConfig)
     assert config.epochs == 3.0 and config.learning_rate == 1e-4
     assert config.seeds == [1, 2, 3] and config.augment is True
@@ -52,15 +54,18 @@ def test_unknown_override_key(tmp_path):
         load_config(path, ["learnig_rate=1"])
 
 
-@pytest.mark.parametrize("override, fragment", [
-    ("stride=100", "stride"),
-    ("learning_rate=-1", "learning_rate"),
-    ("epochs=0", "epochs"),
-    ("seeds=[1, 1]", "distinct"),
-    ("device=tpu", "device"),
-    ("augment=maybe", "true or false"),
-    ("batch_size=many", "integer"),
-])
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("stride=100", "stride"),
+        ("learning_rate=-1", "learning_rate"),
+        ("epochs=0", "epochs"),
+        ("seeds=[1, 1]", "distinct"),
+        ("device=tpu", "device"),
+        ("augment=maybe", "true or false"),
+        ("batch_size=many", "integer"),
+    ],
+)
 def test_invalid_values_rejected_up_front(tmp_path, override, fragment):
     path = write(tmp_path, "ner.toml", 'task = "ner"\n')
     with pytest.raises(TradeieError, match=fragment):

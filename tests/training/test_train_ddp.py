@@ -1,4 +1,5 @@
 """`torchrun --nproc_per_node=2` on CPU (gloo): both ranks finish, one model is saved."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 
-SCRIPT = textwrap.dedent('''
+SCRIPT = textwrap.dedent("""
     import json, sys
     from pathlib import Path
     import torch.distributed as dist
@@ -24,7 +25,7 @@ SCRIPT = textwrap.dedent('''
     Path(marks, f"rank{rank}.json").write_text(json.dumps({
         "rank": rank, "world_size": dist.get_world_size(), "backend": dist.get_backend(),
         "saved": (path / "model.safetensors").exists()}))
-''')
+""")
 
 
 def test_torchrun_two_cpu_processes(tmp_path, tiny_model, toy_docs):
@@ -35,12 +36,31 @@ def test_torchrun_two_cpu_processes(tmp_path, tiny_model, toy_docs):
     marks = tmp_path / "marks"
     marks.mkdir()
     run = tmp_path / "run"
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
-           "TOKENIZERS_PARALLELISM": "false"}
+    env = {
+        **os.environ,
+        "CUDA_VISIBLE_DEVICES": "",
+        "OMP_NUM_THREADS": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
     proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script),
-         str(tiny_model), str(docs), str(run), str(marks)],
-        env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            str(script),
+            str(tiny_model),
+            str(docs),
+            str(run),
+            str(marks),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     ranks = sorted((json.loads(p.read_text()) for p in marks.glob("rank*.json")), key=lambda r: r["rank"])
     assert [r["rank"] for r in ranks] == [0, 1]

@@ -1,4 +1,5 @@
 """The transformer enriched with linguistic features (``linguistic_features``, system ``transformer-features``)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,9 +30,21 @@ def featured(tmp_path_factory, tiny_model, toy_docs, blank_pipeline):
     from tradeie.systems.transformer import TransformerFeaturesNERSystem
     from tradeie.training.config import NERConfig
 
-    config = NERConfig(base_model=str(tiny_model), epochs=2, batch_size=8, learning_rate=5e-3, max_length=64,
-                       stride=8, seeds=[1], progress_bars=False, device="cpu", logging_steps=1000,
-                       early_stopping_patience=0, linguistic_features=ALL, linguistic_pipeline=blank_pipeline)
+    config = NERConfig(
+        base_model=str(tiny_model),
+        epochs=2,
+        batch_size=8,
+        learning_rate=5e-3,
+        max_length=64,
+        stride=8,
+        seeds=[1],
+        progress_bars=False,
+        device="cpu",
+        logging_steps=1000,
+        early_stopping_patience=0,
+        linguistic_features=ALL,
+        linguistic_pipeline=blank_pipeline,
+    )
     system = TransformerFeaturesNERSystem(config).fit(toy_docs[:6], toy_docs[6:])
     folder = system.save(tmp_path_factory.mktemp("systems") / "transformer-features")
     return system, folder
@@ -40,8 +53,16 @@ def featured(tmp_path_factory, tiny_model, toy_docs, blank_pipeline):
 def test_word_shape():
     from tradeie.training.features import word_shape
 
-    assert [word_shape(w) for w in ("US", "us", "India", "18", "%", "U.S.", "McDonald", "COVID-19")] == \
-        ["X", "x", "Xx", "d", "%", "X.X.", "XxXx", "X-d"]
+    assert [word_shape(w) for w in ("US", "us", "India", "18", "%", "U.S.", "McDonald", "COVID-19")] == [
+        "X",
+        "x",
+        "Xx",
+        "d",
+        "%",
+        "X.X.",
+        "XxXx",
+        "X-d",
+    ]
 
 
 def test_feature_names_are_checked(ner_config):
@@ -96,7 +117,7 @@ def test_windows_of_a_long_row_keep_alignment(tiny_tokenizer):
     seen = [f["feature_ids"][1:-1] for f in feats]
     assert seen[0] == [[k + 2] for k in range(10)]
     assert all(len(f["feature_ids"]) == len(f["input_ids"]) for f in feats)
-    assert [f[0] for f in seen[1:]] == [[k + 2] for k in range(7, 30, 7)][:len(seen) - 1]
+    assert [f[0] for f in seen[1:]] == [[k + 2] for k in range(7, 30, 7)][: len(seen) - 1]
 
 
 def test_collator_pads_feature_ids(tiny_tokenizer):
@@ -105,10 +126,17 @@ def test_collator_pads_feature_ids(tiny_tokenizer):
     from tradeie.training.feature_model import FeatureCollator
 
     collate = FeatureCollator(DataCollatorForTokenClassification(tiny_tokenizer))
-    batch = collate([{"input_ids": [2, 7, 3], "attention_mask": [1, 1, 1], "labels": [-100, 1, -100],
-                      "feature_ids": [[0, 0], [3, 4], [0, 0]]},
-                     {"input_ids": [2, 3], "attention_mask": [1, 1], "labels": [-100, -100],
-                      "feature_ids": [[0, 0], [0, 0]]}])
+    batch = collate(
+        [
+            {
+                "input_ids": [2, 7, 3],
+                "attention_mask": [1, 1, 1],
+                "labels": [-100, 1, -100],
+                "feature_ids": [[0, 0], [3, 4], [0, 0]],
+            },
+            {"input_ids": [2, 3], "attention_mask": [1, 1], "labels": [-100, -100], "feature_ids": [[0, 0], [0, 0]]},
+        ]
+    )
     assert batch["feature_ids"].tolist() == [[[0, 0], [3, 4], [0, 0]], [[0, 0], [0, 0], [0, 0]]]
     assert batch["input_ids"].shape == (2, 3)
 
@@ -165,8 +193,7 @@ def test_auto_class_loads_the_saved_model(featured):
     with torch.inference_mode():
         a = model(input_ids=ids, attention_mask=torch.ones_like(ids), feature_ids=feats).logits
         b = system.tagger.model(input_ids=ids, attention_mask=torch.ones_like(ids), feature_ids=feats).logits
-        c = model(input_ids=ids, attention_mask=torch.ones_like(ids),
-                  feature_ids=torch.zeros_like(feats)).logits
+        c = model(input_ids=ids, attention_mask=torch.ones_like(ids), feature_ids=torch.zeros_like(feats)).logits
     assert torch.equal(a, b)
     assert not torch.equal(a, c)  # the features change the logits
 
@@ -178,8 +205,10 @@ def test_new_tagger_keeps_the_pretrained_encoder(tiny_model):
     from tradeie.training.feature_model import FeatureTaggerForTokenClassification
 
     tagger = FeatureTaggerForTokenClassification.from_encoder(
-        str(tiny_model), labels=list(BIO_TAGS),
-        features={"feature_names": ["shape"], "feature_vocabs": {"shape": ["<pad>", "<unk>", "Xx"]}})
+        str(tiny_model),
+        labels=list(BIO_TAGS),
+        features={"feature_names": ["shape"], "feature_vocabs": {"shape": ["<pad>", "<unk>", "Xx"]}},
+    )
     encoder = AutoModel.from_pretrained(tiny_model)
     theirs = encoder.state_dict()
     for key, value in tagger.encoder.state_dict().items():

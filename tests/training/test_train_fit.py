@@ -1,4 +1,5 @@
 """fit_ner / fit_re / Pipeline on the tiny model: outputs, model card, reproducibility, options."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,20 +19,48 @@ def trained_run(tmp_path_factory, tiny_model, toy_docs):
     from tradeie.training.relation import fit_re
 
     run = tmp_path_factory.mktemp("runs") / "toy"
-    common = dict(base_model=str(tiny_model), batch_size=8, learning_rate=5e-3, seeds=[1], progress_bars=False,
-                  device="cpu", logging_steps=1000, early_stopping_patience=2)
+    common = dict(
+        base_model=str(tiny_model),
+        batch_size=8,
+        learning_rate=5e-3,
+        seeds=[1],
+        progress_bars=False,
+        device="cpu",
+        logging_steps=1000,
+        early_stopping_patience=2,
+    )
     train, val, test = toy_docs[:5], toy_docs[5:7], toy_docs[7:]
-    fit_ner(train, val, NERConfig(epochs=3, max_length=64, stride=8, run_name="toy", **common), run / "ner",
-            test_docs=test, dataset_name="toy")
-    fit_re(train, val, REConfig(epochs=2, max_length=96, run_name="toy", **common), run / "re", test_docs=test,
-           ner_dir=run / "ner", dataset_name="toy")
+    fit_ner(
+        train,
+        val,
+        NERConfig(epochs=3, max_length=64, stride=8, run_name="toy", **common),
+        run / "ner",
+        test_docs=test,
+        dataset_name="toy",
+    )
+    fit_re(
+        train,
+        val,
+        REConfig(epochs=2, max_length=96, run_name="toy", **common),
+        run / "re",
+        test_docs=test,
+        ner_dir=run / "ner",
+        dataset_name="toy",
+    )
     return run
 
 
 def test_ner_outputs(trained_run, toy_docs):
     ner = trained_run / "ner"
-    for name in ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json",
-                 "training_config.json", "metrics.json", "README.md"):
+    for name in (
+        "model.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "training_config.json",
+        "metrics.json",
+        "README.md",
+    ):
         assert (ner / name).is_file(), name
     assert not list(trained_run.glob(".*"))  # checkpoints and temp folders are cleaned up
     config = json.loads((ner / "config.json").read_text())
@@ -90,7 +119,7 @@ def test_pipeline_end_to_end(trained_run, toy_docs):
     assert pipe.name == "toy" and pipe.relation is not None
     doc = pipe("India and Japan signed the trade deal on Monday. Washington cut tariffs on goods from China.")
     for ent in doc.entities:
-        assert doc.text[ent.start:ent.end] == ent.text and 0 < ent.score <= 1
+        assert doc.text[ent.start : ent.end] == ent.text and 0 < ent.score <= 1
     index = doc.entity_index()
     for rel in doc.relations:
         assert allowed_relation(rel.label, index[rel.head].label, index[rel.tail].label)
@@ -128,9 +157,17 @@ def test_same_seed_same_metrics(tmp_path, ner_config, toy_docs):
 def test_several_seeds_and_low_resource_options(tmp_path, ner_config, toy_docs):
     from tradeie.training.ner import fit_ner
 
-    config = dataclasses.replace(ner_config, seeds=[1, 2], augment=True, augment_copies=1, class_weights=True,
-                                 balanced_sampling=True, gazetteer_ensemble=True, gazetteer_min_precision=0.5,
-                                 epochs=1)
+    config = dataclasses.replace(
+        ner_config,
+        seeds=[1, 2],
+        augment=True,
+        augment_copies=1,
+        class_weights=True,
+        balanced_sampling=True,
+        gazetteer_ensemble=True,
+        gazetteer_min_precision=0.5,
+        epochs=1,
+    )
     out = fit_ner(toy_docs[:5], toy_docs[5:7], config, tmp_path / "ner")
     metrics = json.loads((out / "metrics.json").read_text())
     assert [s["seed"] for s in metrics["seeds"]] == [1, 2]
@@ -148,8 +185,16 @@ def test_several_seeds_and_low_resource_options(tmp_path, ner_config, toy_docs):
 def test_re_options_and_no_eval(tmp_path, re_config, toy_docs):
     from tradeie.training.relation import fit_re
 
-    config = dataclasses.replace(re_config, negative_ratio=1.0, class_weights=True, balanced_sampling=True,
-                                 augment=True, window=0, epochs=1, seeds=[3, 4])
+    config = dataclasses.replace(
+        re_config,
+        negative_ratio=1.0,
+        class_weights=True,
+        balanced_sampling=True,
+        augment=True,
+        window=0,
+        epochs=1,
+        seeds=[3, 4],
+    )
     out = fit_re(toy_docs[:5], None, config, tmp_path / "re")
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["eval"] is None and len(metrics["seeds"]) == 1  # no eval: only the first seed

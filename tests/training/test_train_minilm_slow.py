@@ -1,4 +1,5 @@
 """Fine-tune the real offline MiniLM-L6 for a few steps; the saved models reload and predict."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,17 @@ def test_minilm_few_steps_reload_and_predict(tmp_path, toy_docs):
     from tradeie.training.ner import fit_ner
     from tradeie.training.relation import fit_re
 
-    common = dict(max_steps=4, batch_size=4, max_length=64, stride=16, seeds=[0], progress_bars=False, device="cpu",
-                  logging_steps=1000, learning_rate=1e-4)
+    common = dict(
+        max_steps=4,
+        batch_size=4,
+        max_length=64,
+        stride=16,
+        seeds=[0],
+        progress_bars=False,
+        device="cpu",
+        logging_steps=1000,
+        learning_rate=1e-4,
+    )
     run = tmp_path / "minilm"
     ner = fit_ner(toy_docs[:4], toy_docs[4:5], NERConfig(run_name="minilm", **common), run / "ner")
     fit_re(toy_docs[:4], toy_docs[4:5], REConfig(run_name="minilm", **common), run / "re", ner_dir=run / "ner")
@@ -29,7 +39,7 @@ def test_minilm_few_steps_reload_and_predict(tmp_path, toy_docs):
     long_text = " ".join(toy_docs[5].text for _ in range(30))  # several windows
     doc = pipe(long_text)
     for ent in doc.entities:
-        assert long_text[ent.start:ent.end] == ent.text
+        assert long_text[ent.start : ent.end] == ent.text
     docs = pipe.predict_documents(toy_docs[5:7])
     assert [d.id for d in docs] == [d.id for d in toy_docs[5:7]]
     assert json.loads((run / "re" / "metrics.json").read_text())["seeds"][0]["steps"] == 4

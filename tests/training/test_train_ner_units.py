@@ -1,4 +1,5 @@
 """NER units on the tiny tokenizer: sub-word alignment, windows with stride, merging, decoding."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,9 +8,20 @@ import pytest
 from tradeie.document import Document
 from tradeie.schema import BIO_TAGS
 from tradeie.tokens import Token, tokenize
-from tradeie.training.ner import (LABEL2ID, NERSettings, NERTagger, decode_entities, encode_words,
-                                  first_subword_mask, published_rows, tagged_tokens, viterbi_decode, window_features,
-                                  window_spans)
+from tradeie.training.ner import (
+    LABEL2ID,
+    NERSettings,
+    NERTagger,
+    decode_entities,
+    encode_words,
+    first_subword_mask,
+    published_rows,
+    tagged_tokens,
+    viterbi_decode,
+    window_features,
+    window_spans,
+)
+
 
 def test_document_rows_are_the_published_rows(toy_docs):
     from tradeie.dataset import ner_rows
@@ -21,7 +33,8 @@ def test_document_rows_are_the_published_rows(toy_docs):
     pairs = tagged_tokens(rows)
     assert [tags for _, tags in pairs] == [bio_tags(toks, doc.entities, doc.id) for toks, _ in pairs]
     assert [[(t.text, t.start, t.end) for t in toks] for toks, _ in pairs] == [
-        list(zip(r["tokens"], r["token_starts"], r["token_ends"])) for r in rows]
+        list(zip(r["tokens"], r["token_starts"], r["token_ends"])) for r in rows
+    ]
     assert sum(tag.startswith("B-") for _, tags in pairs for tag in tags) == len(doc.entities)
 
 
@@ -114,7 +127,7 @@ def test_long_document_windows_merge_back_to_char_offsets(tiny_tokenizer):
     starts = [i for i in range(len(text)) if text.startswith("India", i)]
     actors = [e for e in pred.entities if e.label == "ACTOR"]
     assert [(e.start, e.end) for e in actors] == [(s, s + 5) for s in starts]
-    assert all(e.text == text[e.start:e.end] for e in pred.entities)
+    assert all(e.text == text[e.start : e.end] for e in pred.entities)
     assert sum(e.label == "TARIFF" for e in pred.entities) == 40
     assert [e.id for e in pred.entities] == [f"e{i}" for i in range(1, 81)]
 

@@ -1,4 +1,5 @@
 """RE units: marker tokens, cropping long contexts, type-constrained decoding, negative sampling."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,16 @@ import pytest
 
 from tradeie.relcands import candidate_pairs, marked_text, marker_tokens
 from tradeie.schema import NO_RELATION, RELATION_CLASSES, allowed_relation
-from tradeie.training.relation import (LABEL2ID, RelationClassifier, RESettings, add_marker_tokens,
-                                       allowed_mask, decode_relation, downsample_negatives, encode_candidate)
+from tradeie.training.relation import (
+    LABEL2ID,
+    RelationClassifier,
+    RESettings,
+    add_marker_tokens,
+    allowed_mask,
+    decode_relation,
+    downsample_negatives,
+    encode_candidate,
+)
 
 
 @pytest.fixture
@@ -108,7 +117,11 @@ def test_classifier_only_emits_allowed_relations_between_given_entities(marker_t
         assert allowed_relation(rel.label, ents[rel.head].label, ents[rel.tail].label)
         assert 0 < rel.score <= 1
     assert {(r.head, r.tail, r.label) for r in pred.relations} == {
-        ("a", "t", "imposes"), ("j", "t", "imposes"), ("a", "g", "party_to"), ("j", "g", "party_to")}
+        ("a", "t", "imposes"),
+        ("j", "t", "imposes"),
+        ("a", "g", "party_to"),
+        ("j", "g", "party_to"),
+    }
     assert model.widths == sorted(model.widths)  # batches sorted by length
     # with other entities (e.g. predicted ones, without ids) relations link those entities
     subset = [e.__class__(e.start, e.end, e.label) for e in doc.entities if e.id in ("a", "g")]

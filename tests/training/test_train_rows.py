@@ -1,4 +1,5 @@
 """`tradeie train ner` trains on the dataset folder's published `ner` rows; documents become the same rows."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,8 +28,12 @@ def captured(monkeypatch):
     seen: list[list[tuple]] = []
 
     def capture(tokenizer, rows, *args, **kwargs):
-        seen.append([([t.text for t in toks], [t.start for t in toks], [t.end for t in toks], list(tags))
-                     for toks, tags in rows])
+        seen.append(
+            [
+                ([t.text for t in toks], [t.start for t in toks], [t.end for t in toks], list(tags))
+                for toks, tags in rows
+            ]
+        )
         if len(seen) == 2:
             raise _Captured
         return []
@@ -46,8 +51,25 @@ def test_train_ner_reads_the_published_rows(dataset_dir, captured, tmp_path, rep
     from tradeie.dataset import load_hub_folder
 
     # the capture stops the command once it has the rows (reported as an internal error, exit status 1)
-    assert main(["train", "ner", "--config", str(repo_root / "training/ner.toml"), "--set", f"base_model={tiny_model}",
-                 "--set", "augment=false", "--dataset", str(dataset_dir), "--output", str(tmp_path / "run")]) == 1
+    assert (
+        main(
+            [
+                "train",
+                "ner",
+                "--config",
+                str(repo_root / "training/ner.toml"),
+                "--set",
+                f"base_model={tiny_model}",
+                "--set",
+                "augment=false",
+                "--dataset",
+                str(dataset_dir),
+                "--output",
+                str(tmp_path / "run"),
+            ]
+        )
+        == 1
+    )
     assert "_Captured" in capsys.readouterr().err
     published = load_hub_folder(dataset_dir, "ner")  # what datasets.load_dataset(folder, "ner") gives a user
     assert len(captured[0]) == published["train"].num_rows > 0

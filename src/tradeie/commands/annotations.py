@@ -1,4 +1,5 @@
 """``tradeie annotations validate|agreement|config``."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,7 +12,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmds = group.add_subparsers(dest="annotations_command", metavar="ACTION", required=True)
 
     val = cmds.add_parser("validate", help="check gold annotations against the schema and the corpus")
-    val.add_argument("gold", nargs="?", default=DEFAULT_GOLD, help="Label Studio export file or folder (default: %(default)s)")
+    val.add_argument(
+        "gold", nargs="?", default=DEFAULT_GOLD, help="Label Studio export file or folder (default: %(default)s)"
+    )
     val.add_argument("--corpus", default=DEFAULT_CORPUS, help="corpus JSONL (default: %(default)s)")
     val.add_argument("--strict", action="store_true", help="treat consistency warnings as errors")
     val.add_argument("--show-warnings", action="store_true", help="print every warning (default: a count)")
@@ -59,8 +62,10 @@ def run_validate(args: argparse.Namespace) -> int:
     if args.show_warnings or args.strict:
         for warning in report.warnings:
             print(f"warning: {warning}")
-    print(f"{len(report.errors)} errors, {len(report.warnings)} consistency warnings"
-          + ("" if args.show_warnings or args.strict else " (--show-warnings lists them)"))
+    print(
+        f"{len(report.errors)} errors, {len(report.warnings)} consistency warnings"
+        + ("" if args.show_warnings or args.strict else " (--show-warnings lists them)")
+    )
     failed = report.errors or (args.strict and report.warnings)
     return 1 if failed else 0
 
@@ -72,12 +77,16 @@ def run_agreement(args: argparse.Namespace) -> int:
 
     a, b = read_export(args.a).documents, read_export(args.b).documents
     figures = agreement(a, b)
-    print(f"documents: {len(figures['documents'])}, tokens: {figures['tokens']}, "
-          f"token-level Cohen's kappa: {figures['token_kappa']:.3f}")
+    print(
+        f"documents: {len(figures['documents'])}, tokens: {figures['tokens']}, "
+        f"token-level Cohen's kappa: {figures['token_kappa']:.3f}"
+    )
     print(f"{'spans':<12}{'strict F1':>10}{'overlap F1':>12}{'A':>6}{'B':>6}")
     for label, row in figures["spans"].items():
-        print(f"{label:<12}{row['strict']['f1']:>10.3f}{row['overlap']['f1']:>12.3f}"
-              f"{row['strict']['a']:>6}{row['strict']['b']:>6}")
+        print(
+            f"{label:<12}{row['strict']['f1']:>10.3f}{row['overlap']['f1']:>12.3f}"
+            f"{row['strict']['a']:>6}{row['strict']['b']:>6}"
+        )
     print(f"{'relations':<12}{'F1':>10}{'':>12}{'A':>6}{'B':>6}")
     for label, row in figures["relations"].items():
         print(f"{label:<12}{row['f1']:>10.3f}{'':>12}{row['a']:>6}{row['b']:>6}")

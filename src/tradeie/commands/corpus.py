@@ -1,4 +1,5 @@
 """``tradeie corpus build``."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,15 +11,25 @@ log = logging.getLogger("tradeie.corpus")
 def register(sub: argparse._SubParsersAction) -> None:
     group = sub.add_parser("corpus", help="build the normalised corpus from raw seed texts")
     cmds = group.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
-    build = cmds.add_parser("build", help="seeds/*.txt -> corpus/documents.jsonl",
-                            description="Normalise every .txt in SEEDS into one JSONL document per file.")
+    build = cmds.add_parser(
+        "build",
+        help="seeds/*.txt -> corpus/documents.jsonl",
+        description="Normalise every .txt in SEEDS into one JSONL document per file.",
+    )
     build.add_argument("--seeds", default="seeds", help="folder of raw .txt files (default: %(default)s)")
-    build.add_argument("--articles", default="corpus/articles",
-                       help="folder of .txt articles written for this dataset (origin written-for-dataset); "
-                            "'' for none (default: %(default)s)")
+    build.add_argument(
+        "--articles",
+        default="corpus/articles",
+        help="folder of .txt articles written for this dataset (origin written-for-dataset); "
+        "'' for none (default: %(default)s)",
+    )
     build.add_argument("--out", default="corpus/documents.jsonl", help="output JSONL (default: %(default)s)")
-    build.add_argument("--threshold", type=float, default=None,
-                       help="word-shingle Jaccard similarity at which documents are near-duplicates")
+    build.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="word-shingle Jaccard similarity at which documents are near-duplicates",
+    )
     build.set_defaults(func=run_build)
 
 
@@ -30,8 +41,15 @@ def run_build(args: argparse.Namespace) -> int:
     groups: dict[str, list[str]] = {}
     for doc in docs:
         groups.setdefault(doc.meta["near_duplicate_group"], []).append(doc.id)
-        log.info("%s: %d chars, %d paragraphs, %d sentences, date=%s source=%s", doc.id, len(doc.text),
-                 len(doc.meta["paragraphs"]), len(doc.meta["sentences"]), doc.meta["date"], doc.meta["source"])
+        log.info(
+            "%s: %d chars, %d paragraphs, %d sentences, date=%s source=%s",
+            doc.id,
+            len(doc.text),
+            len(doc.meta["paragraphs"]),
+            len(doc.meta["sentences"]),
+            doc.meta["date"],
+            doc.meta["source"],
+        )
     for group, members in groups.items():
         if len(members) > 1:
             log.info("near-duplicate group %s: %s", group, ", ".join(members))

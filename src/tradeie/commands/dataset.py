@@ -1,4 +1,5 @@
 """``tradeie dataset build|stats|push|export``."""
+
 from __future__ import annotations
 
 import argparse
@@ -27,39 +28,63 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmds = group.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
 
     build = cmds.add_parser(
-        "build", help="gold annotations + corpus -> Hub-ready dataset folder",
+        "build",
+        help="gold annotations + corpus -> Hub-ready dataset folder",
         description="Build the ner, documents and relations configs with leakage-aware document splits "
-                    "and write a Hub dataset repository folder (parquet files, README.md card, GUIDELINES.md).")
+        "and write a Hub dataset repository folder (parquet files, README.md card, GUIDELINES.md).",
+    )
     build.add_argument("--gold", default="annotations/gold", help="gold Label Studio export(s) (default: %(default)s)")
     build.add_argument("--corpus", default="corpus/documents.jsonl", help="corpus JSONL (default: %(default)s)")
     build.add_argument("--out", default=DEFAULT_OUT, help="output folder, replaced atomically (default: %(default)s)")
     build.add_argument("--seed", type=int, default=DEFAULT_SEED, help="split seed (default: %(default)s)")
-    build.add_argument("--ratios", type=_ratios, default=DEFAULT_RATIOS,
-                       help="train,validation,test document ratios (default: "
-                            + ",".join(f"{r:g}" for r in DEFAULT_RATIOS) + ")")
-    build.add_argument("--window", type=int, default=DEFAULT_WINDOW,
-                       help="max sentence distance of a relation candidate pair (default: %(default)s)")
-    build.add_argument("--guidelines", default="annotations/GUIDELINES.md",
-                       help="guidelines copied into the folder (default: %(default)s)")
+    build.add_argument(
+        "--ratios",
+        type=_ratios,
+        default=DEFAULT_RATIOS,
+        help="train,validation,test document ratios (default: " + ",".join(f"{r:g}" for r in DEFAULT_RATIOS) + ")",
+    )
+    build.add_argument(
+        "--window",
+        type=int,
+        default=DEFAULT_WINDOW,
+        help="max sentence distance of a relation candidate pair (default: %(default)s)",
+    )
+    build.add_argument(
+        "--guidelines",
+        default="annotations/GUIDELINES.md",
+        help="guidelines copied into the folder (default: %(default)s)",
+    )
     build.add_argument("--repo-id", default=None, help="Hub id used in the card's code samples and citation")
     build.add_argument("--pretty-name", default=None, help="dataset title in the card")
-    build.add_argument("--license", default="other",
-                       help="card licence id (default: %(default)s: annotations CC BY 4.0, texts the publishers')")
-    build.add_argument("--tokenizer", default=None,
-                       help="tokenizer (folder or Hub id) for sub-word lengths (default: the default base encoder)")
+    build.add_argument(
+        "--license",
+        default="other",
+        help="card licence id (default: %(default)s: annotations CC BY 4.0, texts the publishers')",
+    )
+    build.add_argument(
+        "--tokenizer",
+        default=None,
+        help="tokenizer (folder or Hub id) for sub-word lengths (default: the default base encoder)",
+    )
     build.set_defaults(func=run_build)
 
     stats = cmds.add_parser("stats", help="per-split statistics of a dataset folder")
     stats.add_argument("dir", nargs="?", default=DEFAULT_OUT, help="dataset folder (default: %(default)s)")
     stats.add_argument("--tokenizer", default=None, help="tokenizer for sub-word lengths (default: base encoder)")
-    stats.add_argument("--json", dest="json_out", default=None,
-                       help="also write the stats to this JSON file (`-`: JSON to standard output instead of tables)")
+    stats.add_argument(
+        "--json",
+        dest="json_out",
+        default=None,
+        help="also write the stats to this JSON file (`-`: JSON to standard output instead of tables)",
+    )
     stats.set_defaults(func=run_stats)
 
     push = cmds.add_parser(
-        "push", help="upload a dataset folder to the Hugging Face Hub in one commit",
+        "push",
+        help="upload a dataset folder to the Hugging Face Hub in one commit",
         description="Create the dataset repo if needed and upload DIR in one commit. The token comes from "
-                    "HF_TOKEN or the huggingface_hub login (`hf auth login`).")
+        "HF_TOKEN or the huggingface_hub login (`hf auth login`).",
+    )
     push.add_argument("dir", help="dataset folder written by `tradeie dataset build`")
     push.add_argument("--repo-id", required=True, help="OWNER/NAME of the dataset repository")
     push.add_argument("--private", action="store_true", help="create the repository as private")
@@ -69,19 +94,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     push.set_defaults(func=run_push)
 
     export = cmds.add_parser(
-        "export", help="write the dataset as spaCy DocBin files or CoNLL BIO columns",
+        "export",
+        help="write the dataset as spaCy DocBin files or CoNLL BIO columns",
         description="spacy: train.spacy/dev.spacy/test.spacy (one Doc per document, entities as doc.ents, "
-                    "relations in doc.user_data['relations'] as indices into doc.ents) and a ready config.cfg "
-                    "(run `python -m spacy train config.cfg --output model` inside the folder). conll: "
-                    "train.conll/dev.conll/test.conll with one `TOKEN TAG` line per token (IOB2), a blank line "
-                    "after each sentence and `-DOCSTART- -X- O O` before each document.")
+        "relations in doc.user_data['relations'] as indices into doc.ents) and a ready config.cfg "
+        "(run `python -m spacy train config.cfg --output model` inside the folder). conll: "
+        "train.conll/dev.conll/test.conll with one `TOKEN TAG` line per token (IOB2), a blank line "
+        "after each sentence and `-DOCSTART- -X- O O` before each document.",
+    )
     export.add_argument("dir", nargs="?", default=DEFAULT_OUT, help="dataset folder (default: %(default)s)")
     export.add_argument("--format", dest="fmt", required=True, choices=("spacy", "conll"), help="output format")
-    export.add_argument("--out", default=None,
-                        help="output folder, replaced atomically (default: dist/spacy or dist/conll); "
-                             "`-` writes one CoNLL split (--split) to standard output")
-    export.add_argument("--split", default=None, choices=("train", "validation", "test"),
-                        help="export only this split (default: all)")
+    export.add_argument(
+        "--out",
+        default=None,
+        help="output folder, replaced atomically (default: dist/spacy or dist/conll); "
+        "`-` writes one CoNLL split (--split) to standard output",
+    )
+    export.add_argument(
+        "--split", default=None, choices=("train", "validation", "test"), help="export only this split (default: all)"
+    )
     export.set_defaults(func=run_export)
 
 
@@ -110,16 +141,27 @@ def run_build(args: argparse.Namespace) -> int:
     card_options = {"license": args.license}
     if args.pretty_name:
         card_options["pretty_name"] = args.pretty_name
-    stats = write_hub_folder(dsets, docs, args.out, seed=seed, ratios=ratios, window=window,
-                             guidelines=args.guidelines, tokenizer=args.tokenizer, repo_id=args.repo_id,
-                             **card_options)
+    stats = write_hub_folder(
+        dsets,
+        docs,
+        args.out,
+        seed=seed,
+        ratios=ratios,
+        window=window,
+        guidelines=args.guidelines,
+        tokenizer=args.tokenizer,
+        repo_id=args.repo_id,
+        **card_options,
+    )
     for config, dd in dsets.items():
         log.info("%s: %s", config, ", ".join(f"{split} {len(ds)}" for split, ds in dd.items()))
     t = stats["total"]
     splits = ", ".join(f"{s} {v['documents']}" for s, v in stats["splits"].items())
-    print(f"wrote {args.out}: {t['documents']} documents ({splits}), "
-          + ", ".join(f"{c} {sum(len(ds) for ds in dd.values())} rows" for c, dd in dsets.items())
-          + f"; max sub-word length {t['max_subword_length']}, longest entity {t['longest_entity_words']} words")
+    print(
+        f"wrote {args.out}: {t['documents']} documents ({splits}), "
+        + ", ".join(f"{c} {sum(len(ds) for ds in dd.values())} rows" for c, dd in dsets.items())
+        + f"; max sub-word length {t['max_subword_length']}, longest entity {t['longest_entity_words']} words"
+    )
     return 0
 
 
@@ -142,14 +184,24 @@ def run_stats(args: argparse.Namespace) -> int:
 def run_push(args: argparse.Namespace) -> int:
     from ..hub import push_folder
 
-    result = push_folder(args.dir, args.repo_id, private=args.private, revision=args.revision,
-                         dry_run=args.dry_run, commit_message=args.message)
+    result = push_folder(
+        args.dir,
+        args.repo_id,
+        private=args.private,
+        revision=args.revision,
+        dry_run=args.dry_run,
+        commit_message=args.message,
+    )
     if result.dry_run:
-        print(f"dry run: would upload {len(result.files)} files ({result.total_bytes} bytes) "
-              f"to {result.repo_url} ({'private' if result.private else 'public'}) in one commit:")
+        print(
+            f"dry run: would upload {len(result.files)} files ({result.total_bytes} bytes) "
+            f"to {result.repo_url} ({'private' if result.private else 'public'}) in one commit:"
+        )
         for name, size in result.files:
             print(f"  {name}  {size}")
         return 0
-    print(f"uploaded {len(result.files)} files to {result.repo_url}"
-          + (f" ({result.commit_url})" if result.commit_url else ""))
+    print(
+        f"uploaded {len(result.files)} files to {result.repo_url}"
+        + (f" ({result.commit_url})" if result.commit_url else "")
+    )
     return 0

@@ -1,4 +1,5 @@
 """``tradeie evaluate`` (a trained run or any predictions file) and ``tradeie cv`` (grouped K-fold)."""
+
 from __future__ import annotations
 
 import argparse
@@ -51,71 +52,138 @@ def _named_file(text: str) -> tuple[str, str]:
 
 def _common(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--out", default=None, help="output folder, replaced atomically (default: eval/<name>)")
-    cmd.add_argument("--resamples", type=_non_negative_int, default=1000,
-                     help="bootstrap resamples over documents for the 95%% intervals (default: %(default)s)")
+    cmd.add_argument(
+        "--resamples",
+        type=_non_negative_int,
+        default=1000,
+        help="bootstrap resamples over documents for the 95%% intervals (default: %(default)s)",
+    )
     cmd.add_argument("--seed", type=int, default=13, help="bootstrap (and fold) seed (default: %(default)s)")
     cmd.add_argument("--title", default=None, help="report title (default: the output folder name)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser(
-        "evaluate", help="score a trained run or a predictions file against gold; write the report",
+        "evaluate",
+        help="score a trained run or a predictions file against gold; write the report",
         description="Either --model RUN (predicts the dataset split itself, with the baselines for comparison) "
-                    "or --predictions FILE --gold FILE (scores any system's output). Writes metrics.json, "
-                    "errors.csv, report.md, report.html and PNG plots to --out.")
+        "or --predictions FILE --gold FILE (scores any system's output). Writes metrics.json, "
+        "errors.csv, report.md, report.html and PNG plots to --out.",
+    )
     src = ev.add_argument_group("what to score")
     src.add_argument("--model", default=None, help="run folder with ner/ (and re/), e.g. training/runs/demo")
-    src.add_argument("--dataset", default="dist/dataset",
-                     help="dataset folder from `tradeie dataset build` (with --model; default: %(default)s)")
+    src.add_argument(
+        "--dataset",
+        default="dist/dataset",
+        help="dataset folder from `tradeie dataset build` (with --model; default: %(default)s)",
+    )
     src.add_argument("--split", default="test", help="dataset split to score (default: %(default)s)")
-    src.add_argument("--predictions", default=None,
-                     help="predictions JSONL from `tradeie predict` (or its Label Studio JSON)")
-    src.add_argument("--predictions-gold-entities", default=None,
-                     help="optional relation predictions made from the gold entities (JSONL)")
-    src.add_argument("--gold", default=None,
-                     help="gold JSONL or Label Studio JSON export (required with --predictions; "
-                          "with --model it replaces the dataset split)")
-    src.add_argument("--baselines", type=_csv_list, default=list(BASELINE_CHOICES),
-                     help="with --model: baselines to compare against, loaded from RUN/baselines/<kind> or "
-                          "trained on the dataset's train split; 'none' for none (default: crf,gazetteer)")
-    src.add_argument("--baseline", dest="baseline_files", type=_named_file, action="append", default=[],
-                     metavar="NAME=FILE", help="another system's predictions to compare against (repeatable)")
-    src.add_argument("--update-card", action="store_true",
-                     help="with --model: fill the model-index of RUN/ner/README.md (and re/) from the metrics")
+    src.add_argument(
+        "--predictions", default=None, help="predictions JSONL from `tradeie predict` (or its Label Studio JSON)"
+    )
+    src.add_argument(
+        "--predictions-gold-entities",
+        default=None,
+        help="optional relation predictions made from the gold entities (JSONL)",
+    )
+    src.add_argument(
+        "--gold",
+        default=None,
+        help="gold JSONL or Label Studio JSON export (required with --predictions; "
+        "with --model it replaces the dataset split)",
+    )
+    src.add_argument(
+        "--baselines",
+        type=_csv_list,
+        default=list(BASELINE_CHOICES),
+        help="with --model: baselines to compare against, loaded from RUN/baselines/<kind> or "
+        "trained on the dataset's train split; 'none' for none (default: crf,gazetteer)",
+    )
+    src.add_argument(
+        "--baseline",
+        dest="baseline_files",
+        type=_named_file,
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="another system's predictions to compare against (repeatable)",
+    )
+    src.add_argument(
+        "--update-card",
+        action="store_true",
+        help="with --model: fill the model-index of RUN/ner/README.md (and re/) from the metrics",
+    )
     _common(ev)
     ev.set_defaults(func=run_evaluate)
 
     cv = sub.add_parser(
-        "cv", help="grouped K-fold cross-validation of the model and baselines, with a learning curve",
+        "cv",
+        help="grouped K-fold cross-validation of the model and baselines, with a learning curve",
         description="Train every system on K-1 folds and test on the held-out fold (near-duplicate groups "
-                    "kept together); report mean +- sd per metric, the pooled out-of-fold scores with "
-                    "bootstrap intervals, and optionally F1 against the number of training documents.")
-    cv.add_argument("--folds", type=_positive_int, default=None,
-                    help="number of folds K (default: one fold per near-duplicate group)")
-    cv.add_argument("--gold", default=None, help="gold JSONL / Label Studio export (default: annotations/gold "
-                                                 "joined with the corpus)")
+        "kept together); report mean +- sd per metric, the pooled out-of-fold scores with "
+        "bootstrap intervals, and optionally F1 against the number of training documents.",
+    )
+    cv.add_argument(
+        "--folds",
+        type=_positive_int,
+        default=None,
+        help="number of folds K (default: one fold per near-duplicate group)",
+    )
+    cv.add_argument(
+        "--gold",
+        default=None,
+        help="gold JSONL / Label Studio export (default: annotations/gold joined with the corpus)",
+    )
     cv.add_argument("--dataset", default=None, help="or: every split of this dataset folder")
-    cv.add_argument("--corpus", default=None,
-                    help="corpus JSONL giving near-duplicate groups and sentences to the --gold documents "
-                         "(default for annotations/gold: corpus/documents.jsonl)")
-    cv.add_argument("--systems", type=_csv_list, default=["model", *BASELINE_CHOICES],
-                    help="systems to cross-validate: model, crf, gazetteer (default: model,crf,gazetteer)")
-    cv.add_argument("--exclude-splits", type=_csv_list, default=[], metavar="SPLITS",
-                    help="with --dataset: leave these splits out, e.g. test when choosing a model")
+    cv.add_argument(
+        "--corpus",
+        default=None,
+        help="corpus JSONL giving near-duplicate groups and sentences to the --gold documents "
+        "(default for annotations/gold: corpus/documents.jsonl)",
+    )
+    cv.add_argument(
+        "--systems",
+        type=_csv_list,
+        default=["model", *BASELINE_CHOICES],
+        help="systems to cross-validate: model, crf, gazetteer (default: model,crf,gazetteer)",
+    )
+    cv.add_argument(
+        "--exclude-splits",
+        type=_csv_list,
+        default=[],
+        metavar="SPLITS",
+        help="with --dataset: leave these splits out, e.g. test when choosing a model",
+    )
     cv.add_argument("--ner-config", default="training/ner.toml", help="NER config (default: %(default)s)")
-    cv.add_argument("--re-config", default="training/re.toml",
-                    help="relation config; 'none' to cross-validate NER only (default: %(default)s)")
-    cv.add_argument("--set", dest="overrides", action="append", default=[], metavar="TASK.KEY=VALUE",
-                    help="override a config value, e.g. --set ner.epochs=3 --set re.epochs=5 (repeatable)")
-    cv.add_argument("--learning-curve", type=_sizes, default=None, metavar="SIZES",
-                    help="also train on these numbers of training documents per fold, e.g. 1,2,3")
-    cv.add_argument("--curve-systems", type=_csv_list, default=None,
-                    help="systems for the learning curve (default: all)")
+    cv.add_argument(
+        "--re-config",
+        default="training/re.toml",
+        help="relation config; 'none' to cross-validate NER only (default: %(default)s)",
+    )
+    cv.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="TASK.KEY=VALUE",
+        help="override a config value, e.g. --set ner.epochs=3 --set re.epochs=5 (repeatable)",
+    )
+    cv.add_argument(
+        "--learning-curve",
+        type=_sizes,
+        default=None,
+        metavar="SIZES",
+        help="also train on these numbers of training documents per fold, e.g. 1,2,3",
+    )
+    cv.add_argument(
+        "--curve-systems", type=_csv_list, default=None, help="systems for the learning curve (default: all)"
+    )
     _common(cv)
     cv.set_defaults(func=run_cv_command)
 
 
 # --------------------------------------------------------------------------- evaluate
+
 
 def _print_summary(out: Path, metrics: dict, baselines: dict) -> None:
     from ..report import headline_markdown, system_name
@@ -128,8 +196,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from ..errors import TradeieError
 
     if bool(args.model) == bool(args.predictions):
-        raise TradeieError("evaluate: give either --model RUN or --predictions FILE (not both)",
-                           hint="e.g. tradeie evaluate --predictions preds.jsonl --gold gold.jsonl")
+        raise TradeieError(
+            "evaluate: give either --model RUN or --predictions FILE (not both)",
+            hint="e.g. tradeie evaluate --predictions preds.jsonl --gold gold.jsonl",
+        )
     if args.predictions and not args.gold:
         raise TradeieError("evaluate: --predictions needs --gold", hint="pass the gold JSONL or Label Studio export")
     if args.model:
@@ -151,8 +221,9 @@ def _file_baselines(gold, args) -> dict[str, dict]:
     out = {}
     for name, path in args.baseline_files:
         pred = load_predictions(path)
-        out[name] = _score(gold, pred, None, args, {"name": name, "predictions": path,
-                                                     "relations": any(d.relations for d in pred)})
+        out[name] = _score(
+            gold, pred, None, args, {"name": name, "predictions": path, "relations": any(d.relations for d in pred)}
+        )
     return out
 
 
@@ -164,15 +235,31 @@ def _evaluate_predictions(args: argparse.Namespace) -> int:
     pred = load_predictions(args.predictions)
     pge = load_predictions(args.predictions_gold_entities) if args.predictions_gold_entities else None
     relations = pge is not None or any(d.relations for d in pred)
-    metrics = _score(gold, pred, pge, args, {"name": Path(args.predictions).stem, "predictions": args.predictions,
-                                             "gold": args.gold, "relations": relations})
+    metrics = _score(
+        gold,
+        pred,
+        pge,
+        args,
+        {
+            "name": Path(args.predictions).stem,
+            "predictions": args.predictions,
+            "gold": args.gold,
+            "relations": relations,
+        },
+    )
     baselines = _file_baselines(gold, args)
     out = Path(args.out or Path(DEFAULT_EVAL_DIR) / Path(args.predictions).stem)
     from ..evaluate import pair_documents
 
-    write_report(out, metrics, gold, pair_documents(gold, pred),
-                 pred_gold_entities=pair_documents(gold, pge) if pge is not None else None,
-                 baselines=baselines, title=args.title)
+    write_report(
+        out,
+        metrics,
+        gold,
+        pair_documents(gold, pred),
+        pred_gold_entities=pair_documents(gold, pge) if pge is not None else None,
+        baselines=baselines,
+        title=args.title,
+    )
     _print_summary(out, metrics, baselines)
     return 0
 
@@ -191,19 +278,41 @@ def _evaluate_model(args: argparse.Namespace) -> int:
     pred = pipeline.predict_documents(strip_annotations(gold))
     has_re = getattr(pipeline, "relation", None) is not None
     pge = pipeline.predict_documents(strip_relations(gold), gold_entities=True) if has_re else None
-    metrics = _score(gold, pred, pge, args, {"name": run.name, "model": str(run), "relations": has_re,
-                                             "dataset": None if args.gold else args.dataset,
-                                             "split": None if args.gold else args.split})
+    metrics = _score(
+        gold,
+        pred,
+        pge,
+        args,
+        {
+            "name": run.name,
+            "model": str(run),
+            "relations": has_re,
+            "dataset": None if args.gold else args.dataset,
+            "split": None if args.gold else args.split,
+        },
+    )
     baselines = {**_model_baselines(run, gold, args), **_file_baselines(gold, args)}
     out = Path(args.out or Path(DEFAULT_EVAL_DIR) / run.name)
-    write_report(out, metrics, gold, pred, pred_gold_entities=pge, baselines=baselines,
-                 title=args.title or f"{run.name} on {args.gold or f'{args.dataset} ({args.split})'}")
+    write_report(
+        out,
+        metrics,
+        gold,
+        pred,
+        pred_gold_entities=pge,
+        baselines=baselines,
+        title=args.title or f"{run.name} on {args.gold or f'{args.dataset} ({args.split})'}",
+    )
     if args.update_card:
         for task in ("ner", "re"):
             readme = run / task / "README.md"
             if readme.exists():
-                fill_model_card(readme, metrics, dataset_name=str(args.gold or args.dataset),
-                                split=args.split if not args.gold else "gold", tasks=(task,))
+                fill_model_card(
+                    readme,
+                    metrics,
+                    dataset_name=str(args.gold or args.dataset),
+                    split=args.split if not args.gold else "gold",
+                    tasks=(task,),
+                )
                 print(f"model card updated: {readme}")
     _print_summary(out, metrics, baselines)
     return 0
@@ -216,8 +325,10 @@ def _model_baselines(run: Path, gold, args) -> dict[str, dict]:
     kinds = [k for k in args.baselines if k != "none"]
     unknown = sorted(set(kinds) - set(BASELINE_CHOICES))
     if unknown:
-        raise TradeieError(f"--baselines: unknown baseline(s) {', '.join(unknown)}",
-                           hint=f"choose from {', '.join(BASELINE_CHOICES)} or 'none'")
+        raise TradeieError(
+            f"--baselines: unknown baseline(s) {', '.join(unknown)}",
+            hint=f"choose from {', '.join(BASELINE_CHOICES)} or 'none'",
+        )
     out = {}
     train = None
     for kind in kinds:
@@ -241,6 +352,7 @@ def _model_baselines(run: Path, gold, args) -> dict[str, dict]:
 
 # --------------------------------------------------------------------------- cv
 
+
 def _load_cv_docs(args: argparse.Namespace):
     from ..errors import TradeieError
 
@@ -256,8 +368,11 @@ def _load_cv_docs(args: argparse.Namespace):
 
         docs = load_gold(args.gold)
         corpus = args.corpus
-        if corpus is None and not any(d.meta.get("near_duplicate_group") for d in docs) \
-                and Path("corpus/documents.jsonl").exists():
+        if (
+            corpus is None
+            and not any(d.meta.get("near_duplicate_group") for d in docs)
+            and Path("corpus/documents.jsonl").exists()
+        ):
             corpus = "corpus/documents.jsonl"
         if corpus:
             from ..annotations import attach_corpus
@@ -265,8 +380,10 @@ def _load_cv_docs(args: argparse.Namespace):
 
             docs = attach_corpus(docs, load_corpus(corpus), args.gold)
         elif not any(d.meta.get("near_duplicate_group") for d in docs):
-            raise TradeieError(f"cv: {args.gold} carries no near-duplicate groups, so near-copies could "
-                               "straddle folds", hint="pass --corpus corpus/documents.jsonl")
+            raise TradeieError(
+                f"cv: {args.gold} carries no near-duplicate groups, so near-copies could straddle folds",
+                hint="pass --corpus corpus/documents.jsonl",
+            )
         return docs
     from ..annotations import load_gold
 
@@ -279,12 +396,14 @@ def _systems(args: argparse.Namespace) -> list:
     from ..systems.base import system_names
 
     registered = set(system_names())
-    unknown = sorted(n for n in args.systems if n not in {"model", "gazetteer"} | registered
-                     and not set(n.split("+")) <= registered)
+    unknown = sorted(
+        n for n in args.systems if n not in {"model", "gazetteer"} | registered and not set(n.split("+")) <= registered
+    )
     if unknown or not args.systems:
-        raise TradeieError(f"--systems: unknown system(s) {', '.join(unknown) or '(none given)'}",
-                           hint=f"choose from model, gazetteer, {', '.join(sorted(registered))} or NER+RE pairs "
-                                "such as crf+re-rules")
+        raise TradeieError(
+            f"--systems: unknown system(s) {', '.join(unknown) or '(none given)'}",
+            hint=f"choose from model, gazetteer, {', '.join(sorted(registered))} or NER+RE pairs such as crf+re-rules",
+        )
     overrides: dict[str, list[str]] = {"ner": [], "re": []}
     for item in args.overrides:
         task, _, rest = item.partition(".")
@@ -317,16 +436,30 @@ def run_cv_command(args: argparse.Namespace) -> int:
     if args.folds is None:
         args.folds = len(groups_of(docs))
         log.info("cv: %d folds, one per near-duplicate group (leave one group out)", args.folds)
-    result = run_cv(docs, systems, args.folds, seed=args.seed, learning_curve=args.learning_curve,
-                    curve_systems=args.curve_systems, n_resamples=args.resamples, progress=log.info)
+    result = run_cv(
+        docs,
+        systems,
+        args.folds,
+        seed=args.seed,
+        learning_curve=args.learning_curve,
+        curve_systems=args.curve_systems,
+        n_resamples=args.resamples,
+        progress=log.info,
+    )
     main = systems[0].name
     pooled = result["pooled"]
     preds = result["predictions"][main]
     out = Path(args.out or Path(DEFAULT_EVAL_DIR) / f"cv-{args.folds}fold")
-    write_report(out, pooled[main], result["gold"], preds["entities_and_relations"],
-                 pred_gold_entities=preds["gold_entities"],
-                 baselines={n: m for n, m in pooled.items() if n != main}, cv=cv_summary_json(result),
-                 title=args.title or f"{args.folds}-fold grouped cross-validation ({main}, out-of-fold)")
+    write_report(
+        out,
+        pooled[main],
+        result["gold"],
+        preds["entities_and_relations"],
+        pred_gold_entities=preds["gold_entities"],
+        baselines={n: m for n, m in pooled.items() if n != main},
+        cv=cv_summary_json(result),
+        title=args.title or f"{args.folds}-fold grouped cross-validation ({main}, out-of-fold)",
+    )
     for name, data in result["systems"].items():
         f1 = data["summary"].get("ner_f1")
         re_f1 = data["summary"].get("re_f1")

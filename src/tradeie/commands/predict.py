@@ -1,4 +1,5 @@
 """``tradeie predict --model RUN FILES...``: entities and relations for new texts."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,21 +8,36 @@ import sys
 
 def register(sub: argparse._SubParsersAction) -> None:
     cmd = sub.add_parser(
-        "predict", help="run a trained model on .txt files, folders or JSONL",
+        "predict",
+        help="run a trained model on .txt files, folders or JSONL",
         description="Predict entities and relations with a run folder (ner/ and optionally re/). "
-                    "Output: one JSONL row per document with character offsets into the input text, "
-                    "or Label Studio tasks with predictions for pre-annotation.")
+        "Output: one JSONL row per document with character offsets into the input text, "
+        "or Label Studio tasks with predictions for pre-annotation.",
+    )
     cmd.add_argument("--model", required=True, help="run folder, e.g. training/runs/seed")
-    cmd.add_argument("inputs", nargs="+", metavar="FILES",
-                     help=".txt files, folders of .txt files, JSONL files with a \"text\" field, or - for "
-                          "standard input (JSONL rows if it starts with {, else one text)")
-    cmd.add_argument("--format", choices=("jsonl", "labelstudio"), default="jsonl",
-                     help="jsonl rows or Label Studio tasks with predictions (default: %(default)s)")
-    cmd.add_argument("--output", "-o", default="-",
-                     help="output file, written atomically; - for standard output (default: -)")
-    cmd.add_argument("--facts", default=None, metavar="FILE.csv|FILE.json",
-                     help="also write the documents' facts (head referent, relation, tail referent, the mentions "
-                          "that support each, a score) as a CSV or JSON table")
+    cmd.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="FILES",
+        help='.txt files, folders of .txt files, JSONL files with a "text" field, or - for '
+        "standard input (JSONL rows if it starts with {, else one text)",
+    )
+    cmd.add_argument(
+        "--format",
+        choices=("jsonl", "labelstudio"),
+        default="jsonl",
+        help="jsonl rows or Label Studio tasks with predictions (default: %(default)s)",
+    )
+    cmd.add_argument(
+        "--output", "-o", default="-", help="output file, written atomically; - for standard output (default: -)"
+    )
+    cmd.add_argument(
+        "--facts",
+        default=None,
+        metavar="FILE.csv|FILE.json",
+        help="also write the documents' facts (head referent, relation, tail referent, the mentions "
+        "that support each, a score) as a CSV or JSON table",
+    )
     cmd.add_argument("--batch-size", type=int, default=None, help="windows/pairs per forward pass")
     cmd.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cpu)")
     cmd.set_defaults(func=run_predict)
@@ -47,6 +63,8 @@ def run_predict(args: argparse.Namespace) -> int:
     else:
         n_ent = sum(len(p.entities) for p in predictions)
         n_rel = sum(len(p.relations) for p in predictions)
-        print(f"wrote {len(predictions)} documents ({n_ent} entities, {n_rel} relations) to {args.output}",
-              file=sys.stderr)
+        print(
+            f"wrote {len(predictions)} documents ({n_ent} entities, {n_rel} relations) to {args.output}",
+            file=sys.stderr,
+        )
     return 0

@@ -1,4 +1,5 @@
 """``tradeie train ner|re|baseline``: fine-tune on the Hub-ready dataset folder."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,48 +15,83 @@ DEFAULT_CONFIGS = {"ner": "training/ner.toml", "re": "training/re.toml", "baseli
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    group = sub.add_parser("train", help="train the NER model, the relation model, or the baselines",
-                           description="Fine-tune on the dataset folder written by `tradeie dataset build`. "
-                                       "Runs unchanged under torchrun / accelerate launch.")
+    group = sub.add_parser(
+        "train",
+        help="train the NER model, the relation model, or the baselines",
+        description="Fine-tune on the dataset folder written by `tradeie dataset build`. "
+        "Runs unchanged under torchrun / accelerate launch.",
+    )
     cmds = group.add_subparsers(dest="train_command", metavar="MODEL", required=True)
-    helps = {"ner": "token-classification NER model (AutoModelForTokenClassification + Trainer)",
-             "re": "relation classifier with typed entity markers",
-             "baseline": "sklearn-crfsuite CRF and gazetteer NER baselines"}
+    helps = {
+        "ner": "token-classification NER model (AutoModelForTokenClassification + Trainer)",
+        "re": "relation classifier with typed entity markers",
+        "baseline": "sklearn-crfsuite CRF and gazetteer NER baselines",
+    }
     for task, text in helps.items():
         cmd = cmds.add_parser(task, help=text, description=text)
-        cmd.add_argument("--config", default=DEFAULT_CONFIGS[task],
-                         help="training config, .toml or .yaml (default: %(default)s)")
-        cmd.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                         help="override a config value, e.g. --set epochs=3 (repeatable)")
-        cmd.add_argument("--dataset", default="dist/dataset",
-                         help="Hub-ready dataset folder from `tradeie dataset build --out` (default: %(default)s)")
-        cmd.add_argument("--output", default=None,
-                         help="run folder (default: training/runs/<run_name>); the model goes to its "
-                              f"{'baselines' if task == 'baseline' else task}/ subfolder")
-        cmd.add_argument("--show-config", action="store_true",
-                         help="print every config field with its help text and exit")
+        cmd.add_argument(
+            "--config", default=DEFAULT_CONFIGS[task], help="training config, .toml or .yaml (default: %(default)s)"
+        )
+        cmd.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a config value, e.g. --set epochs=3 (repeatable)",
+        )
+        cmd.add_argument(
+            "--dataset",
+            default="dist/dataset",
+            help="Hub-ready dataset folder from `tradeie dataset build --out` (default: %(default)s)",
+        )
+        cmd.add_argument(
+            "--output",
+            default=None,
+            help="run folder (default: training/runs/<run_name>); the model goes to its "
+            f"{'baselines' if task == 'baseline' else task}/ subfolder",
+        )
+        cmd.add_argument(
+            "--show-config", action="store_true", help="print every config field with its help text and exit"
+        )
         _run_folder_flags(cmd, resume=task != "baseline")
         cmd.set_defaults(func=run_train, task=task)
-    sys_cmd = cmds.add_parser("system", help="any registered system (rules, crf, crf-rules, transformer, re-rules)",
-                              description="Fit one system on the dataset's train split (validation for model "
-                                          "selection inside the system) and save it to RUN/ner or RUN/re.")
+    sys_cmd = cmds.add_parser(
+        "system",
+        help="any registered system (rules, crf, crf-rules, transformer, re-rules)",
+        description="Fit one system on the dataset's train split (validation for model "
+        "selection inside the system) and save it to RUN/ner or RUN/re.",
+    )
     sys_cmd.add_argument("name", help="system name (`tradeie train system --list` lists them)", nargs="?")
     sys_cmd.add_argument("--list", action="store_true", help="list the systems and their config fields")
-    sys_cmd.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                         help="override a config value, e.g. --set c1=0.1 (repeatable)")
+    sys_cmd.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set c1=0.1 (repeatable)",
+    )
     sys_cmd.add_argument("--dataset", default="dist/dataset", help="dataset folder (default: %(default)s)")
-    sys_cmd.add_argument("--output", default="training/runs/demo",
-                         help="run folder; the system goes to its ner/ or re/ subfolder (default: %(default)s)")
+    sys_cmd.add_argument(
+        "--output",
+        default="training/runs/demo",
+        help="run folder; the system goes to its ner/ or re/ subfolder (default: %(default)s)",
+    )
     _run_folder_flags(sys_cmd, resume=False)
     sys_cmd.set_defaults(func=run_train_system)
 
 
 def _run_folder_flags(cmd: argparse.ArgumentParser, resume: bool) -> None:
-    cmd.add_argument("--overwrite", action="store_true",
-                     help="replace the model folder if it already exists (default: refuse)")
+    cmd.add_argument(
+        "--overwrite", action="store_true", help="replace the model folder if it already exists (default: refuse)"
+    )
     if resume:
-        cmd.add_argument("--resume", action="store_true",
-                         help="continue an interrupted run from its last checkpoint (same config and --output)")
+        cmd.add_argument(
+            "--resume",
+            action="store_true",
+            help="continue an interrupted run from its last checkpoint (same config and --output)",
+        )
 
 
 def check_target(target: Path, overwrite: bool) -> None:
@@ -63,8 +99,10 @@ def check_target(target: Path, overwrite: bool) -> None:
     from ..errors import TradeieError
 
     if target.exists() and (not target.is_dir() or any(target.iterdir())) and not overwrite:
-        raise TradeieError(f"{target}: already exists (a trained model); refusing to replace it",
-                           hint="pass --overwrite to replace it, or choose another --output")
+        raise TradeieError(
+            f"{target}: already exists (a trained model); refusing to replace it",
+            hint="pass --overwrite to replace it, or choose another --output",
+        )
 
 
 def run_train_system(args: argparse.Namespace) -> int:
@@ -134,8 +172,9 @@ def run_train(args: argparse.Namespace) -> int:
         from ..training.relation import fit_re
 
         with resuming(args.resume):
-            out = fit_re(train, val, config, run_dir / "re", test_docs=test, ner_dir=run_dir / "ner",
-                         dataset_name=dataset_name)
+            out = fit_re(
+                train, val, config, run_dir / "re", test_docs=test, ner_dir=run_dir / "ner", dataset_name=dataset_name
+            )
     else:
         from ..training.baselines import train_baselines
 
@@ -154,17 +193,23 @@ def summary(out: Path, task: str) -> str:
     if task == "baseline":
         for kind in metrics["config"]["kinds"]:
             for key, scores in (metrics.get(kind) or {}).items():
-                lines.append(f"  {kind} baseline, {key.replace('eval', 'validation')}: P {scores['precision']:.3f} "
-                             f"R {scores['recall']:.3f} F1 {scores['f1']:.3f} (support {scores['support']})")
+                lines.append(
+                    f"  {kind} baseline, {key.replace('eval', 'validation')}: P {scores['precision']:.3f} "
+                    f"R {scores['recall']:.3f} F1 {scores['f1']:.3f} (support {scores['support']})"
+                )
         return "\n".join(lines)
-    lines.append(f"  training time {metrics['train_seconds']:.1f} s, seeds {[s['seed'] for s in metrics['seeds']]}"
-                 f" (kept {metrics['best_seed']})")
+    lines.append(
+        f"  training time {metrics['train_seconds']:.1f} s, seeds {[s['seed'] for s in metrics['seeds']]}"
+        f" (kept {metrics['best_seed']})"
+    )
     for key in ("eval", "eval_end_to_end", "test", "test_end_to_end"):
         scores = metrics.get(key)
         if scores:
             name = key.replace("eval", "validation").replace("_end_to_end", " (predicted entities)")
             if task == "re" and "end_to_end" not in key:
                 name += " (gold entities)"
-            lines.append(f"  {name}: P {scores['precision']:.3f} R {scores['recall']:.3f} "
-                         f"F1 {scores['f1']:.3f} (support {scores['support']})")
+            lines.append(
+                f"  {name}: P {scores['precision']:.3f} R {scores['recall']:.3f} "
+                f"F1 {scores['f1']:.3f} (support {scores['support']})"
+            )
     return "\n".join(lines)

@@ -6,6 +6,7 @@ relation systems, relations), ``save(folder)`` and ``load(folder)``. A saved
 system is a folder holding ``system.json`` (its name and config) and
 whatever files the system needs; :func:`load_system` reads any of them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,8 +51,9 @@ class System(ABC):
     def save(self, folder: str | Path) -> Path:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(folder / SYSTEM_FILE, {"system": self.name, "task": self.task,
-                                                 "config": dataclasses.asdict(self.config)})
+        write_json_atomic(
+            folder / SYSTEM_FILE, {"system": self.name, "task": self.task, "config": dataclasses.asdict(self.config)}
+        )
         self._save_state(folder)
         if not (folder / "README.md").exists():
             from .card import write_system_card
@@ -69,8 +71,10 @@ class System(ABC):
         try:
             config = cls.config_class(**meta.get("config", {}))
         except TypeError as exc:
-            raise TradeieError(f"{folder / SYSTEM_FILE}: config does not fit system {cls.name} ({exc})",
-                               hint="retrain the system with this version of tradeie") from None
+            raise TradeieError(
+                f"{folder / SYSTEM_FILE}: config does not fit system {cls.name} ({exc})",
+                hint="retrain the system with this version of tradeie",
+            ) from None
         system = cls(config)
         system._load_state(folder)
         return system
@@ -84,8 +88,9 @@ def read_system_file(folder: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise TradeieError(f"{folder}: not a saved system (no {SYSTEM_FILE})",
-                           hint="train one with `tradeie train system`") from None
+        raise TradeieError(
+            f"{folder}: not a saved system (no {SYSTEM_FILE})", hint="train one with `tradeie train system`"
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise TradeieError(f"{path}: corrupt ({exc})", hint="retrain the system") from None
 
@@ -110,10 +115,20 @@ def load_system(folder: str | Path) -> System:
     return system_class(meta["system"]).load(folder)
 
 
-def with_entities(doc: Document, spans: Sequence[tuple[int, int, str]], scores: Sequence[float] | None = None
-                  ) -> Document:
+def with_entities(
+    doc: Document, spans: Sequence[tuple[int, int, str]], scores: Sequence[float] | None = None
+) -> Document:
     """A copy of ``doc`` whose entities are ``spans`` (ids ``e1``... in text order), no relations."""
     order = sorted(range(len(spans)), key=lambda i: spans[i][:2])
-    ents = [Entity(spans[i][0], spans[i][1], spans[i][2], f"e{k}", doc.text[spans[i][0]:spans[i][1]],
-                   None if scores is None else scores[i]) for k, i in enumerate(order, 1)]
+    ents = [
+        Entity(
+            spans[i][0],
+            spans[i][1],
+            spans[i][2],
+            f"e{k}",
+            doc.text[spans[i][0] : spans[i][1]],
+            None if scores is None else scores[i],
+        )
+        for k, i in enumerate(order, 1)
+    ]
     return doc.with_annotations(ents, ())

@@ -9,6 +9,7 @@ agreement or tariff pattern) and the same for its neighbours. Variants:
 - ``crf-rules``: the CRF predicts ACTOR, the rules AGREEMENT and TARIFF
   (``rule_labels``), the split the guidelines' head-noun rules suggest.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,11 +39,14 @@ class CRFConfig:
     window: int = field(default=2, metadata={"help": "neighbouring tokens described on each side"})
     spacy_features: bool = field(default=True, metadata={"help": "POS, tag, dependency and entity-type features"})
     rule_features: bool = field(default=True, metadata={"help": "rule and gazetteer matches as features"})
-    rule_labels: tuple[str, ...] = field(default=(), metadata={
-        "help": "labels taken from the rules instead of the CRF (crf-rules: AGREEMENT, TARIFF)"})
+    rule_labels: tuple[str, ...] = field(
+        default=(), metadata={"help": "labels taken from the rules instead of the CRF (crf-rules: AGREEMENT, TARIFF)"}
+    )
     min_precision: float = field(default=0.5, metadata={"help": "gazetteer precision threshold (see rules)"})
-    propagate: bool = field(default=True, metadata={
-        "help": "one sense per document: other occurrences of a predicted actor name are actors too"})
+    propagate: bool = field(
+        default=True,
+        metadata={"help": "one sense per document: other occurrences of a predicted actor name are actors too"},
+    )
 
 
 def sentence_features(sdoc, rule_tags: Sequence[str] | None, config: CRFConfig) -> list[dict[str, Any]]:
@@ -50,12 +54,27 @@ def sentence_features(sdoc, rule_tags: Sequence[str] | None, config: CRFConfig) 
     own = []
     for tok in sdoc:
         w = tok.text
-        f: dict[str, Any] = {"lower": w.lower(), "shape": word_shape(w), "suf3": w[-3:].lower(), "suf2": w[-2:].lower(),
-                             "pre3": w[:3].lower(), "title": w.istitle(), "upper": w.isupper(),
-                             "digit": any(c.isdigit() for c in w), "punct": not any(c.isalnum() for c in w)}
+        f: dict[str, Any] = {
+            "lower": w.lower(),
+            "shape": word_shape(w),
+            "suf3": w[-3:].lower(),
+            "suf2": w[-2:].lower(),
+            "pre3": w[:3].lower(),
+            "title": w.istitle(),
+            "upper": w.isupper(),
+            "digit": any(c.isdigit() for c in w),
+            "punct": not any(c.isalnum() for c in w),
+        }
         if config.spacy_features:
-            f.update(pos=tok.pos_, tag=tok.tag_, dep=tok.dep_, ent=f"{tok.ent_iob_}-{tok.ent_type_}",
-                     head=tok.head.lower_, headpos=tok.head.pos_, head_dep=f"{tok.dep_}>{tok.head.lower_}")
+            f.update(
+                pos=tok.pos_,
+                tag=tok.tag_,
+                dep=tok.dep_,
+                ent=f"{tok.ent_iob_}-{tok.ent_type_}",
+                head=tok.head.lower_,
+                headpos=tok.head.pos_,
+                head_dep=f"{tok.dep_}>{tok.head.lower_}",
+            )
         if rule_tags is not None:
             f["rule"] = rule_tags[tok.i]
         own.append(f)
@@ -95,8 +114,11 @@ class CRFSystem(System):
                     units.append((d, toks))
                     sentences.append(toks)
         parsed = parse_sentences(sentences, self.config.pipeline)
-        rule_spans = self.rules.match_sentences(sentences, parsed) \
-            if self.config.rule_features or self.config.rule_labels else [[] for _ in parsed]
+        rule_spans = (
+            self.rules.match_sentences(sentences, parsed)
+            if self.config.rule_features or self.config.rule_labels
+            else [[] for _ in parsed]
+        )
         return units, parsed, rule_spans
 
     def _features(self, sdoc, spans) -> list[dict[str, Any]]:
@@ -112,8 +134,13 @@ class CRFSystem(System):
         y = [bio_tags(toks, train[d].entities, train[d].id) for d, toks in units]
         if not X:
             raise TradeieError("CRF: no training sentences", hint="pass annotated training documents")
-        self.crf = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=self.config.c1, c2=self.config.c2,
-                                        max_iterations=self.config.max_iterations, all_possible_transitions=True)
+        self.crf = sklearn_crfsuite.CRF(
+            algorithm="lbfgs",
+            c1=self.config.c1,
+            c2=self.config.c2,
+            max_iterations=self.config.max_iterations,
+            all_possible_transitions=True,
+        )
         self.crf.fit(X, y)
         self.n_train = len(train)
         return self

@@ -30,6 +30,7 @@ project decisions D1-D9):
 Links are drawn once per statement between the closest pair of mentions: candidates of one
 sentence with the same label and the same head and tail referents keep the nearest pair.
 """
+
 from __future__ import annotations
 
 import re
@@ -45,26 +46,137 @@ from .base import System
 # Word lists (the lemmatizer is not loaded, so verbs are matched through their inflected forms)
 
 #: Verbs whose object agreement makes the subject a party (D9).
-DEAL_VERBS = ("sign", "reach", "conclude", "finalise", "finalize", "seal", "negotiate", "strike", "ink",
-              "clinch", "close", "ratify", "agree", "launch", "complete", "extend", "pursue", "announce",
-              "renegotiate", "chase", "approve", "settle", "forge", "secure", "implement", "enter", "join")
+DEAL_VERBS = (
+    "sign",
+    "reach",
+    "conclude",
+    "finalise",
+    "finalize",
+    "seal",
+    "negotiate",
+    "strike",
+    "ink",
+    "clinch",
+    "close",
+    "ratify",
+    "agree",
+    "launch",
+    "complete",
+    "extend",
+    "pursue",
+    "announce",
+    "renegotiate",
+    "chase",
+    "approve",
+    "settle",
+    "forge",
+    "secure",
+    "implement",
+    "enter",
+    "join",
+)
 #: Verbs whose object tariff is imposed by the subject (D2: acting on the measure).
-TARIFF_VERBS = ("impose", "levy", "apply", "raise", "hike", "double", "triple", "cut", "lower", "reduce", "slash",
-                "halve", "eliminate", "remove", "scrap", "drop", "lift", "keep", "maintain", "suspend", "set",
-                "announce", "charge", "slap", "reimpose", "extend", "exempt", "increase", "introduce", "adopt",
-                "waive", "abolish", "retain", "end", "axe", "roll", "phase", "bring", "take", "add", "put",
-                "collect", "trim", "ease", "restore", "reinstate", "pause", "unwind", "withdraw")
+TARIFF_VERBS = (
+    "impose",
+    "levy",
+    "apply",
+    "raise",
+    "hike",
+    "double",
+    "triple",
+    "cut",
+    "lower",
+    "reduce",
+    "slash",
+    "halve",
+    "eliminate",
+    "remove",
+    "scrap",
+    "drop",
+    "lift",
+    "keep",
+    "maintain",
+    "suspend",
+    "set",
+    "announce",
+    "charge",
+    "slap",
+    "reimpose",
+    "extend",
+    "exempt",
+    "increase",
+    "introduce",
+    "adopt",
+    "waive",
+    "abolish",
+    "retain",
+    "end",
+    "axe",
+    "roll",
+    "phase",
+    "bring",
+    "take",
+    "add",
+    "put",
+    "collect",
+    "trim",
+    "ease",
+    "restore",
+    "reinstate",
+    "pause",
+    "unwind",
+    "withdraw",
+)
 #: Heads of clauses that turn the tariff verb under them into a proposal, wish or permission (D2).
-BLOCK_VERBS = ("propose", "threaten", "offer", "want", "hope", "plan", "seek", "move", "consider", "urge", "ask",
-               "let", "allow", "permit", "demand", "call", "push", "press", "warn", "mull", "weigh", "float",
-               "suggest", "request", "could", "might", "may")
+BLOCK_VERBS = (
+    "propose",
+    "threaten",
+    "offer",
+    "want",
+    "hope",
+    "plan",
+    "seek",
+    "move",
+    "consider",
+    "urge",
+    "ask",
+    "let",
+    "allow",
+    "permit",
+    "demand",
+    "call",
+    "push",
+    "press",
+    "warn",
+    "mull",
+    "weigh",
+    "float",
+    "suggest",
+    "request",
+    "could",
+    "might",
+    "may",
+)
 #: Verbs of goods bearing a tariff ("goods from Japan face a 15% tariff").
 BEAR_VERBS = ("face", "pay", "incur", "attract", "bear", "suffer", "get", "meet")
 #: Verbs with a tariff subject and the goods as object ("tariffs hit Chinese goods").
 HIT_VERBS = ("hit", "target", "affect", "cover", "fall", "apply")
 #: Verbs with an agreement subject that set terms ("a pact that lowers tariffs").
-TERM_VERBS = TARIFF_VERBS + ("cap", "settle", "include", "contain", "cover", "let", "leave", "fix", "bind",
-                             "grant", "allow", "provide", "guarantee")
+TERM_VERBS = TARIFF_VERBS + (
+    "cap",
+    "settle",
+    "include",
+    "contain",
+    "cover",
+    "let",
+    "leave",
+    "fix",
+    "bind",
+    "grant",
+    "allow",
+    "provide",
+    "guarantee",
+)
 #: Verbs that report a tariff decision of their subject ("Trump says the tariff will be lowered").
 SAY_VERBS = ("say", "announce", "declare", "confirm", "decide", "order")
 #: Verbs linking members to an agreement ("Norway, tied to the bloc through the EEA agreement").
@@ -98,19 +210,60 @@ DEMONYMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "indonesian": ("IDN", ("Indonesia", "Jakarta")),
 }
 _IRREGULAR = {
-    "strike": ("struck", "stricken"), "set": ("set",), "cut": ("cut",), "hit": ("hit",), "let": ("let",),
-    "put": ("put",), "keep": ("kept",), "bring": ("brought",), "take": ("took", "taken"), "make": ("made",),
-    "pay": ("paid",), "bear": ("bore", "borne"), "leave": ("left",), "get": ("got", "gotten"), "meet": ("met",),
-    "fall": ("fell", "fallen"), "withdraw": ("withdrew", "withdrawn"), "undertake": ("undertook", "undertaken"),
-    "say": ("said",), "seek": ("sought",), "bind": ("bound",), "lay": ("laid",), "win": ("won",),
+    "strike": ("struck", "stricken"),
+    "set": ("set",),
+    "cut": ("cut",),
+    "hit": ("hit",),
+    "let": ("let",),
+    "put": ("put",),
+    "keep": ("kept",),
+    "bring": ("brought",),
+    "take": ("took", "taken"),
+    "make": ("made",),
+    "pay": ("paid",),
+    "bear": ("bore", "borne"),
+    "leave": ("left",),
+    "get": ("got", "gotten"),
+    "meet": ("met",),
+    "fall": ("fell", "fallen"),
+    "withdraw": ("withdrew", "withdrawn"),
+    "undertake": ("undertook", "undertaken"),
+    "say": ("said",),
+    "seek": ("sought",),
+    "bind": ("bound",),
+    "lay": ("laid",),
+    "win": ("won",),
 }
-_DOUBLE = {"slap", "drop", "scrap", "cap", "stop", "ink", "plan", "ship", "axe", "commit", "trim", "sit", "win",
-           "set", "cut", "hit", "let", "put", "get", "bar"}
+_DOUBLE = {
+    "slap",
+    "drop",
+    "scrap",
+    "cap",
+    "stop",
+    "ink",
+    "plan",
+    "ship",
+    "axe",
+    "commit",
+    "trim",
+    "sit",
+    "win",
+    "set",
+    "cut",
+    "hit",
+    "let",
+    "put",
+    "get",
+    "bar",
+}
 _NO_DOUBLE = {"ink", "axe"}
 _ENT_LABELS = ("ACTOR", "AGREEMENT", "TARIFF")
 _BULLET = re.compile(r"^\s*(?:[-\u2013\u2014\u2022*\u25aa\u00b7]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
-_KEY_TERMS = re.compile(r"\b(?:terms|elements|provisions|highlights|measures|components|points|features)\b"
-                        r"[^:]*?\b(?:include|includes|included|including|are|were)\b", re.IGNORECASE)
+_KEY_TERMS = re.compile(
+    r"\b(?:terms|elements|provisions|highlights|measures|components|points|features)\b"
+    r"[^:]*?\b(?:include|includes|included|including|are|were)\b",
+    re.IGNORECASE,
+)
 
 
 def _forms(base: str) -> set[str]:
@@ -134,8 +287,9 @@ def _forms(base: str) -> set[str]:
 
 def _lemma_table() -> dict[str, str]:
     table: dict[str, str] = {}
-    for base in sorted(set(DEAL_VERBS + TARIFF_VERBS + BLOCK_VERBS + BEAR_VERBS + HIT_VERBS + TERM_VERBS
-                           + SAY_VERBS + TIE_VERBS)):
+    for base in sorted(
+        set(DEAL_VERBS + TARIFF_VERBS + BLOCK_VERBS + BEAR_VERBS + HIT_VERBS + TERM_VERBS + SAY_VERBS + TIE_VERBS)
+    ):
         for form in _forms(base):
             table.setdefault(form, base)
     table.update({"finalising": "finalise", "finalizing": "finalize", "agreed": "agree", "signing": "sign"})
@@ -150,12 +304,20 @@ class RelationRulesConfig:
     """Settings of the relation rule system (see the module docstring for the rules)."""
 
     pipeline: str = field(default=DEFAULT_PIPELINE, metadata={"help": "spaCy pipeline for POS and the parse"})
-    list_scope: bool = field(default=True, metadata={
-        "help": "let a lead-in line or colon that names an agreement (or actor) scope the items under it (D7)"})
-    closest_pair: bool = field(default=True, metadata={
-        "help": "keep one link per sentence, label and head/tail referent: the closest pair of mentions"})
-    labels: tuple[str, ...] = field(default=("party_to", "imposes", "targets", "part_of"),
-                                    metadata={"help": "relation labels the rule system predicts"})
+    list_scope: bool = field(
+        default=True,
+        metadata={
+            "help": "let a lead-in line or colon that names an agreement (or actor) scope the items under it (D7)"
+        },
+    )
+    closest_pair: bool = field(
+        default=True,
+        metadata={"help": "keep one link per sentence, label and head/tail referent: the closest pair of mentions"},
+    )
+    labels: tuple[str, ...] = field(
+        default=("party_to", "imposes", "targets", "part_of"),
+        metadata={"help": "relation labels the rule system predicts"},
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,150 +360,220 @@ def dependency_patterns() -> dict[str, list[list[dict]]]:
         # party_to ------------------------------------------------------------------------------
         "PARTY_MOD": [
             [_node("agr", _ent("AGREEMENT")), _node("actor", {**_ent("ACTOR"), **mod}, "agr")],
-            [_node("agr", _ent("AGREEMENT")), _node("mid", {**_ent("ACTOR"), **mod}, "agr"),
-             _node("actor", {**_ent("ACTOR"), **chain}, "mid")],
+            [
+                _node("agr", _ent("AGREEMENT")),
+                _node("mid", {**_ent("ACTOR"), **mod}, "agr"),
+                _node("actor", {**_ent("ACTOR"), **chain}, "mid"),
+            ],
         ],
         "PARTY_WITH": [
-            [_node("agr", _ent("AGREEMENT")), _node("prep", {"LOWER": {"IN": ["with", "between", "among", "by"]},
-                                                             "DEP": "prep"}, "agr"),
-             _node("actor", {**_ent("ACTOR"), "DEP": "pobj"}, "prep")],
+            [
+                _node("agr", _ent("AGREEMENT")),
+                _node("prep", {"LOWER": {"IN": ["with", "between", "among", "by"]}, "DEP": "prep"}, "agr"),
+                _node("actor", {**_ent("ACTOR"), "DEP": "pobj"}, "prep"),
+            ],
         ],
         "PARTY_TALKS": [
-            [_node("talks", {"LOWER": {"IN": list(TALK_NOUNS)}}),
-             _node("prep", {"LOWER": "with", "DEP": "prep"}, "talks"),
-             _node("actor", {**_ent("ACTOR"), "DEP": "pobj"}, "prep"),
-             _node("prep2", {"LOWER": {"IN": ["on", "over", "for", "about", "toward", "towards"]}}, "talks"),
-             _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep2")],
+            [
+                _node("talks", {"LOWER": {"IN": list(TALK_NOUNS)}}),
+                _node("prep", {"LOWER": "with", "DEP": "prep"}, "talks"),
+                _node("actor", {**_ent("ACTOR"), "DEP": "pobj"}, "prep"),
+                _node("prep2", {"LOWER": {"IN": ["on", "over", "for", "about", "toward", "towards"]}}, "talks"),
+                _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep2"),
+            ],
         ],
         "PARTY_VERB": [
             [_node("verb", _lem(DEAL_VERBS)), _node("agr", {**_ent("AGREEMENT"), **obj}, "verb")],
-            [_node("verb", _lem(DEAL_VERBS)), _node("obj", obj, "verb"),
-             _node("prep", {"LOWER": "for", "DEP": "prep"}, "obj"),
-             _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep")],
-            [_node("verb", _lem(DEAL_VERBS)),
-             _node("prep", {"LOWER": {"IN": ["on", "to", "upon"]}, "DEP": "prep"}, "verb"),
-             _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep")],
+            [
+                _node("verb", _lem(DEAL_VERBS)),
+                _node("obj", obj, "verb"),
+                _node("prep", {"LOWER": "for", "DEP": "prep"}, "obj"),
+                _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep"),
+            ],
+            [
+                _node("verb", _lem(DEAL_VERBS)),
+                _node("prep", {"LOWER": {"IN": ["on", "to", "upon"]}, "DEP": "prep"}, "verb"),
+                _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep"),
+            ],
         ],
         "PARTY_REL": [
-            [_node("agr", _ent("AGREEMENT")), _node("verb", {**_lem(DEAL_VERBS), "DEP": {"IN": ["relcl", "acl"]}},
-                                                    "agr")],
+            [
+                _node("agr", _ent("AGREEMENT")),
+                _node("verb", {**_lem(DEAL_VERBS), "DEP": {"IN": ["relcl", "acl"]}}, "agr"),
+            ],
         ],
         "PARTY_PASSIVE": [
             [_node("verb", _lem(DEAL_VERBS)), _node("agr", {**_ent("AGREEMENT"), "DEP": "nsubjpass"}, "verb")],
         ],
         "PARTY_CLOSE2": [
-            [_node("adj", {"LOWER": {"IN": ["close", "closer", "closest", "near", "nearer"]}}),
-             _node("be", {"DEP": "advcl"}, "adj"),
-             _node("prep", {"LOWER": "to", "DEP": "prep"}, "be"),
-             _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep")],
+            [
+                _node("adj", {"LOWER": {"IN": ["close", "closer", "closest", "near", "nearer"]}}),
+                _node("be", {"DEP": "advcl"}, "adj"),
+                _node("prep", {"LOWER": "to", "DEP": "prep"}, "be"),
+                _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep"),
+            ],
         ],
         "PARTY_POSS": [
-            [_node("agr", _ent("AGREEMENT")),
-             _node("pron", {"LOWER": {"IN": list(POSS_PRONOUNS)}, "DEP": "poss"}, "agr")],
+            [
+                _node("agr", _ent("AGREEMENT")),
+                _node("pron", {"LOWER": {"IN": list(POSS_PRONOUNS)}, "DEP": "poss"}, "agr"),
+            ],
         ],
         "PARTY_SIGN": [
-            [_node("verb", {"POS": {"IN": ["VERB", "AUX"]}}),
-             _node("sig", {"LOWER": {"IN": ["signature", "signatures", "seal", "names", "name"]}, **obj}, "verb"),
-             _node("prep", {"LOWER": {"IN": ["to", "on", "under"]}, "DEP": "prep"}, "verb"),
-             _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep")],
+            [
+                _node("verb", {"POS": {"IN": ["VERB", "AUX"]}}),
+                _node("sig", {"LOWER": {"IN": ["signature", "signatures", "seal", "names", "name"]}, **obj}, "verb"),
+                _node("prep", {"LOWER": {"IN": ["to", "on", "under"]}, "DEP": "prep"}, "verb"),
+                _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep"),
+            ],
         ],
         "PARTY_CLOSE": [
-            [_node("adj", {"LOWER": {"IN": ["close", "closer", "closest", "near", "nearer"]}}),
-             _node("prep", {"LOWER": "to", "DEP": "prep"}, "adj"),
-             _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep")],
+            [
+                _node("adj", {"LOWER": {"IN": ["close", "closer", "closest", "near", "nearer"]}}),
+                _node("prep", {"LOWER": "to", "DEP": "prep"}, "adj"),
+                _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep"),
+            ],
         ],
         "PARTY_UNDER": [
-            [_node("verb", {"POS": {"IN": ["VERB", "AUX"]}}),
-             _node("prep", {"LOWER": {"IN": ["under", "in"]}, "DEP": "prep"}, "verb"),
-             _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep")],
+            [
+                _node("verb", {"POS": {"IN": ["VERB", "AUX"]}}),
+                _node("prep", {"LOWER": {"IN": ["under", "in"]}, "DEP": "prep"}, "verb"),
+                _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep"),
+            ],
         ],
         "PARTY_TIED": [
-            [_node("verb", _lem(TIE_VERBS)),
-             _node("prep", {"LOWER": {"IN": ["through", "by", "under", "via"]}}, "verb"),
-             _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep")],
+            [
+                _node("verb", _lem(TIE_VERBS)),
+                _node("prep", {"LOWER": {"IN": ["through", "by", "under", "via"]}}, "verb"),
+                _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep"),
+            ],
         ],
         # imposes -------------------------------------------------------------------------------
         "IMP_MOD": [
-            [_node("tariff", _ent("TARIFF")),
-             _node("actor", {**_ent("ACTOR"), "DEP": {"IN": ["compound", "poss", "nmod", "npadvmod", "amod"]}},
-                   "tariff")],
-            [_node("tariff", _ent("TARIFF")),
-             _node("mid", {**_ent("ACTOR"), "DEP": {"IN": ["compound", "poss", "nmod", "npadvmod", "amod"]}},
-                   "tariff"),
-             _node("actor", {**_ent("ACTOR"), "DEP": "conj"}, "mid")],
+            [
+                _node("tariff", _ent("TARIFF")),
+                _node(
+                    "actor",
+                    {**_ent("ACTOR"), "DEP": {"IN": ["compound", "poss", "nmod", "npadvmod", "amod"]}},
+                    "tariff",
+                ),
+            ],
+            [
+                _node("tariff", _ent("TARIFF")),
+                _node(
+                    "mid", {**_ent("ACTOR"), "DEP": {"IN": ["compound", "poss", "nmod", "npadvmod", "amod"]}}, "tariff"
+                ),
+                _node("actor", {**_ent("ACTOR"), "DEP": "conj"}, "mid"),
+            ],
         ],
         "IMP_VERB": [
             [_node("verb", _lem(TARIFF_VERBS)), _node("tariff", {**_ent("TARIFF"), **obj}, "verb")],
-            [_node("verb", _lem(TARIFF_VERBS)), _node("obj", obj, "verb"),
-             _node("prep", {"LOWER": "of", "DEP": "prep"}, "obj"),
-             _node("tariff", {**_ent("TARIFF"), "DEP": "pobj"}, "prep")],
+            [
+                _node("verb", _lem(TARIFF_VERBS)),
+                _node("obj", obj, "verb"),
+                _node("prep", {"LOWER": "of", "DEP": "prep"}, "obj"),
+                _node("tariff", {**_ent("TARIFF"), "DEP": "pobj"}, "prep"),
+            ],
         ],
         "IMP_REL": [
-            [_node("tariff", _ent("TARIFF")),
-             _node("verb", {**_lem(TARIFF_VERBS), "DEP": {"IN": ["relcl", "acl"]}}, "tariff")],
+            [
+                _node("tariff", _ent("TARIFF")),
+                _node("verb", {**_lem(TARIFF_VERBS), "DEP": {"IN": ["relcl", "acl"]}}, "tariff"),
+            ],
         ],
         "IMP_PASSIVE": [
             [_node("verb", _lem(TARIFF_VERBS)), _node("tariff", {**_ent("TARIFF"), "DEP": "nsubjpass"}, "verb")],
         ],
         "IMP_SAY": [
-            [_node("say", _lem(SAY_VERBS)), _node("verb", {**_lem(TARIFF_VERBS), "DEP": "ccomp"}, "say"),
-             _node("tariff", {**_ent("TARIFF"), "DEP": "nsubjpass"}, "verb")],
+            [
+                _node("say", _lem(SAY_VERBS)),
+                _node("verb", {**_lem(TARIFF_VERBS), "DEP": "ccomp"}, "say"),
+                _node("tariff", {**_ent("TARIFF"), "DEP": "nsubjpass"}, "verb"),
+            ],
         ],
         "IMP_POSS": [
-            [_node("tariff", _ent("TARIFF")),
-             _node("pron", {"LOWER": {"IN": list(POSS_PRONOUNS)}, "DEP": "poss"}, "tariff")],
+            [
+                _node("tariff", _ent("TARIFF")),
+                _node("pron", {"LOWER": {"IN": list(POSS_PRONOUNS)}, "DEP": "poss"}, "tariff"),
+            ],
         ],
         # targets -------------------------------------------------------------------------------
         "TGT_PP": [
-            [_node("tariff", _ent("TARIFF")),
-             _node("prep", {"LOWER": {"IN": ["on", "against", "to", "for"]}, "DEP": "prep"}, "tariff"),
-             _node("goods", {"DEP": "pobj"}, "prep")],
+            [
+                _node("tariff", _ent("TARIFF")),
+                _node("prep", {"LOWER": {"IN": ["on", "against", "to", "for"]}, "DEP": "prep"}, "tariff"),
+                _node("goods", {"DEP": "pobj"}, "prep"),
+            ],
         ],
         "TGT_VERB_PP": [
-            [_node("verb", {"POS": {"IN": ["VERB", "AUX"]}}),
-             _node("tariff", {**_ent("TARIFF"), "DEP": {"IN": ["dobj", "obj", "nsubjpass"]}}, "verb"),
-             _node("prep", {"LOWER": {"IN": ["on", "against", "to"]}, "DEP": "prep"}, "verb"),
-             _node("goods", {"DEP": "pobj"}, "prep")],
-            [_node("tariff", _ent("TARIFF")), _node("verb", {"DEP": {"IN": ["relcl", "acl"]}}, "tariff"),
-             _node("prep", {"LOWER": {"IN": ["on", "against", "to"]}, "DEP": "prep"}, "verb"),
-             _node("goods", {"DEP": "pobj"}, "prep")],
+            [
+                _node("verb", {"POS": {"IN": ["VERB", "AUX"]}}),
+                _node("tariff", {**_ent("TARIFF"), "DEP": {"IN": ["dobj", "obj", "nsubjpass"]}}, "verb"),
+                _node("prep", {"LOWER": {"IN": ["on", "against", "to"]}, "DEP": "prep"}, "verb"),
+                _node("goods", {"DEP": "pobj"}, "prep"),
+            ],
+            [
+                _node("tariff", _ent("TARIFF")),
+                _node("verb", {"DEP": {"IN": ["relcl", "acl"]}}, "tariff"),
+                _node("prep", {"LOWER": {"IN": ["on", "against", "to"]}, "DEP": "prep"}, "verb"),
+                _node("goods", {"DEP": "pobj"}, "prep"),
+            ],
         ],
         "TGT_BEAR": [
             [_node("verb", _lem(BEAR_VERBS)), _node("tariff", {**_ent("TARIFF"), **obj}, "verb")],
-            [_node("verb", _lem(BEAR_VERBS)),
-             _node("prep", {"LOWER": {"IN": ["without", "at"]}, "DEP": "prep"}, "verb"),
-             _node("tariff", {**_ent("TARIFF"), "DEP": "pobj"}, "prep")],
+            [
+                _node("verb", _lem(BEAR_VERBS)),
+                _node("prep", {"LOWER": {"IN": ["without", "at"]}, "DEP": "prep"}, "verb"),
+                _node("tariff", {**_ent("TARIFF"), "DEP": "pobj"}, "prep"),
+            ],
         ],
         "TGT_HIT": [
-            [_node("verb", _lem(HIT_VERBS)), _node("tariff", {**_ent("TARIFF"), "DEP": "nsubj"}, "verb"),
-             _node("goods", {"DEP": {"IN": ["dobj", "obj"]}}, "verb")],
-            [_node("verb", _lem(HIT_VERBS)), _node("tariff", {**_ent("TARIFF"), "DEP": "nsubj"}, "verb"),
-             _node("prep", {"LOWER": {"IN": ["on", "to"]}, "DEP": "prep"}, "verb"),
-             _node("goods", {"DEP": "pobj"}, "prep")],
+            [
+                _node("verb", _lem(HIT_VERBS)),
+                _node("tariff", {**_ent("TARIFF"), "DEP": "nsubj"}, "verb"),
+                _node("goods", {"DEP": {"IN": ["dobj", "obj"]}}, "verb"),
+            ],
+            [
+                _node("verb", _lem(HIT_VERBS)),
+                _node("tariff", {**_ent("TARIFF"), "DEP": "nsubj"}, "verb"),
+                _node("prep", {"LOWER": {"IN": ["on", "to"]}, "DEP": "prep"}, "verb"),
+                _node("goods", {"DEP": "pobj"}, "prep"),
+            ],
         ],
         # part_of -------------------------------------------------------------------------------
         "PART_PP": [
-            [_node("head", {}),
-             _node("prep", {"LOWER": {"IN": ["under", "in", "within", "through", "via"]}, "DEP": "prep"}, "head"),
-             _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep")],
-            [_node("head", {}), _node("prep", {"LOWER": "as", "DEP": "prep"}, "head"),
-             _node("part", {"LOWER": {"IN": ["part", "term", "terms", "element"]}, "DEP": "pobj"}, "prep"),
-             _node("of", {"LOWER": "of", "DEP": "prep"}, "part"),
-             _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "of")],
+            [
+                _node("head", {}),
+                _node("prep", {"LOWER": {"IN": ["under", "in", "within", "through", "via"]}, "DEP": "prep"}, "head"),
+                _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep"),
+            ],
+            [
+                _node("head", {}),
+                _node("prep", {"LOWER": "as", "DEP": "prep"}, "head"),
+                _node("part", {"LOWER": {"IN": ["part", "term", "terms", "element"]}, "DEP": "pobj"}, "prep"),
+                _node("of", {"LOWER": "of", "DEP": "prep"}, "part"),
+                _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "of"),
+            ],
         ],
         "PART_SUBJ": [
             [_node("verb", _lem(TERM_VERBS)), _node("agr", {**_ent("AGREEMENT"), "DEP": "nsubj"}, "verb")],
-            [_node("agr", _ent("AGREEMENT")),
-             _node("verb", {**_lem(TERM_VERBS), "DEP": {"IN": ["relcl", "acl"]}}, "agr")],
+            [
+                _node("agr", _ent("AGREEMENT")),
+                _node("verb", {**_lem(TERM_VERBS), "DEP": {"IN": ["relcl", "acl"]}}, "agr"),
+            ],
         ],
         "PART_SUBJ2": [
-            [_node("verb", {"POS": {"IN": ["VERB", "AUX"]}}),
-             _node("agr", {**_ent("AGREEMENT"), "DEP": "nsubj"}, "verb"),
-             _node("verb2", {**_lem(TERM_VERBS), "DEP": {"IN": ["advcl", "conj", "xcomp"]}}, "verb")],
+            [
+                _node("verb", {"POS": {"IN": ["VERB", "AUX"]}}),
+                _node("agr", {**_ent("AGREEMENT"), "DEP": "nsubj"}, "verb"),
+                _node("verb2", {**_lem(TERM_VERBS), "DEP": {"IN": ["advcl", "conj", "xcomp"]}}, "verb"),
+            ],
         ],
         "PART_SEAL": [
-            [_node("verb", {**_lem(DEAL_VERBS), "DEP": {"IN": ["advcl", "conj", "xcomp"]}}),
-             _node("agr", {**_ent("AGREEMENT"), **obj}, "verb")],
+            [
+                _node("verb", {**_lem(DEAL_VERBS), "DEP": {"IN": ["advcl", "conj", "xcomp"]}}),
+                _node("agr", {**_ent("AGREEMENT"), **obj}, "verb"),
+            ],
         ],
     }
 
@@ -356,12 +588,22 @@ def surface_patterns() -> dict[str, list[list[dict]]]:
         "SURF_PARTY": [[actor, agr], [actor, poss, agr], [actor, dash, actor, agr], [actor, dash, actor, poss, agr]],
         "SURF_IMPOSES": [[actor, tariff], [actor, poss, tariff]],
         # "the 25% tariff imposed by Washington" (kept when the parser loses the agent phrase)
-        "SURF_AGENT": [[tariff, {**_lem(TARIFF_VERBS), "TAG": "VBN"}, {"LOWER": "by"}, {"POS": "DET", "OP": "?"},
-                        actor]],
+        "SURF_AGENT": [
+            [tariff, {**_lem(TARIFF_VERBS), "TAG": "VBN"}, {"LOWER": "by"}, {"POS": "DET", "OP": "?"}, actor]
+        ],
         # "Trump signs an (executive) order removing the 25% penalty duty"
-        "SURF_ORDER": [[actor, _lem(("sign", "issue")), {"POS": "DET", "OP": "?"}, {"LOWER": "executive", "OP": "?"},
-                        {"LOWER": {"IN": list(ORDER_NOUNS)}}, {**_lem(TARIFF_VERBS), "LOWER": {"REGEX": "ing$"}},
-                        {"POS": {"IN": ["DET", "ADJ", "NUM"]}, "OP": "*"}, tariff]],
+        "SURF_ORDER": [
+            [
+                actor,
+                _lem(("sign", "issue")),
+                {"POS": "DET", "OP": "?"},
+                {"LOWER": "executive", "OP": "?"},
+                {"LOWER": {"IN": list(ORDER_NOUNS)}},
+                {**_lem(TARIFF_VERBS), "LOWER": {"REGEX": "ing$"}},
+                {"POS": {"IN": ["DET", "ADJ", "NUM"]}, "OP": "*"},
+                tariff,
+            ]
+        ],
     }
 
 
@@ -617,9 +859,16 @@ def _conjuncts(tok, label: str) -> list:
 def _coordinated(tok) -> list:
     """Conjuncts and appositions of ``tok``, plus name modifiers that carry their own "and" (the parser
     often hangs "Marco Rubio and ... S. Jaishankar" as a modifier of the second name)."""
-    return [c for c in tok.children if c.dep_ in ("conj", "appos")
-            or (c.dep_ in ("nmod", "compound") and c._.tie_label == tok._.tie_label != ""
-                and any(g.dep_ == "cc" for g in c.children))]
+    return [
+        c
+        for c in tok.children
+        if c.dep_ in ("conj", "appos")
+        or (
+            c.dep_ in ("nmod", "compound")
+            and c._.tie_label == tok._.tie_label != ""
+            and any(g.dep_ == "cc" for g in c.children)
+        )
+    ]
 
 
 def _with_conjuncts(actor) -> list:
@@ -649,13 +898,24 @@ def expand_actors(subj) -> list:
 
 
 def _agent_actors(verb) -> list:
-    return [a for ag in _children(verb, "agent") for p in _children(ag, "pobj") for a in _with_conjuncts(p)
-            if a._.tie_label == "ACTOR"]
+    return [
+        a
+        for ag in _children(verb, "agent")
+        for p in _children(ag, "pobj")
+        for a in _with_conjuncts(p)
+        if a._.tie_label == "ACTOR"
+    ]
 
 
 def _with_actors(verb) -> list:
-    return [a for prep in _children(verb, "prep") if prep.lower_ in ("with", "between")
-            for p in _children(prep, "pobj") if p._.tie_label == "ACTOR" for a in _with_conjuncts(p)]
+    return [
+        a
+        for prep in _children(verb, "prep")
+        if prep.lower_ in ("with", "between")
+        for p in _children(prep, "pobj")
+        if p._.tie_label == "ACTOR"
+        for a in _with_conjuncts(p)
+    ]
 
 
 def _blocked(verb) -> bool:
@@ -664,8 +924,7 @@ def _blocked(verb) -> bool:
     for _ in range(4):
         if tok._.tie_lemma in BLOCK_VERBS:
             return True
-        if any(c.lower_ in ("could", "might", "may") and c.dep_ == "aux" for c in tok.children) \
-                and tok is not verb:
+        if any(c.lower_ in ("could", "might", "may") and c.dep_ == "aux" for c in tok.children) and tok is not verb:
             return True
         if tok.dep_ in ("xcomp", "ccomp", "advcl", "pcomp", "prep") and tok.head is not tok:
             tok = tok.head
@@ -677,8 +936,10 @@ def _blocked(verb) -> bool:
 def _negated(verb) -> bool:
     tok = verb
     for _ in range(3):
-        if any(c.dep_ == "neg" or (c.dep_ in ("dobj", "npadvmod") and c.lower_ in ("nothing", "none"))
-               for c in tok.children):
+        if any(
+            c.dep_ == "neg" or (c.dep_ in ("dobj", "npadvmod") and c.lower_ in ("nothing", "none"))
+            for c in tok.children
+        ):
             return True
         if tok.dep_ in ("xcomp", "advcl", "conj") and tok.head is not tok:
             tok = tok.head
@@ -710,13 +971,21 @@ def subjects(verb, label: str) -> list:
         if tok.dep_ in ("xcomp", "advcl", "conj", "pcomp", "prep", "acomp", "ccomp") and tok.head is not tok:
             if tok.dep_ == "xcomp" and _children(tok.head, "dobj"):
                 return []  # object control: "urged London to secure a quota"
-            if tok.dep_ == "conj" and tok.pos_ in ("VERB", "AUX") and any(
-                    c.dep_ in ("aux", "auxpass") and c.lower_ != "to" for c in tok.children):
+            if (
+                tok.dep_ == "conj"
+                and tok.pos_ in ("VERB", "AUX")
+                and any(c.dep_ in ("aux", "auxpass") and c.lower_ != "to" for c in tok.children)
+            ):
                 return []  # a finite conjunct clause has a subject of its own, even when misparsed
             tok = tok.head
             continue
-        if label == "imposes" and tok.dep_ == "acl" and tok.head.lower_ in ORDER_NOUNS \
-                and tok.head.dep_ in ("dobj", "obj") and tok.head.head is not tok.head:
+        if (
+            label == "imposes"
+            and tok.dep_ == "acl"
+            and tok.head.lower_ in ORDER_NOUNS
+            and tok.head.dep_ in ("dobj", "obj")
+            and tok.head.head is not tok.head
+        ):
             tok = tok.head.head
             continue
         break
@@ -805,8 +1074,9 @@ def clause_tariffs(verb, skip: set[int]) -> list:
             continue
         if tok is not verb and tok.dep_ == "prep" and tok.lower_ in EXCLUDED_PREPS:
             continue
-        if tok is not verb and (tok.lower_ == "instead" or (
-                tok.dep_ == "prep" and any(c.lower_ in EXCLUDED_PREPS for c in tok.children))):
+        if tok is not verb and (
+            tok.lower_ == "instead" or (tok.dep_ == "prep" and any(c.lower_ in EXCLUDED_PREPS for c in tok.children))
+        ):
             continue
         if tok._.tie_label == "TARIFF":
             out.append(tok)
@@ -864,10 +1134,12 @@ def _referent(ent: Entity) -> str:
 def _demonym_actor(tok, sent: _Sentence, near: Entity, doc: Document) -> Entity | None:
     """The nearest mention in the sentence of the country a demonym stands for (D8)."""
     ref, names = DEMONYMS[tok.lower_]
-    refs = {e.referent for e in doc.entities if e.label == "ACTOR" and e.referent and
-            (e.referent == ref or e.text in names)}
-    cands = [e for e in sent.ents.values() if e.label == "ACTOR" and
-             ((e.referent and e.referent in refs) or e.text in names)]
+    refs = {
+        e.referent for e in doc.entities if e.label == "ACTOR" and e.referent and (e.referent == ref or e.text in names)
+    }
+    cands = [
+        e for e in sent.ents.values() if e.label == "ACTOR" and ((e.referent and e.referent in refs) or e.text in names)
+    ]
     if not cands:
         return None
     return min(cands, key=lambda e: abs(e.start - near.start))
@@ -915,9 +1187,14 @@ def list_scope(doc: Document, sentence_spans: Sequence[tuple[int, int]]) -> list
             return
         actors = in_range("ACTOR", lead_a, lead_b)
         lead = text[lead_a:lead_b].lower()
-        if actors and len({_referent(a) for a in actors}) == 1 and (
+        if (
+            actors
+            and len({_referent(a) for a in actors}) == 1
+            and (
                 re.search(r"\b(will|would|shall)\s*:?\s*$", lead)
-                or any(w in LEMMAS and LEMMAS[w] in TARIFF_VERBS for w in re.findall(r"[a-z]+", lead))):
+                or any(w in LEMMAS and LEMMAS[w] in TARIFF_VERBS for w in re.findall(r"[a-z]+", lead))
+            )
+        ):
             for a, b in body:
                 tariffs = in_range("TARIFF", a, b)
                 if tariffs:
@@ -925,7 +1202,7 @@ def list_scope(doc: Document, sentence_spans: Sequence[tuple[int, int]]) -> list
 
     def items_after(k: int) -> list[tuple[int, int]]:
         body = []
-        for a, b in lines[k + 1:]:
+        for a, b in lines[k + 1 :]:
             if not _BULLET.match(text[a:b]):
                 break
             body.append((a, b))
@@ -1016,8 +1293,12 @@ class RelationRuleSystem(System):
         return doc.with_annotations(doc.entities, relations)
 
     def _select(self, found: list[tuple[Entity, Entity, str, int, bool]]) -> list[Relation]:
-        allowed = {"party_to": ("ACTOR", "AGREEMENT"), "imposes": ("ACTOR", "TARIFF"),
-                   "targets": ("TARIFF", "ACTOR"), "part_of": ("TARIFF", "AGREEMENT")}
+        allowed = {
+            "party_to": ("ACTOR", "AGREEMENT"),
+            "imposes": ("ACTOR", "TARIFF"),
+            "targets": ("TARIFF", "ACTOR"),
+            "part_of": ("TARIFF", "AGREEMENT"),
+        }
         best: dict[tuple, tuple[int, Entity, Entity, str]] = {}
         for head, tail, label, k, distinct in found:
             if label not in self.config.labels or (head.label, tail.label) != allowed[label]:

@@ -15,6 +15,7 @@
 Party names are left out of AGREEMENT and TARIFF spans because actor tokens
 cannot be pre-modifiers; determiners and possessives are never part of a span.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,23 +32,141 @@ from ..linguistic import DEFAULT_PIPELINE, parse_sentences
 from ..tokens import Token, tokenize
 from .base import System, with_entities
 
-AGREEMENT_HEADS = ("agreement", "agreements", "deal", "deals", "pact", "pacts", "treaty", "treaties", "accord",
-                   "accords", "framework", "memorandum", "memoranda", "truce", "arrangement", "protocol")
-AGREEMENT_ACRONYMS = ("FTA", "FTAs", "CETA", "TEPA", "CEPA", "BTA", "USMCA", "CUSMA", "NAFTA", "EPA", "CPTPP",
-                      "DCFTA", "AUSFTA", "ECTA", "RCEP", "EPD", "MoU", "MoUs", "MOU")
+AGREEMENT_HEADS = (
+    "agreement",
+    "agreements",
+    "deal",
+    "deals",
+    "pact",
+    "pacts",
+    "treaty",
+    "treaties",
+    "accord",
+    "accords",
+    "framework",
+    "memorandum",
+    "memoranda",
+    "truce",
+    "arrangement",
+    "protocol",
+)
+AGREEMENT_ACRONYMS = (
+    "FTA",
+    "FTAs",
+    "CETA",
+    "TEPA",
+    "CEPA",
+    "BTA",
+    "USMCA",
+    "CUSMA",
+    "NAFTA",
+    "EPA",
+    "CPTPP",
+    "DCFTA",
+    "AUSFTA",
+    "ECTA",
+    "RCEP",
+    "EPD",
+    "MoU",
+    "MoUs",
+    "MOU",
+)
 TARIFF_HEADS = ("tariff", "tariffs", "duty", "duties", "levy", "levies", "countertariffs")
 #: Words that follow a tariff head when the head is only a modifier ("tariff relief").
-TARIFF_MODIFIED = ("relief", "war", "wars", "hike", "hikes", "schedule", "schedules", "line", "lines", "quota",
-                   "quotas", "cut", "cuts", "barrier", "barriers", "revenue", "revenues", "policy", "policies",
-                   "regime", "truce", "threat", "threats", "exemption", "exemptions", "talks", "dispute", "free",
-                   "classification", "codes", "increase", "increases", "reduction", "reductions", "concessions",
-                   "pause", "escalation", "structure", "measures", "collections", "income", "ruling", "case")
+TARIFF_MODIFIED = (
+    "relief",
+    "war",
+    "wars",
+    "hike",
+    "hikes",
+    "schedule",
+    "schedules",
+    "line",
+    "lines",
+    "quota",
+    "quotas",
+    "cut",
+    "cuts",
+    "barrier",
+    "barriers",
+    "revenue",
+    "revenues",
+    "policy",
+    "policies",
+    "regime",
+    "truce",
+    "threat",
+    "threats",
+    "exemption",
+    "exemptions",
+    "talks",
+    "dispute",
+    "free",
+    "classification",
+    "codes",
+    "increase",
+    "increases",
+    "reduction",
+    "reductions",
+    "concessions",
+    "pause",
+    "escalation",
+    "structure",
+    "measures",
+    "collections",
+    "income",
+    "ruling",
+    "case",
+)
 #: Pre-modifiers the guidelines leave out (modal, evaluative, quantifying, comparative words).
-EXCLUDED_MODIFIERS = ("potential", "possible", "proposed", "planned", "such", "other", "own", "most", "many",
-                      "some", "any", "all", "several", "various", "broader", "longer", "wider", "long-delayed",
-                      "much", "more", "less", "few", "first", "second", "last", "latest", "previous", "recent",
-                      "same", "similar", "key", "major", "big", "landmark", "historic", "new", "current",
-                      "best", "biggest", "largest", "worst", "better", "bigger", "great", "good", "lopsided")
+EXCLUDED_MODIFIERS = (
+    "potential",
+    "possible",
+    "proposed",
+    "planned",
+    "such",
+    "other",
+    "own",
+    "most",
+    "many",
+    "some",
+    "any",
+    "all",
+    "several",
+    "various",
+    "broader",
+    "longer",
+    "wider",
+    "long-delayed",
+    "much",
+    "more",
+    "less",
+    "few",
+    "first",
+    "second",
+    "last",
+    "latest",
+    "previous",
+    "recent",
+    "same",
+    "similar",
+    "key",
+    "major",
+    "big",
+    "landmark",
+    "historic",
+    "new",
+    "current",
+    "best",
+    "biggest",
+    "largest",
+    "worst",
+    "better",
+    "bigger",
+    "great",
+    "good",
+    "lopsided",
+)
 RATE_WORDS = ("%", "per", "cent", "percent", "percentage")
 #: A tariff span holding one of these words is a statistic, not a measure (guidelines, D5).
 STATISTIC_WORDS = ("average", "effective", "mean", "weighted")
@@ -55,15 +174,80 @@ PREMODIFIER_POS = ("ADJ", "NOUN", "PROPN", "NUM", "VERB")
 
 #: Countries' common short forms, abbreviations, blocs and bodies (beside pycountry's names).
 EXTRA_ACTORS = (
-    "US", "U.S.", "USA", "U.S.A.", "United States", "America", "UK", "U.K.", "Britain", "Great Britain",
-    "United Kingdom", "EU", "E.U.", "European Union", "European Commission", "Commission", "Russia", "China",
-    "South Korea", "Korea", "North Korea", "Taiwan", "Vietnam", "Iran", "Syria", "Venezuela", "Bolivia",
-    "Tanzania", "Laos", "Moldova", "Turkey", "Türkiye", "Czech Republic", "Ivory Coast", "Congo", "DRC",
-    "Democratic Republic of Congo", "Mercosur", "EFTA", "ASEAN", "Quad", "WTO", "G7", "G20", "OPEC", "NATO",
-    "USTR", "White House", "State Department", "Commerce Department", "Congress", "Supreme Court",
-    "European Parliament", "Council", "Kremlin", "Beijing", "Washington", "New Delhi", "Tokyo", "Brussels",
-    "London", "Ottawa", "Canberra", "Seoul", "Kyiv", "Jakarta", "Moscow", "Paris", "Berlin", "Brasilia",
-    "Brasília", "Mexico City", "Bern", "Oslo",
+    "US",
+    "U.S.",
+    "USA",
+    "U.S.A.",
+    "United States",
+    "America",
+    "UK",
+    "U.K.",
+    "Britain",
+    "Great Britain",
+    "United Kingdom",
+    "EU",
+    "E.U.",
+    "European Union",
+    "European Commission",
+    "Commission",
+    "Russia",
+    "China",
+    "South Korea",
+    "Korea",
+    "North Korea",
+    "Taiwan",
+    "Vietnam",
+    "Iran",
+    "Syria",
+    "Venezuela",
+    "Bolivia",
+    "Tanzania",
+    "Laos",
+    "Moldova",
+    "Turkey",
+    "Türkiye",
+    "Czech Republic",
+    "Ivory Coast",
+    "Congo",
+    "DRC",
+    "Democratic Republic of Congo",
+    "Mercosur",
+    "EFTA",
+    "ASEAN",
+    "Quad",
+    "WTO",
+    "G7",
+    "G20",
+    "OPEC",
+    "NATO",
+    "USTR",
+    "White House",
+    "State Department",
+    "Commerce Department",
+    "Congress",
+    "Supreme Court",
+    "European Parliament",
+    "Council",
+    "Kremlin",
+    "Beijing",
+    "Washington",
+    "New Delhi",
+    "Tokyo",
+    "Brussels",
+    "London",
+    "Ottawa",
+    "Canberra",
+    "Seoul",
+    "Kyiv",
+    "Jakarta",
+    "Moscow",
+    "Paris",
+    "Berlin",
+    "Brasilia",
+    "Brasília",
+    "Mexico City",
+    "Bern",
+    "Oslo",
 )
 
 
@@ -72,11 +256,16 @@ class RulesConfig:
     """Settings of the rule system (see the module docstring for the rules)."""
 
     pipeline: str = field(default=DEFAULT_PIPELINE, metadata={"help": "spaCy pipeline for POS, parse and entity types"})
-    min_precision: float = field(default=0.5, metadata={
-        "help": "keep a training ACTOR string in the gazetteer if annotated at least this share of its occurrences"})
+    min_precision: float = field(
+        default=0.5,
+        metadata={
+            "help": "keep a training ACTOR string in the gazetteer if annotated at least this share of its occurrences"
+        },
+    )
     use_pycountry: bool = field(default=True, metadata={"help": "add pycountry's country names to the gazetteer"})
-    labels: tuple[str, ...] = field(default=("ACTOR", "AGREEMENT", "TARIFF"),
-                                    metadata={"help": "labels the rule system predicts"})
+    labels: tuple[str, ...] = field(
+        default=("ACTOR", "AGREEMENT", "TARIFF"), metadata={"help": "labels the rule system predicts"}
+    )
 
 
 @lru_cache(maxsize=1)
@@ -105,17 +294,25 @@ def premodifier_flags(sdoc, actor_flag: str) -> None:
     """
     for i, tok in enumerate(sdoc):
         hyphen_next = i + 1 < len(sdoc) and sdoc[i + 1].text in ("-", "\u2013") and not tok.whitespace_
-        inner_hyphen = tok.text in ("-", "\u2013") and 0 < i < len(sdoc) - 1 and not tok.whitespace_ \
-            and not sdoc[i - 1].whitespace_ and not sdoc[i - 1]._.get(actor_flag) \
+        inner_hyphen = (
+            tok.text in ("-", "\u2013")
+            and 0 < i < len(sdoc) - 1
+            and not tok.whitespace_
+            and not sdoc[i - 1].whitespace_
+            and not sdoc[i - 1]._.get(actor_flag)
             and not sdoc[i + 1]._.get(actor_flag)
+        )
         if inner_hyphen:
             tok._.set("tradeie_amod", True)
             tok._.set("tradeie_tmod", True)
             continue
         allowed = (tok.lower_ not in EXCLUDED_MODIFIERS or hyphen_next) and not tok._.get(actor_flag)
         amod = allowed and tok.pos_ in PREMODIFIER_POS and tok.lower_ not in TARIFF_HEADS
-        tmod = allowed and (tok.pos_ in (*PREMODIFIER_POS, "SYM", "X") or tok.lower_ in RATE_WORDS) \
+        tmod = (
+            allowed
+            and (tok.pos_ in (*PREMODIFIER_POS, "SYM", "X") or tok.lower_ in RATE_WORDS)
             and tok.lower_ not in (*TARIFF_HEADS, *AGREEMENT_HEADS)
+        )
         tok._.set("tradeie_amod", bool(amod))
         tok._.set("tradeie_tmod", bool(tmod))
 
@@ -144,30 +341,56 @@ class RuleMatcher:
         rate_mod = {"_": {"tradeie_tmod": True}, "OP": "*"}
         head = {"LOWER": {"IN": list(AGREEMENT_HEADS)}}
         title = {"IS_TITLE": True, "POS": {"NOT_IN": ["DET", "PRON"]}, "_": {self.ACTOR_FLAG: False}, "OP": "+"}
-        self.matcher.add("AGREEMENT", [
-            [mod, head], [mod, _hyphen(), mod, head], [{"ORTH": {"IN": list(AGREEMENT_ACRONYMS)}}],
-            [title, {"LOWER": "and"}, title, {"LOWER": {"IN": list(AGREEMENT_HEADS)}, "IS_TITLE": True}]],
-            greedy="LONGEST")
+        self.matcher.add(
+            "AGREEMENT",
+            [
+                [mod, head],
+                [mod, _hyphen(), mod, head],
+                [{"ORTH": {"IN": list(AGREEMENT_ACRONYMS)}}],
+                [title, {"LOWER": "and"}, title, {"LOWER": {"IN": list(AGREEMENT_HEADS)}, "IS_TITLE": True}],
+            ],
+            greedy="LONGEST",
+        )
         t_head = {"LOWER": {"IN": list(TARIFF_HEADS)}}
-        of_rate = [{"LOWER": "of"}, {"LOWER": {"IN": ["up", "about", "around", "nearly", "almost"]}, "OP": "?"},
-                   {"LOWER": "to", "OP": "?"}, {"LIKE_NUM": True},
-                   {"LOWER": {"IN": ["to", "and", "-", "\u2013"]}, "OP": "?"}, {"LIKE_NUM": True, "OP": "?"}]
-        self.matcher.add("TARIFF", [
-            [rate_mod, t_head],
-            [rate_mod, _hyphen(), rate_mod, t_head],
-            [rate_mod, t_head, {"LOWER": {"IN": ["rate", "rates"]}}],
-            [rate_mod, t_head, {"LOWER": {"IN": ["rate", "rates"]}, "OP": "?"}, *of_rate, {"ORTH": "%"}],
-            [rate_mod, t_head, {"LOWER": {"IN": ["rate", "rates"]}, "OP": "?"}, *of_rate,
-             {"LOWER": {"IN": ["percent", "pc"]}}],
-            [rate_mod, t_head, {"LOWER": {"IN": ["rate", "rates"]}, "OP": "?"}, *of_rate, {"LOWER": "per"},
-             {"LOWER": "cent"}],
-        ], greedy="LONGEST")
+        of_rate = [
+            {"LOWER": "of"},
+            {"LOWER": {"IN": ["up", "about", "around", "nearly", "almost"]}, "OP": "?"},
+            {"LOWER": "to", "OP": "?"},
+            {"LIKE_NUM": True},
+            {"LOWER": {"IN": ["to", "and", "-", "\u2013"]}, "OP": "?"},
+            {"LIKE_NUM": True, "OP": "?"},
+        ]
+        self.matcher.add(
+            "TARIFF",
+            [
+                [rate_mod, t_head],
+                [rate_mod, _hyphen(), rate_mod, t_head],
+                [rate_mod, t_head, {"LOWER": {"IN": ["rate", "rates"]}}],
+                [rate_mod, t_head, {"LOWER": {"IN": ["rate", "rates"]}, "OP": "?"}, *of_rate, {"ORTH": "%"}],
+                [
+                    rate_mod,
+                    t_head,
+                    {"LOWER": {"IN": ["rate", "rates"]}, "OP": "?"},
+                    *of_rate,
+                    {"LOWER": {"IN": ["percent", "pc"]}},
+                ],
+                [
+                    rate_mod,
+                    t_head,
+                    {"LOWER": {"IN": ["rate", "rates"]}, "OP": "?"},
+                    *of_rate,
+                    {"LOWER": "per"},
+                    {"LOWER": "cent"},
+                ],
+            ],
+            greedy="LONGEST",
+        )
 
     def match(self, sdoc) -> list[tuple[int, int, str]]:
         """Token-index spans ``(i, j, label)`` (``j`` exclusive) in one parsed sentence."""
         from spacy.util import filter_spans
 
-        persons = [_trim_name(sdoc[e.start:e.end]) for e in sdoc.ents if e.label_ == "PERSON"]
+        persons = [_trim_name(sdoc[e.start : e.end]) for e in sdoc.ents if e.label_ == "PERSON"]
         persons = [p for p in persons if len(p)]
         actor_spans = filter_spans([sdoc[s:e] for _, s, e in self.phrases(sdoc)] + persons)
         for tok in sdoc:
@@ -182,7 +405,7 @@ class RuleMatcher:
             label = sdoc.vocab.strings[match_id]
             span = self._trim(sdoc, s, e, label)
             if span is not None:
-                candidates.append(sdoc[span[0]:span[1]])
+                candidates.append(sdoc[span[0] : span[1]])
                 candidates[-1].label_ = label
         for span in filter_spans(candidates):
             found.append((span.start, span.end, span.label_))
@@ -190,9 +413,14 @@ class RuleMatcher:
 
     @staticmethod
     def _trim(sdoc, s: int, e: int, label: str) -> tuple[int, int] | None:
-        while s < e and (sdoc[s].is_punct or sdoc[s].pos_ == "VERB" or (
-                sdoc[s].lower_ in EXCLUDED_MODIFIERS and not sdoc[s]._.get("tradeie_tmod" if label == "TARIFF"
-                                                                             else "tradeie_amod"))):
+        while s < e and (
+            sdoc[s].is_punct
+            or sdoc[s].pos_ == "VERB"
+            or (
+                sdoc[s].lower_ in EXCLUDED_MODIFIERS
+                and not sdoc[s]._.get("tradeie_tmod" if label == "TARIFF" else "tradeie_amod")
+            )
+        ):
             s += 1
         if s >= e:
             return None
@@ -200,15 +428,23 @@ class RuleMatcher:
         if label == "TARIFF" and last.lower_ in TARIFF_HEADS and e < len(sdoc):
             nxt = sdoc[e]
             after = sdoc[e + 1] if e + 1 < len(sdoc) else None
-            if nxt.lower_ in TARIFF_MODIFIED or (nxt.text in "-\u2013" and after is not None
-                                                  and after.lower_ in (*TARIFF_MODIFIED, "rate", "free")):
+            if nxt.lower_ in TARIFF_MODIFIED or (
+                nxt.text in "-\u2013" and after is not None and after.lower_ in (*TARIFF_MODIFIED, "rate", "free")
+            ):
                 return None
         if label == "TARIFF" and s > 0 and sdoc[s - 1].text in "-\u2013" and s > 1 and sdoc[s - 2].lower_ == "non":
             return None
-        if label == "TARIFF" and any(t.lower_ in STATISTIC_WORDS for t in sdoc[max(0, s - 3):e]):
+        if label == "TARIFF" and any(t.lower_ in STATISTIC_WORDS for t in sdoc[max(0, s - 3) : e]):
             return None
-        if label == "AGREEMENT" and last.is_lower and last.dep_ == "compound" and last.head.i > last.i \
-                and last.head.lower_ not in AGREEMENT_HEADS and e < len(sdoc) and sdoc[e].pos_ == "NOUN":
+        if (
+            label == "AGREEMENT"
+            and last.is_lower
+            and last.dep_ == "compound"
+            and last.head.i > last.i
+            and last.head.lower_ not in AGREEMENT_HEADS
+            and e < len(sdoc)
+            and sdoc[e].pos_ == "NOUN"
+        ):
             return None
         return s, e
 
@@ -218,11 +454,12 @@ def _trim_name(span):
     end = span.end
     while end > span.start and (span.doc[end - 1].is_punct or span.doc[end - 1].lower_ in ("'s", "\u2019s", "'")):
         end -= 1
-    return span.doc[span.start:end]
+    return span.doc[span.start : end]
 
 
-def propagate_actors(text: str, sentences: Sequence[Sequence[Token]],
-                     spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+def propagate_actors(
+    text: str, sentences: Sequence[Sequence[Token]], spans: list[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
     """One sense per document: other occurrences of a predicted ACTOR string (and the first and last
     word of a multi-word name, "Xi Jinping" -> "Xi", "Jinping") become ACTOR where nothing is predicted."""
     names: set[tuple[str, ...]] = set()
@@ -243,7 +480,7 @@ def propagate_actors(text: str, sentences: Sequence[Sequence[Token]],
         i = 0
         while i < len(words):
             for n in range(min(longest, len(words) - i), 0, -1):
-                if tuple(words[i:i + n]) in names:
+                if tuple(words[i : i + n]) in names:
                     s, e = toks[i].start, toks[i + n - 1].end
                     if all(e <= a or s >= b for a, b in taken):
                         out.append((s, e, "ACTOR"))
@@ -259,7 +496,7 @@ def training_actors(train: Sequence[Document], min_precision: float) -> list[str
     labelled: dict[tuple[str, ...], Counter] = defaultdict(Counter)
     for doc in train:
         for ent in doc.entities:
-            labelled[tuple(t.text for t in tokenize(ent.text or doc.text[ent.start:ent.end]))][ent.label] += 1
+            labelled[tuple(t.text for t in tokenize(ent.text or doc.text[ent.start : ent.end]))][ent.label] += 1
     occurrences: Counter = Counter()
     longest = max((len(k) for k in labelled), default=0)
     for doc in train:
@@ -267,7 +504,7 @@ def training_actors(train: Sequence[Document], min_precision: float) -> list[str
             words = [t.text for t in toks]
             for n in range(1, longest + 1):
                 for i in range(len(words) - n + 1):
-                    key = tuple(words[i:i + n])
+                    key = tuple(words[i : i + n])
                     if key in labelled:
                         occurrences[key] += 1
     keep = []
@@ -312,8 +549,7 @@ class RuleSystem(System):
         return [self.matcher.match(sdoc) for sdoc in parsed]
 
     def predict(self, docs: Sequence[Document]) -> list[Document]:
-        units = [(d, toks) for d, doc in enumerate(docs) for toks in document_tokens(doc.with_annotations(()))
-                 if toks]
+        units = [(d, toks) for d, doc in enumerate(docs) for toks in document_tokens(doc.with_annotations(())) if toks]
         matches = self.match_sentences([toks for _, toks in units])
         spans: list[list[tuple[int, int, str]]] = [[] for _ in docs]
         for (d, toks), found in zip(units, matches):

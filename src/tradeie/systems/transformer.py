@@ -1,4 +1,5 @@
 """The fine-tuned transformer NER model (``tradeie train ner``) behind the System interface."""
+
 from __future__ import annotations
 
 import dataclasses

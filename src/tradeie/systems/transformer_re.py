@@ -1,5 +1,6 @@
 """The marker-based relation classifier (``tradeie train re``) and a rules + classifier hybrid,
 behind the System interface (task ``re``: relations between the documents' own entities)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -80,8 +81,10 @@ class HybridConfig:
     """Settings of the rules + classifier hybrid."""
 
     pipeline: str = field(default=DEFAULT_PIPELINE, metadata={"help": "spaCy pipeline of the dependency rules"})
-    min_score: float = field(default=0.9, metadata={
-        "help": "classifier links the rules did not find are added when their probability reaches this"})
+    min_score: float = field(
+        default=0.9,
+        metadata={"help": "classifier links the rules did not find are added when their probability reaches this"},
+    )
     classifier_epochs: float = field(default=10.0, metadata={"help": "training epochs of the classifier"})
 
 
@@ -97,8 +100,9 @@ class HybridRESystem(System):
 
         super().__init__(config)
         self.rules = RelationRuleSystem(RelationRulesConfig(pipeline=self.config.pipeline))
-        classifier_config = dataclasses.replace(default_re_config(), epochs=self.config.classifier_epochs,
-                                                progress_bars=False)
+        classifier_config = dataclasses.replace(
+            default_re_config(), epochs=self.config.classifier_epochs, progress_bars=False
+        )
         self.classifier = TransformerRESystem(classifier_config)
 
     def fit(self, train: Sequence[Document], dev: Sequence[Document] | None = None) -> HybridRESystem:
@@ -113,8 +117,11 @@ class HybridRESystem(System):
         for doc, r, m in zip(docs, by_rules, by_model):
             have = {(x.head, x.tail) for x in r.relations}
             extra = [x for x in m.relations if (x.head, x.tail) not in have and (x.score or 0) >= self.config.min_score]
-            out.append(doc.with_annotations(r.entities, [*r.relations, *(Relation(x.head, x.tail, x.label, x.score)
-                                                                        for x in extra)]))
+            out.append(
+                doc.with_annotations(
+                    r.entities, [*r.relations, *(Relation(x.head, x.tail, x.label, x.score) for x in extra)]
+                )
+            )
         return out
 
     def _save_state(self, folder: Path) -> None:

@@ -6,6 +6,7 @@ sentence boundaries and relations are carried over (relations link the same
 entity ids, so their labels are preserved). Augmented documents are for
 training only: evaluation is always on real documents.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,7 +27,7 @@ def mention_bank(docs: Sequence[Document]) -> dict[str, list[str]]:
     bank: dict[str, set[str]] = {}
     for doc in docs:
         for ent in doc.entities:
-            surface = doc.text[ent.start:ent.end]
+            surface = doc.text[ent.start : ent.end]
             if surface.strip() and "\n" not in surface:
                 bank.setdefault(ent.label, set()).add(surface)
     return {label: sorted(texts) for label, texts in sorted(bank.items())}
@@ -37,8 +38,9 @@ def _shift(pos: int, edits: list[tuple[int, int, int]]) -> int:
     return pos + sum(delta for _, old_end, delta in edits if old_end <= pos)
 
 
-def replace_mentions(doc: Document, bank: dict[str, list[str]], rng: random.Random, prob: float,
-                     suffix: str = "1") -> Document | None:
+def replace_mentions(
+    doc: Document, bank: dict[str, list[str]], rng: random.Random, prob: float, suffix: str = "1"
+) -> Document | None:
     """One augmented copy of ``doc``, or None if no mention was replaced or tokens no longer align."""
     sentences = sentences_of(doc)
     pieces: list[str] = []
@@ -48,10 +50,10 @@ def replace_mentions(doc: Document, bank: dict[str, list[str]], rng: random.Rand
     for ent in sorted(doc.entities, key=lambda e: (e.start, e.end)):
         if ent.start < pos:  # overlapping spans are not expected; leave them as they are
             return None
-        old = doc.text[ent.start:ent.end]
+        old = doc.text[ent.start : ent.end]
         choices = [t for t in bank.get(ent.label, ()) if t != old]
         new = rng.choice(choices) if choices and rng.random() < prob else old
-        pieces.append(doc.text[pos:ent.start])
+        pieces.append(doc.text[pos : ent.start])
         start = ent.start + sum(d for _, _, d in edits)
         pieces.append(new)
         new_entities.append(Entity(start, start + len(new), ent.label, ent.id, new))
@@ -64,10 +66,14 @@ def replace_mentions(doc: Document, bank: dict[str, list[str]], rng: random.Rand
     text = "".join(pieces)
     new_sentences = [[_shift(s, edits), _shift(e, edits)] for s, e in sentences]
     meta = {k: v for k, v in doc.meta.items() if k not in ("offset_map", "sha256", "similar")}
-    meta.update(sentences=new_sentences, paragraphs=[list(p) for p in paragraph_spans(text)],
-                augmented_from=doc.id)
-    out = Document(id=f"{doc.id}{AUGMENTED_MARK}{suffix}", text=text, entities=tuple(new_entities),
-                   relations=doc.relations, meta=meta)
+    meta.update(sentences=new_sentences, paragraphs=[list(p) for p in paragraph_spans(text)], augmented_from=doc.id)
+    out = Document(
+        id=f"{doc.id}{AUGMENTED_MARK}{suffix}",
+        text=text,
+        entities=tuple(new_entities),
+        relations=doc.relations,
+        meta=meta,
+    )
     try:
         for toks in sentence_tokens(text, [tuple(s) for s in new_sentences], entity_cuts(out.entities)):
             bio_tags(toks, out.entities, out.id)
@@ -76,8 +82,14 @@ def replace_mentions(doc: Document, bank: dict[str, list[str]], rng: random.Rand
     return out
 
 
-def augment_documents(docs: Sequence[Document], copies: int = 1, prob: float = 0.5, seed: int = 0,
-                      bank: dict[str, list[str]] | None = None, attempts: int = 3) -> list[Document]:
+def augment_documents(
+    docs: Sequence[Document],
+    copies: int = 1,
+    prob: float = 0.5,
+    seed: int = 0,
+    bank: dict[str, list[str]] | None = None,
+    attempts: int = 3,
+) -> list[Document]:
     """``copies`` mention-replacement copies of each document (the originals are not included).
 
     The mention bank defaults to the mentions of ``docs`` themselves, so pass

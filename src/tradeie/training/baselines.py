@@ -7,6 +7,7 @@ The CRF trains on the published ``ner`` rows of the training documents
 Both train on the training documents passed in (never on anything else) and
 return documents with predicted entities (no relations) from ``predict``.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,11 +34,12 @@ class Baseline(Protocol):
     def save(self, path: str | Path) -> Path: ...
 
 
-def _entities(doc: Document, spans: list[tuple[int, int, str]], scores: list[float] | None = None
-              ) -> Document:
+def _entities(doc: Document, spans: list[tuple[int, int, str]], scores: list[float] | None = None) -> Document:
     spans = sorted(spans)
-    ents = [Entity(s, e, label, f"e{i}", doc.text[s:e], None if scores is None else scores[i - 1])
-            for i, (s, e, label) in enumerate(spans, 1)]
+    ents = [
+        Entity(s, e, label, f"e{i}", doc.text[s:e], None if scores is None else scores[i - 1])
+        for i, (s, e, label) in enumerate(spans, 1)
+    ]
     return doc.with_annotations(ents, ())
 
 
@@ -89,8 +91,9 @@ class CRFBaseline:
         self.crf = crf
 
     @classmethod
-    def fit(cls, train_docs: Sequence[Document], c1: float = 0.1, c2: float = 0.1,
-            max_iterations: int = 100) -> CRFBaseline:
+    def fit(
+        cls, train_docs: Sequence[Document], c1: float = 0.1, c2: float = 0.1, max_iterations: int = 100
+    ) -> CRFBaseline:
         import sklearn_crfsuite
 
         from .ner import published_rows, tagged_tokens
@@ -101,8 +104,9 @@ class CRFBaseline:
             y.append(tags)
         if not X:
             raise TradeieError("CRF baseline: no training sentences", hint="pass annotated training documents")
-        crf = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=c1, c2=c2, max_iterations=max_iterations,
-                                   all_possible_transitions=True)
+        crf = sklearn_crfsuite.CRF(
+            algorithm="lbfgs", c1=c1, c2=c2, max_iterations=max_iterations, all_possible_transitions=True
+        )
         crf.fit(X, y)
         return cls(crf)
 
@@ -156,7 +160,7 @@ class GazetteerBaseline:
         labelled: dict[tuple[str, ...], Counter] = defaultdict(Counter)
         for doc in train_docs:
             for ent in doc.entities:
-                key = tuple(t.text for t in tokenize(doc.text[ent.start:ent.end]))
+                key = tuple(t.text for t in tokenize(doc.text[ent.start : ent.end]))
                 if key:
                     labelled[key][ent.label] += 1
         occurrences: Counter = Counter()
@@ -166,7 +170,7 @@ class GazetteerBaseline:
                 words = [t.text for t in toks]
                 for n in range(1, max_len + 1):
                     for i in range(len(words) - n + 1):
-                        key = tuple(words[i:i + n])
+                        key = tuple(words[i : i + n])
                         if key in labelled:
                             occurrences[key] += 1
         entries = {}
@@ -183,7 +187,7 @@ class GazetteerBaseline:
         out, i = [], 0
         while i < len(words):
             for n in range(min(self.max_len, len(words) - i), 0, -1):
-                hit = self.entries.get(tuple(words[i:i + n]))
+                hit = self.entries.get(tuple(words[i : i + n]))
                 if hit:
                     out.append((tokens[i].start, tokens[i + n - 1].end, hit[0], hit[1]))
                     i += n
@@ -200,8 +204,10 @@ class GazetteerBaseline:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "entries": [
-            {"tokens": list(k), "label": v[0], "precision": v[1]} for k, v in sorted(self.entries.items())]}
+        return {
+            "kind": self.kind,
+            "entries": [{"tokens": list(k), "label": v[0], "precision": v[1]} for k, v in sorted(self.entries.items())],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GazetteerBaseline:
@@ -247,9 +253,14 @@ def load_baseline(path: str | Path) -> Baseline:
     raise TradeieError(f"{meta}: unknown baseline kind {kind!r}")
 
 
-def train_baselines(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None,
-                    config: BaselineConfig, output_dir: str | Path, *,
-                    test_docs: Sequence[Document] | None = None) -> Path:
+def train_baselines(
+    train_docs: Sequence[Document],
+    eval_docs: Sequence[Document] | None,
+    config: BaselineConfig,
+    output_dir: str | Path,
+    *,
+    test_docs: Sequence[Document] | None = None,
+) -> Path:
     """Fit every baseline in ``config.kinds`` on ``train_docs``; save each under ``output_dir/<kind>``.
 
     ``eval_docs`` (validation) and ``test_docs`` are scored like the neural
@@ -262,14 +273,20 @@ def train_baselines(train_docs: Sequence[Document], eval_docs: Sequence[Document
     output_dir = Path(output_dir)
     splits = {"eval": list(eval_docs or []), "test": list(test_docs or [])}
     with atomic_directory(output_dir) as tmp:
-        summary: dict[str, Any] = {"config": config.to_dict(), "train_documents": [d.id for d in train_docs],
-                                   "eval_documents": [d.id for d in splits["eval"]],
-                                   "test_documents": [d.id for d in splits["test"]]}
+        summary: dict[str, Any] = {
+            "config": config.to_dict(),
+            "train_documents": [d.id for d in train_docs],
+            "eval_documents": [d.id for d in splits["eval"]],
+            "test_documents": [d.id for d in splits["test"]],
+        }
         for kind in config.kinds:
             model = fit_baseline(kind, train_docs, config)
             model.save(tmp / kind)
-            scores = {key: score_entities(docs, model.predict(strip_annotations(docs)))
-                      for key, docs in splits.items() if docs}
+            scores = {
+                key: score_entities(docs, model.predict(strip_annotations(docs)))
+                for key, docs in splits.items()
+                if docs
+            }
             summary[kind] = scores
             write_json_atomic(tmp / kind / "metrics.json", scores)
             for key, value in scores.items():

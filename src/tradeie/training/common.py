@@ -3,6 +3,7 @@
 Class-weighted loss, class-balanced sampling, TrainingArguments from a
 config, the multi-seed loop with best/mean/sd, distributed-safe writing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,8 +48,15 @@ def checkpoint_dir(output_dir: str | Path) -> Path:
 
 def last_checkpoint(seed_dir: Path) -> str | None:
     """The newest ``checkpoint-N`` folder under ``seed_dir`` that holds a trainer state, or None."""
-    found = [p for p in seed_dir.glob("checkpoint-*") if (p / "trainer_state.json").is_file()
-             and p.name.split("-")[-1].isdigit()] if seed_dir.is_dir() else []
+    found = (
+        [
+            p
+            for p in seed_dir.glob("checkpoint-*")
+            if (p / "trainer_state.json").is_file() and p.name.split("-")[-1].isdigit()
+        ]
+        if seed_dir.is_dir()
+        else []
+    )
     return str(max(found, key=lambda p: int(p.name.split("-")[-1]))) if found else None
 
 
@@ -130,8 +138,9 @@ def weighted_loss(class_weights: Sequence[float]) -> Callable:
         logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
         logits = logits.reshape(-1, logits.shape[-1]).float()
         labels = labels.reshape(-1).to(logits.device)
-        losses = torch.nn.functional.cross_entropy(logits, labels, weight=weights.to(logits.device),
-                                                   ignore_index=-100, reduction="none")
+        losses = torch.nn.functional.cross_entropy(
+            logits, labels, weight=weights.to(logits.device), ignore_index=-100, reduction="none"
+        )
         if num_items_in_batch is None:
             num_items_in_batch = (labels != -100).sum().clamp(min=1)
         return losses.sum() / num_items_in_batch
@@ -161,8 +170,8 @@ def make_trainer_class():
             generator = torch.Generator()
             generator.manual_seed(self.args.seed)
             return torch.utils.data.WeightedRandomSampler(
-                list(self.sample_weights), num_samples=len(self.sample_weights), replacement=True,
-                generator=generator)
+                list(self.sample_weights), num_samples=len(self.sample_weights), replacement=True, generator=generator
+            )
 
     return TradeieTrainer
 
@@ -175,8 +184,9 @@ def has_accelerator() -> bool:
     return torch.cuda.is_available() or bool(mps is not None and mps.is_available())
 
 
-def training_arguments(config: TrainConfig, work_dir: Path, seed: int, has_eval: bool,
-                       resume_from_checkpoint: str | None = None):
+def training_arguments(
+    config: TrainConfig, work_dir: Path, seed: int, has_eval: bool, resume_from_checkpoint: str | None = None
+):
     """TrainingArguments for one seed: evaluate + keep the best each epoch when there is an eval set.
 
     A full checkpoint (model, optimiser, scheduler, RNG states) is saved each
@@ -252,13 +262,22 @@ class SeedRun:
     log_history: list = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        return {"seed": self.seed, "eval": self.eval, "epochs": self.epochs, "steps": self.steps,
-                "train_seconds": round(self.train_seconds, 2)}
+        return {
+            "seed": self.seed,
+            "eval": self.eval,
+            "epochs": self.epochs,
+            "steps": self.steps,
+            "train_seconds": round(self.train_seconds, 2),
+        }
 
 
-def run_seeds(config: TrainConfig, work_dir: Path, has_eval: bool,
-              train_one: Callable[[int, Any], Any], score: Callable[[Any], dict | None]
-              ) -> tuple[Any, list[SeedRun], int]:
+def run_seeds(
+    config: TrainConfig,
+    work_dir: Path,
+    has_eval: bool,
+    train_one: Callable[[int, Any], Any],
+    score: Callable[[Any], dict | None],
+) -> tuple[Any, list[SeedRun], int]:
     """Train one model per seed, score each, keep the best (by eval F1; the first seed without eval).
 
     ``train_one(seed, args)`` returns a finished Trainer; ``score(model)``
@@ -275,8 +294,10 @@ def run_seeds(config: TrainConfig, work_dir: Path, has_eval: bool,
         log.warning("several seeds but no validation documents: training only seed %d", seeds[0])
     resume = _RESUME.get()
     if resume and not any(last_checkpoint(work_dir / f"seed-{seed}") for seed in seeds):
-        raise TradeieError(f"{work_dir}: no checkpoint to resume from (the run finished, or never saved one)",
-                           hint="train again without --resume")
+        raise TradeieError(
+            f"{work_dir}: no checkpoint to resume from (the run finished, or never saved one)",
+            hint="train again without --resume",
+        )
     if not resume:
         cleanup(work_dir)  # checkpoints of an earlier interrupted run
     barrier()
@@ -292,19 +313,33 @@ def run_seeds(config: TrainConfig, work_dir: Path, has_eval: bool,
             model = trainer.model
             model.eval()
             metrics = score(model)
-            runs.append(SeedRun(seed, metrics, round(float(trainer.state.epoch or 0), 3), trainer.state.global_step,
-                                elapsed, list(trainer.state.log_history)))
+            runs.append(
+                SeedRun(
+                    seed,
+                    metrics,
+                    round(float(trainer.state.epoch or 0), 3),
+                    trainer.state.global_step,
+                    elapsed,
+                    list(trainer.state.log_history),
+                )
+            )
             if is_main_process():
-                log.info("seed %d: %.1f s, %s", seed, elapsed,
-                         "no eval" if metrics is None else f"eval F1 {metrics['f1']:.4f}")
+                log.info(
+                    "seed %d: %.1f s, %s",
+                    seed,
+                    elapsed,
+                    "no eval" if metrics is None else f"eval F1 {metrics['f1']:.4f}",
+                )
             if best_model is None or (metrics is not None and metrics["f1"] > runs[best_index].eval["f1"]):
                 best_index, best_model = index, model
             del trainer, model
         barrier()  # every rank is done with the checkpoints
     except BaseException:
         if is_main_process() and any(work_dir.glob("seed-*/checkpoint-*")):
-            log.warning("training stopped; its checkpoints are kept in %s: run the same command with --resume "
-                        "to continue", work_dir)
+            log.warning(
+                "training stopped; its checkpoints are kept in %s: run the same command with --resume to continue",
+                work_dir,
+            )
         raise
     cleanup(work_dir)
     return best_model, runs, best_index
@@ -313,8 +348,11 @@ def run_seeds(config: TrainConfig, work_dir: Path, has_eval: bool,
 def seed_summary(runs: list[SeedRun], best_index: int) -> dict[str, Any]:
     """best / mean / sd of the eval F1 over seeds, and every seed's run."""
     f1s = [r.eval["f1"] for r in runs if r.eval is not None]
-    out: dict[str, Any] = {"seeds": [r.summary() for r in runs], "best_seed": runs[best_index].seed,
-                           "train_seconds": round(sum(r.train_seconds for r in runs), 2)}
+    out: dict[str, Any] = {
+        "seeds": [r.summary() for r in runs],
+        "best_seed": runs[best_index].seed,
+        "train_seconds": round(sum(r.train_seconds for r in runs), 2),
+    }
     if f1s:
         out["eval_f1_best"] = max(f1s)
         out["eval_f1_mean"] = statistics.fmean(f1s)
@@ -329,12 +367,16 @@ def check_length(config: TrainConfig, base_model: str) -> None:
     try:
         model_config = AutoConfig.from_pretrained(base_model)
     except OSError as exc:
-        raise TradeieError(f"base_model {base_model!r}: cannot load ({exc})".splitlines()[0],
-                           hint="give a local model folder or a Hub id available offline") from None
+        raise TradeieError(
+            f"base_model {base_model!r}: cannot load ({exc})".splitlines()[0],
+            hint="give a local model folder or a Hub id available offline",
+        ) from None
     limit = getattr(model_config, "max_position_embeddings", None)
     if limit is not None and config.max_length > limit:
-        raise TradeieError(f"max_length = {config.max_length} exceeds the model's limit of {limit} positions",
-                           hint=f"--set max_length={limit}")
+        raise TradeieError(
+            f"max_length = {config.max_length} exceeds the model's limit of {limit} positions",
+            hint=f"--set max_length={limit}",
+        )
 
 
 def save_model_files(model, tokenizer, folder: Path) -> None:
@@ -358,8 +400,9 @@ def cleanup(path: Path) -> None:
 SETTINGS_FILE = "training_config.json"
 
 
-def load_trained(path: str | Path, auto_class: str, what: str, command: str,
-                 device: str | None = None) -> tuple[Any, Any, dict[str, Any]]:
+def load_trained(
+    path: str | Path, auto_class: str, what: str, command: str, device: str | None = None
+) -> tuple[Any, Any, dict[str, Any]]:
     """Load a saved model folder: (model in eval mode, tokenizer, its saved training config or {})."""
     import json
 
@@ -374,8 +417,10 @@ def load_trained(path: str | Path, auto_class: str, what: str, command: str,
             tokenizer = transformers.AutoTokenizer.from_pretrained(path)
         except Exception as exc:  # e.g. SafetensorError on a truncated weights file
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise TradeieError(f"{path}: the {what} model folder is incomplete or corrupt ({first})",
-                               hint=f"train it again with `{command}`") from None
+            raise TradeieError(
+                f"{path}: the {what} model folder is incomplete or corrupt ({first})",
+                hint=f"train it again with `{command}`",
+            ) from None
     settings_path = path / SETTINGS_FILE
     saved = json.loads(settings_path.read_text(encoding="utf-8")) if settings_path.exists() else {}
     if device:
@@ -384,9 +429,19 @@ def load_trained(path: str | Path, auto_class: str, what: str, command: str,
     return model, tokenizer, saved
 
 
-def save_trained(output_dir: str | Path, task: str, model, tokenizer, config, base: str, metrics: dict[str, Any],
-                 dataset_name: str | None, *, settings_extra: dict[str, Any] | None = None,
-                 write_extra: Callable[[Path], None] | None = None) -> Path:
+def save_trained(
+    output_dir: str | Path,
+    task: str,
+    model,
+    tokenizer,
+    config,
+    base: str,
+    metrics: dict[str, Any],
+    dataset_name: str | None,
+    *,
+    settings_extra: dict[str, Any] | None = None,
+    write_extra: Callable[[Path], None] | None = None,
+) -> Path:
     """Write a trained model folder atomically (rank 0 only), then wait for every rank.
 
     The folder holds the model and tokenizer, the training config (plus

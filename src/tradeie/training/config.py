@@ -4,6 +4,7 @@ Every field carries its help text in ``metadata["help"]``; :func:`load_config`
 reads a file, applies ``key=value`` overrides, rejects unknown keys and
 validates every value before any training starts.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,8 +40,11 @@ class TrainConfig:
     task: str = _f("", "which trainer this file configures: 'ner', 're' or 'baseline'")
     run_name: str = _f("seed", "name of the run (model card title, Label Studio model_version)")
     base_model: str = _f("", "encoder to fine-tune: local folder or Hub id; empty = the packaged MiniLM-L6")
-    seeds: list[int] = _f([42], "random seeds; with several, one model per seed is trained, the best on "
-                          "the validation documents is kept and best/mean/sd are reported")
+    seeds: list[int] = _f(
+        [42],
+        "random seeds; with several, one model per seed is trained, the best on "
+        "the validation documents is kept and best/mean/sd are reported",
+    )
     epochs: float = _f(10.0, "maximum number of training epochs")
     max_steps: int = _f(-1, "stop after this many optimiser steps (-1: run all epochs)")
     learning_rate: float = _f(5e-5, "peak AdamW learning rate")
@@ -48,18 +52,28 @@ class TrainConfig:
     warmup_ratio: float = _f(0.1, "share of the training steps used for linear warm-up, in [0, 1)")
     batch_size: int = _f(8, "training examples per device per step")
     eval_batch_size: int = _f(32, "examples per batch for evaluation and prediction")
-    max_length: int = _f(128, "longest input in sub-word tokens, special tokens included (<= the "
-                         "model's position limit); longer inputs are split into windows, never truncated")
+    max_length: int = _f(
+        128,
+        "longest input in sub-word tokens, special tokens included (<= the "
+        "model's position limit); longer inputs are split into windows, never truncated",
+    )
     stride: int = _f(32, "sub-word overlap between consecutive windows of a long input")
-    early_stopping_patience: int = _f(3, "stop after this many evaluations without a better validation "
-                                      "F1 (0: never stop early); the best checkpoint is kept")
-    augment: bool = _f(False, "add mention-replacement copies of the training documents (mentions "
-                       "swapped for same-label mentions of the training split; labels preserved)")
+    early_stopping_patience: int = _f(
+        3,
+        "stop after this many evaluations without a better validation "
+        "F1 (0: never stop early); the best checkpoint is kept",
+    )
+    augment: bool = _f(
+        False,
+        "add mention-replacement copies of the training documents (mentions "
+        "swapped for same-label mentions of the training split; labels preserved)",
+    )
     augment_copies: int = _f(1, "augmented copies per training document")
     augment_prob: float = _f(0.5, "probability that a mention is replaced in an augmented copy")
     class_weights: bool = _f(False, "weight the loss by inverse (square-root) class frequency")
-    balanced_sampling: bool = _f(False, "draw training examples with probability inversely "
-                                 "proportional to the frequency of their rarest label")
+    balanced_sampling: bool = _f(
+        False, "draw training examples with probability inversely proportional to the frequency of their rarest label"
+    )
     device: str = _f("auto", "'auto' (GPU when available) or 'cpu'")
     num_threads: int = _f(0, "torch CPU threads (0: torch's default)")
     ddp_backend: str = _f("", "distributed backend under torchrun/accelerate ('gloo', 'nccl'; empty: automatic)")
@@ -70,6 +84,7 @@ class TrainConfig:
 
     def validate(self, source: str = "config") -> None:
         """Raise :class:`TradeieError` naming ``source`` and the key for any bad value."""
+
         def bad(key: str, why: str) -> TradeieError:
             return TradeieError(f"{source}: {key} = {getattr(self, key)!r}: {why}")
 
@@ -125,24 +140,43 @@ class NERConfig(TrainConfig):
     task: str = _f("ner", "which trainer this file configures: 'ner'")
     epochs: float = _f(20.0, "maximum number of training epochs")
     learning_rate: float = _f(2e-4, "peak AdamW learning rate")
-    early_stopping_patience: int = _f(5, "stop after this many evaluations without a better validation "
-                                      "F1 (0: never stop early); the best checkpoint is kept")
+    early_stopping_patience: int = _f(
+        5,
+        "stop after this many evaluations without a better validation "
+        "F1 (0: never stop early); the best checkpoint is kept",
+    )
     class_weights: bool = _f(True, "weight the loss by inverse (square-root) tag frequency")
-    label_all_subtokens: bool = _f(False, "train on every sub-token of a word (B- becomes I- after the "
-                                   "first); false: only the first sub-token, the others are -100")
-    constrained_decoding: bool = _f(True, "decode with a Viterbi pass that forbids I-X after anything "
-                                    "but B-X/I-X (strict IOB2); false: per-word argmax")
-    gazetteer_ensemble: bool = _f(True, "add exact matches of the training split's reliable mentions "
-                                  "where the model predicted nothing (gazetteer + model ensemble)")
-    gazetteer_min_precision: float = _f(0.8, "a training mention enters the gazetteer only if that "
-                                        "text is annotated with that label at least this share of the "
-                                        "times it occurs in the training split")
-    linguistic_features: list[str] = _f([], "word features embedded and concatenated to the encoder's token "
-                                        "states before the classifier: any of 'shape' (casing), 'pos', "
-                                        "'ent' (spaCy OntoNotes type), 'rules' (guideline rule matches); "
-                                        "empty: a plain token classifier")
-    linguistic_pipeline: str = _f("en_core_web_md", "spaCy pipeline for the 'pos', 'ent' and 'rules' "
-                                  "features (packaged name, installed package or folder)")
+    label_all_subtokens: bool = _f(
+        False,
+        "train on every sub-token of a word (B- becomes I- after the "
+        "first); false: only the first sub-token, the others are -100",
+    )
+    constrained_decoding: bool = _f(
+        True,
+        "decode with a Viterbi pass that forbids I-X after anything but B-X/I-X (strict IOB2); false: per-word argmax",
+    )
+    gazetteer_ensemble: bool = _f(
+        True,
+        "add exact matches of the training split's reliable mentions "
+        "where the model predicted nothing (gazetteer + model ensemble)",
+    )
+    gazetteer_min_precision: float = _f(
+        0.8,
+        "a training mention enters the gazetteer only if that "
+        "text is annotated with that label at least this share of the "
+        "times it occurs in the training split",
+    )
+    linguistic_features: list[str] = _f(
+        [],
+        "word features embedded and concatenated to the encoder's token "
+        "states before the classifier: any of 'shape' (casing), 'pos', "
+        "'ent' (spaCy OntoNotes type), 'rules' (guideline rule matches); "
+        "empty: a plain token classifier",
+    )
+    linguistic_pipeline: str = _f(
+        "en_core_web_md",
+        "spaCy pipeline for the 'pos', 'ent' and 'rules' features (packaged name, installed package or folder)",
+    )
     feature_dim: int = _f(16, "embedding size of each linguistic feature")
 
     TASK = "ner"
@@ -150,8 +184,9 @@ class NERConfig(TrainConfig):
     def validate(self, source: str = "config") -> None:
         super().validate(source)
         if not 0 < self.gazetteer_min_precision <= 1:
-            raise TradeieError(f"{source}: gazetteer_min_precision = {self.gazetteer_min_precision!r}: "
-                               "must be in (0, 1]")
+            raise TradeieError(
+                f"{source}: gazetteer_min_precision = {self.gazetteer_min_precision!r}: must be in (0, 1]"
+            )
         from .features import check_feature_names
 
         check_feature_names(self.linguistic_features, f"{source}: linguistic_features")
@@ -166,18 +201,31 @@ class REConfig(TrainConfig):
     """Relation classification with typed entity markers."""
 
     task: str = _f("re", "which trainer this file configures: 're'")
-    window: int = _f(DEFAULT_WINDOW, "candidate pairs at most this many sentences apart (0: same sentence, as in "
-                     "the dataset's relations config)")
-    negative_ratio: float = _f(3.0, "keep at most this many no_relation pairs per positive pair in "
-                               "training, sampled with the seed (0: keep all)")
-    threshold: float = _f(0.0, "predict a relation only if its probability reaches this value "
-                          "(0: plain argmax over no_relation and the labels the types allow)")
+    window: int = _f(
+        DEFAULT_WINDOW,
+        "candidate pairs at most this many sentences apart (0: same sentence, as in the dataset's relations config)",
+    )
+    negative_ratio: float = _f(
+        3.0,
+        "keep at most this many no_relation pairs per positive pair in training, sampled with the seed (0: keep all)",
+    )
+    threshold: float = _f(
+        0.0,
+        "predict a relation only if its probability reaches this value "
+        "(0: plain argmax over no_relation and the labels the types allow)",
+    )
     epochs: float = _f(30.0, "maximum number of training epochs")
     learning_rate: float = _f(3e-4, "peak AdamW learning rate")
-    early_stopping_patience: int = _f(5, "stop after this many evaluations without a better validation "
-                                      "F1 (0: never stop early); the best checkpoint is kept")
-    max_length: int = _f(128, "longest marked pair context in sub-words; longer contexts are cropped "
-                         "around the two markers, never truncated blindly")
+    early_stopping_patience: int = _f(
+        5,
+        "stop after this many evaluations without a better validation "
+        "F1 (0: never stop early); the best checkpoint is kept",
+    )
+    max_length: int = _f(
+        128,
+        "longest marked pair context in sub-words; longer contexts are cropped "
+        "around the two markers, never truncated blindly",
+    )
 
     TASK = "re"
 
@@ -204,8 +252,11 @@ class BaselineConfig:
     crf_c1: float = _f(0.1, "CRF L1 regularisation")
     crf_c2: float = _f(0.1, "CRF L2 regularisation")
     crf_max_iterations: int = _f(100, "CRF L-BFGS iterations")
-    gazetteer_min_precision: float = _f(0.5, "keep a training mention in the gazetteer only if its text "
-                                        "carries that label at least this share of its occurrences")
+    gazetteer_min_precision: float = _f(
+        0.5,
+        "keep a training mention in the gazetteer only if its text "
+        "carries that label at least this share of its occurrences",
+    )
 
     TASK = "baseline"
 
@@ -222,8 +273,9 @@ class BaselineConfig:
         if self.crf_max_iterations < 1:
             raise TradeieError(f"{source}: crf_max_iterations = {self.crf_max_iterations!r}: must be >= 1")
         if not 0 < self.gazetteer_min_precision <= 1:
-            raise TradeieError(f"{source}: gazetteer_min_precision = {self.gazetteer_min_precision!r}: "
-                               "must be in (0, 1]")
+            raise TradeieError(
+                f"{source}: gazetteer_min_precision = {self.gazetteer_min_precision!r}: must be in (0, 1]"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -352,8 +404,9 @@ def overrides_config(cls: type, overrides: list[str] | tuple[str, ...], kind: st
     return cls(**values)
 
 
-def load_config(path: str | os.PathLike, overrides: list[str] | tuple[str, ...] = (),
-                task: str | None = None) -> AnyConfig:
+def load_config(
+    path: str | os.PathLike, overrides: list[str] | tuple[str, ...] = (), task: str | None = None
+) -> AnyConfig:
     """Load a training config from ``.toml``/``.yaml`` and apply ``key=value`` overrides.
 
     The config class comes from the file's ``task`` key (``ner``, ``re`` or
@@ -365,12 +418,15 @@ def load_config(path: str | os.PathLike, overrides: list[str] | tuple[str, ...] 
     data = _read_file(path)
     file_task = data.get("task")
     if task is not None and file_task is not None and file_task != task:
-        raise TradeieError(f"{path}: task = {file_task!r} but this command trains {task!r}",
-                           hint=f"use the {task} config file")
+        raise TradeieError(
+            f"{path}: task = {file_task!r} but this command trains {task!r}", hint=f"use the {task} config file"
+        )
     chosen = task or file_task
     if chosen not in CONFIG_CLASSES:
-        raise TradeieError(f"{path}: task = {chosen!r}: expected one of {sorted(CONFIG_CLASSES)}",
-                           hint="add task = \"ner\" (or \"re\", \"baseline\") to the file")
+        raise TradeieError(
+            f"{path}: task = {chosen!r}: expected one of {sorted(CONFIG_CLASSES)}",
+            hint='add task = "ner" (or "re", "baseline") to the file',
+        )
     cls = CONFIG_CLASSES[chosen]
     sources = [(str(path), k, v) for k, v in data.items()]
     sources += [(f"--set {item}", *_parse_override(item)) for item in overrides]

@@ -9,6 +9,7 @@ classifies. It saves and loads with ``save_pretrained`` / ``from_pretrained``
 ``AutoConfig`` and ``AutoModelForTokenClassification``, so no
 ``trust_remote_code`` is needed.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,10 +33,18 @@ class FeatureTaggerConfig(PretrainedConfig):
 
     model_type = MODEL_TYPE
 
-    def __init__(self, encoder_config: dict[str, Any] | None = None, feature_names: list[str] | None = None,
-                 feature_vocabs: dict[str, list[str]] | None = None, feature_dim: int = 16,
-                 classifier_dropout: float = 0.1, spacy_pipeline: str = "", spacy_pipeline_version: str = "",
-                 rule_actors: list[str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        encoder_config: dict[str, Any] | None = None,
+        feature_names: list[str] | None = None,
+        feature_vocabs: dict[str, list[str]] | None = None,
+        feature_dim: int = 16,
+        classifier_dropout: float = 0.1,
+        spacy_pipeline: str = "",
+        spacy_pipeline_version: str = "",
+        rule_actors: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.encoder_config = dict(encoder_config or {})
         self.feature_names = list(feature_names or [])
         self.feature_vocabs = {k: list(v) for k, v in (feature_vocabs or {}).items()}
@@ -71,7 +80,8 @@ class FeatureTaggerForTokenClassification(PreTrainedModel):
         self.encoder = encoder if encoder is not None else _encoder_from_config(config.encoder_settings())
         self.feature_embeddings = nn.ModuleList(
             nn.Embedding(len(config.feature_vocabs[name]), config.feature_dim, padding_idx=0)
-            for name in config.feature_names)
+            for name in config.feature_names
+        )
         hidden = self.encoder.config.hidden_size + config.feature_dim * len(config.feature_names)
         self.dropout = nn.Dropout(config.classifier_dropout)
         self.classifier = nn.Linear(hidden, config.num_labels)
@@ -87,8 +97,14 @@ class FeatureTaggerForTokenClassification(PreTrainedModel):
                 module.weight[0].zero_()
 
     @classmethod
-    def from_encoder(cls, base: str, *, labels: list[str], features: dict[str, Any], feature_dim: int = 16,
-                     ) -> FeatureTaggerForTokenClassification:
+    def from_encoder(
+        cls,
+        base: str,
+        *,
+        labels: list[str],
+        features: dict[str, Any],
+        feature_dim: int = 16,
+    ) -> FeatureTaggerForTokenClassification:
         """A new tagger over the pretrained encoder ``base`` (folder or Hub id); new head and embeddings."""
         encoder_config = AutoConfig.from_pretrained(base)
         try:
@@ -96,28 +112,41 @@ class FeatureTaggerForTokenClassification(PreTrainedModel):
         except TypeError:
             encoder = AutoModel.from_pretrained(base)
         config = FeatureTaggerConfig(
-            encoder_config=encoder_config.to_dict(), feature_dim=feature_dim,
-            classifier_dropout=getattr(encoder_config, "hidden_dropout_prob", 0.1), num_labels=len(labels),
-            id2label=dict(enumerate(labels)), label2id={t: i for i, t in enumerate(labels)}, **features)
+            encoder_config=encoder_config.to_dict(),
+            feature_dim=feature_dim,
+            classifier_dropout=getattr(encoder_config, "hidden_dropout_prob", 0.1),
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={t: i for i, t in enumerate(labels)},
+            **features,
+        )
         return cls(config, encoder=encoder)
 
-    def forward(self, input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None,
-                feature_ids: torch.Tensor | None = None, labels: torch.Tensor | None = None,
-                token_type_ids: torch.Tensor | None = None, **kwargs: Any) -> TokenClassifierOutput:
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        feature_ids: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        **kwargs: Any,
+    ) -> TokenClassifierOutput:
         """``feature_ids``: ``[batch, length, n_features]`` vocabulary ids (0 = padding / special token)."""
         extra = {"token_type_ids": token_type_ids} if token_type_ids is not None else {}
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
         if self.feature_embeddings:
             if feature_ids is None:
-                feature_ids = torch.zeros((*states.shape[:2], len(self.feature_embeddings)), dtype=torch.long,
-                                          device=states.device)
+                feature_ids = torch.zeros(
+                    (*states.shape[:2], len(self.feature_embeddings)), dtype=torch.long, device=states.device
+                )
             parts = [emb(feature_ids[..., k]) for k, emb in enumerate(self.feature_embeddings)]
             states = torch.cat([states, *(p.to(states.dtype) for p in parts)], dim=-1)
         logits = self.classifier(self.dropout(states))
         loss = None
         if labels is not None:
-            loss = nn.functional.cross_entropy(logits.view(-1, self.num_labels).float(), labels.view(-1),
-                                               ignore_index=-100)
+            loss = nn.functional.cross_entropy(
+                logits.view(-1, self.num_labels).float(), labels.view(-1), ignore_index=-100
+            )
         return TokenClassifierOutput(loss=loss, logits=logits)
 
 

@@ -12,6 +12,7 @@ over tradeie's own tokens, so every value lines up with a dataset token.
 Each feature has a vocabulary (index 0 padding, 1 unknown) learned from the
 training rows and stored in the model's ``config.json``.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -34,8 +35,10 @@ SHAPE_MIN_COUNT = 2
 def check_feature_names(names: Sequence[str], where: str = "linguistic_features") -> None:
     unknown = [n for n in names if n not in FEATURE_NAMES]
     if unknown or len(set(names)) != len(names):
-        raise TradeieError(f"{where} = {list(names)!r}: each feature at most once, from {list(FEATURE_NAMES)}",
-                           hint='e.g. --set linguistic_features=["shape","pos","ent","rules"]')
+        raise TradeieError(
+            f"{where} = {list(names)!r}: each feature at most once, from {list(FEATURE_NAMES)}",
+            hint='e.g. --set linguistic_features=["shape","pos","ent","rules"]',
+        )
 
 
 @dataclass
@@ -70,13 +73,15 @@ class WordFeatures:
             if "pos" in self.names:
                 columns["pos"] = [[tok.pos_ or "X" for tok in sdoc] for sdoc in parsed]
             if "ent" in self.names:
-                columns["ent"] = [[f"{tok.ent_iob_}-{tok.ent_type_}" if tok.ent_type_ else "O" for tok in sdoc]
-                                  for sdoc in parsed]
+                columns["ent"] = [
+                    [f"{tok.ent_iob_}-{tok.ent_type_}" if tok.ent_type_ else "O" for tok in sdoc] for sdoc in parsed
+                ]
             if "rules" in self.names:
-                columns["rules"] = [index_span_tags(len(sdoc), spans) for sdoc, spans in
-                                    zip(parsed, self._rules().match_sentences(rows, parsed))]
-        return [[tuple(columns[n][r][i] for n in self.names) for i in range(len(toks))]
-                for r, toks in enumerate(rows)]
+                columns["rules"] = [
+                    index_span_tags(len(sdoc), spans)
+                    for sdoc, spans in zip(parsed, self._rules().match_sentences(rows, parsed))
+                ]
+        return [[tuple(columns[n][r][i] for n in self.names) for i in range(len(toks))] for r, toks in enumerate(rows)]
 
     def _rules(self):
         from ..systems.rules import RulesConfig, RuleSystem
@@ -102,8 +107,12 @@ class WordFeatures:
 
     def to_config(self) -> dict[str, Any]:
         """The keys stored in the model's ``config.json``."""
-        return {"feature_names": list(self.names), "feature_vocabs": {n: self.vocabs[n] for n in self.names},
-                "spacy_pipeline": self.pipeline, "rule_actors": list(self.rule_actors)}
+        return {
+            "feature_names": list(self.names),
+            "feature_vocabs": {n: self.vocabs[n] for n in self.names},
+            "spacy_pipeline": self.pipeline,
+            "rule_actors": list(self.rule_actors),
+        }
 
     @classmethod
     def from_config(cls, config: Any) -> WordFeatures | None:
@@ -111,12 +120,15 @@ class WordFeatures:
         names = tuple(getattr(config, "feature_names", None) or ())
         if not names:
             return None
-        return cls(names, getattr(config, "spacy_pipeline", DEFAULT_PIPELINE),
-                   tuple(getattr(config, "rule_actors", ()) or ()), dict(config.feature_vocabs))
+        return cls(
+            names,
+            getattr(config, "spacy_pipeline", DEFAULT_PIPELINE),
+            tuple(getattr(config, "rule_actors", ()) or ()),
+            dict(config.feature_vocabs),
+        )
 
 
-def subword_feature_ids(word_ids: Sequence[int | None], word_feats: Sequence[list[int]], width: int
-                        ) -> list[list[int]]:
+def subword_feature_ids(word_ids: Sequence[int | None], word_feats: Sequence[list[int]], width: int) -> list[list[int]]:
     """Each sub-word gets its word's feature ids; special tokens get padding (zeros)."""
     zero = [0] * width
     return [zero if w is None else list(word_feats[w]) for w in word_ids]

@@ -4,6 +4,7 @@ The figures are the trainers' ``metrics.json`` ones, i.e. headlines of
 :func:`tradeie.metrics.compute_metrics` (``ner_f1``; ``re_gold_entities_f1`` and
 ``re_f1``): ``tradeie evaluate --update-card`` on the same predictions writes the same values.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,11 +17,16 @@ from ..schema import BIO_TAGS, ENTITY_TYPES, RELATION_CLASSES, RELATION_TYPES
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "model_card.md"
 
 _TASKS = {
-    "ner": ("token-classification", "Named entity recognition",
-            "Token classification (IOB2) of ACTOR, AGREEMENT and TARIFF mentions."),
-    "re": ("text-classification", "Relation extraction",
-           "Relation classification of typed-entity-marked pairs (party_to, imposes, targets, part_of, "
-           "no_relation)."),
+    "ner": (
+        "token-classification",
+        "Named entity recognition",
+        "Token classification (IOB2) of ACTOR, AGREEMENT and TARIFF mentions.",
+    ),
+    "re": (
+        "text-classification",
+        "Relation extraction",
+        "Relation classification of typed-entity-marked pairs (party_to, imposes, targets, part_of, no_relation).",
+    ),
 }
 
 
@@ -29,8 +35,10 @@ def _schema_section(task: str) -> str:
         rows = "\n".join(f"| {t.name} | {t.definition} |" for t in ENTITY_TYPES)
         return f"## Entity labels\n\n| Label | Definition |\n|---|---|\n{rows}"
     rows = "\n".join(f"| {r.name} | {r.head} -> {r.tail} | {r.definition} |" for r in RELATION_TYPES)
-    return ("## Relation labels\n\nCandidate pairs are only built for the type signatures below; "
-            "any other pair is never related.\n\n| Label | Head -> tail | Definition |\n|---|---|---|\n" + rows)
+    return (
+        "## Relation labels\n\nCandidate pairs are only built for the type signatures below; "
+        "any other pair is never related.\n\n| Label | Head -> tail | Definition |\n|---|---|---|\n" + rows
+    )
 
 
 def _base_display(base_model: str) -> str:
@@ -53,19 +61,30 @@ def _result_rows(task: str, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     settings = [("eval", "validation", None), ("test", "test", None)]
     if task == "re":
-        settings = [("eval", "validation", "gold entities"), ("eval_end_to_end", "validation", "predicted entities"),
-                    ("test", "test", "gold entities"), ("test_end_to_end", "test", "predicted entities")]
+        settings = [
+            ("eval", "validation", "gold entities"),
+            ("eval_end_to_end", "validation", "predicted entities"),
+            ("test", "test", "gold entities"),
+            ("test_end_to_end", "test", "predicted entities"),
+        ]
     for key, split, setting in settings:
         scores = metrics.get(key)
         if scores:
-            rows.append({"key": key, "split": split, "setting": setting or "entity-level strict",
-                         "precision": scores["precision"], "recall": scores["recall"], "f1": scores["f1"],
-                         "support": scores["support"]})
+            rows.append(
+                {
+                    "key": key,
+                    "split": split,
+                    "setting": setting or "entity-level strict",
+                    "precision": scores["precision"],
+                    "recall": scores["recall"],
+                    "f1": scores["f1"],
+                    "support": scores["support"],
+                }
+            )
     return rows
 
 
-def build_model_card(task: str, config, metrics: dict[str, Any], base_model: str,
-                     dataset_name: str | None = None):
+def build_model_card(task: str, config, metrics: dict[str, Any], base_model: str, dataset_name: str | None = None):
     """A huggingface_hub ``ModelCard`` whose ``model-index`` holds the scored splits."""
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
@@ -76,18 +95,30 @@ def build_model_card(task: str, config, metrics: dict[str, Any], base_model: str
     eval_results = []
     for row in rows:
         for metric in ("precision", "recall", "f1"):
-            eval_results.append(EvalResult(
-                task_type=task_type, task_name=task_name, dataset_type=dataset, dataset_name=dataset,
-                dataset_split=row["split"], metric_type=metric,
-                metric_value=round(row[metric], 4),
-                metric_name=f"{metric.capitalize() if metric != 'f1' else 'F1'} ({row['setting']})",
-                metric_config=f"{metric_name}:{row['key']}"))
+            eval_results.append(
+                EvalResult(
+                    task_type=task_type,
+                    task_name=task_name,
+                    dataset_type=dataset,
+                    dataset_name=dataset,
+                    dataset_split=row["split"],
+                    metric_type=metric,
+                    metric_value=round(row[metric], 4),
+                    metric_name=f"{metric.capitalize() if metric != 'f1' else 'F1'} ({row['setting']})",
+                    metric_config=f"{metric_name}:{row['key']}",
+                )
+            )
     hub_base = _hub_base_model(base_model)
     data = ModelCardData(
-        model_name=f"tradeie-{config.run_name}-{task}", language="en", license="apache-2.0",
-        library_name="transformers", pipeline_tag=task_type, base_model=hub_base,
+        model_name=f"tradeie-{config.run_name}-{task}",
+        language="en",
+        license="apache-2.0",
+        library_name="transformers",
+        pipeline_tag=task_type,
+        base_model=hub_base,
         tags=["tradeie", task, "trade", "critical-minerals"],
-        metrics=["precision", "recall", "f1"], eval_results=eval_results or None,
+        metrics=["precision", "recall", "f1"],
+        eval_results=eval_results or None,
         datasets=[dataset_name] if dataset_name and "/" in dataset_name and not os.path.exists(dataset_name) else None,
     )
     best = metrics.get("eval") or {}
@@ -95,32 +126,44 @@ def build_model_card(task: str, config, metrics: dict[str, Any], base_model: str
     per_label = (metrics.get("test") or best).get("per_label", {})
     seed_line = ""
     if len(metrics.get("seeds", [])) > 1 and "eval_f1_mean" in metrics:
-        seed_line = (f"Seeds {[s['seed'] for s in metrics['seeds']]}: validation F1 best "
-                     f"{metrics['eval_f1_best']:.3f}, mean {metrics['eval_f1_mean']:.3f} "
-                     f"(sd {metrics['eval_f1_sd']:.3f}); the kept model is seed {metrics['best_seed']}.")
+        seed_line = (
+            f"Seeds {[s['seed'] for s in metrics['seeds']]}: validation F1 best "
+            f"{metrics['eval_f1_best']:.3f}, mean {metrics['eval_f1_mean']:.3f} "
+            f"(sd {metrics['eval_f1_sd']:.3f}); the kept model is seed {metrics['best_seed']}."
+        )
     labels = list(BIO_TAGS) if task == "ner" else list(RELATION_CLASSES)
     n_augmented = metrics.get("augmented_documents")
     augmented = f", plus {n_augmented} augmented copies" if n_augmented else ""
     config_rows = [(k, v) for k, v in config.to_dict().items()]
     return ModelCard.from_template(
-        data, template_path=str(TEMPLATE),
-        model_name=data.model_name, task=task, run_name=config.run_name,
+        data,
+        template_path=str(TEMPLATE),
+        model_name=data.model_name,
+        task=task,
+        run_name=config.run_name,
         summary=f"{task_name} model for trade and critical-minerals news, fine-tuned with tradeie.",
-        task_description=description, base_model_display=_base_display(base_model),
+        task_description=description,
+        base_model_display=_base_display(base_model),
         dataset_display=f"{dataset} ({len(metrics.get('train_documents', []))} training documents{augmented})",
-        labels=labels, train_seconds=metrics.get("train_seconds", "?"),
-        hardware=f"{platform.machine()} CPU ({os.cpu_count()} cores)" if config.device == "cpu" or not _has_cuda()
+        labels=labels,
+        train_seconds=metrics.get("train_seconds", "?"),
+        hardware=f"{platform.machine()} CPU ({os.cpu_count()} cores)"
+        if config.device == "cpu" or not _has_cuda()
         else "GPU",
-        schema_section=_schema_section(task), results_rows=rows,
-        per_label_rows=[{"label": k, **v} for k, v in per_label.items()], per_label_split=per_split,
+        schema_section=_schema_section(task),
+        results_rows=rows,
+        per_label_rows=[{"label": k, **v} for k, v in per_label.items()],
+        per_label_split=per_split,
         seed_line=seed_line,
-        metric_description=("entity-level precision/recall/F1 (seqeval, strict IOB2, micro average; "
-                            "`tradeie evaluate`'s `ner_f1`)"
-                            if task == "ner" else
-                            "strict relation precision/recall/F1 (both argument spans and types exact, and the "
-                            "label; micro average over the four relation labels; `tradeie evaluate`'s "
-                            "`re_gold_entities_f1` and, end to end, `re_f1`)"),
-        config_rows=config_rows, n_train_docs=len(metrics.get("train_documents", [])),
+        metric_description=(
+            "entity-level precision/recall/F1 (seqeval, strict IOB2, micro average; `tradeie evaluate`'s `ner_f1`)"
+            if task == "ner"
+            else "strict relation precision/recall/F1 (both argument spans and types exact, and the "
+            "label; micro average over the four relation labels; `tradeie evaluate`'s "
+            "`re_gold_entities_f1` and, end to end, `re_f1`)"
+        ),
+        config_rows=config_rows,
+        n_train_docs=len(metrics.get("train_documents", [])),
     )
 
 
@@ -130,8 +173,9 @@ def _has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def write_model_card(folder: str | Path, task: str, config, metrics: dict[str, Any], base_model: str,
-                     dataset_name: str | None = None) -> Path:
+def write_model_card(
+    folder: str | Path, task: str, config, metrics: dict[str, Any], base_model: str, dataset_name: str | None = None
+) -> Path:
     """Write ``folder/README.md``."""
     card = build_model_card(task, config, metrics, base_model, dataset_name)
     path = Path(folder) / "README.md"

@@ -17,6 +17,7 @@ With ``linguistic_features`` in the config the model is a
 word shape, spaCy POS / entity-type and rule-match embeddings
 (:mod:`tradeie.training.features`) are concatenated to the encoder's states.
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,8 +57,13 @@ def published_rows(docs: Sequence[Document]) -> list[NERRow]:
 
 def tagged_tokens(rows: Sequence[NERRow]) -> list[tuple[list[Token], list[str]]]:
     """``(tokens, IOB2 tags)`` of ``ner`` rows (``ner_tags`` are ids into :data:`LABELS`)."""
-    return [([Token(t, s, e) for t, s, e in zip(r["tokens"], r["token_starts"], r["token_ends"], strict=True)],
-             [LABELS[i] for i in r["ner_tags"]]) for r in rows]
+    return [
+        (
+            [Token(t, s, e) for t, s, e in zip(r["tokens"], r["token_starts"], r["token_ends"], strict=True)],
+            [LABELS[i] for i in r["ner_tags"]],
+        )
+        for r in rows
+    ]
 
 
 # ------------------------------------------------------------ sub-words, windows
@@ -104,9 +110,14 @@ def _inside(tag: str) -> str:
     return "I-" + tag[2:] if tag.startswith("B-") else tag
 
 
-def window_features(tokenizer, rows: Sequence[tuple[Sequence[Token], Sequence[str]]], max_length: int,
-                    stride: int, label_all_subtokens: bool = False,
-                    word_feature_ids: Sequence[Sequence[list[int]]] | None = None) -> list[dict[str, Any]]:
+def window_features(
+    tokenizer,
+    rows: Sequence[tuple[Sequence[Token], Sequence[str]]],
+    max_length: int,
+    stride: int,
+    label_all_subtokens: bool = False,
+    word_feature_ids: Sequence[Sequence[list[int]]] | None = None,
+) -> list[dict[str, Any]]:
     """Training features (input_ids, attention_mask, labels) for every window of every row.
 
     With ``word_feature_ids`` (per row, per word: linguistic feature ids, see
@@ -135,8 +146,13 @@ def window_features(tokenizer, rows: Sequence[tuple[Sequence[Token], Sequence[st
                 labels_all.append(LABEL2ID[_inside(tags[w])] if label_all_subtokens else -100)
         for a, b in window_spans(wids, max_length - 2, stride):
             input_ids = [cls, *ids[a:b], sep]
-            feats.append({"input_ids": input_ids, "attention_mask": [1] * len(input_ids),
-                          "labels": [-100, *labels_all[a:b], -100]})
+            feats.append(
+                {
+                    "input_ids": input_ids,
+                    "attention_mask": [1] * len(input_ids),
+                    "labels": [-100, *labels_all[a:b], -100],
+                }
+            )
             if sub_feats is not None:
                 feats[-1]["feature_ids"] = edge + sub_feats[a:b] + edge
     return feats
@@ -156,8 +172,9 @@ def viterbi_decode(probs: np.ndarray, labels: Sequence[str]) -> list[int]:
     if n == 0:
         return []
     logp = np.log(np.clip(probs, 1e-12, 1.0))
-    trans = np.array([[0.0 if allowed_transition(labels[i], labels[j]) else -np.inf for j in range(k)]
-                      for i in range(k)])
+    trans = np.array(
+        [[0.0 if allowed_transition(labels[i], labels[j]) else -np.inf for j in range(k)] for i in range(k)]
+    )
     start = np.array([-np.inf if t.startswith("I-") else 0.0 for t in labels])
     score = start + logp[0]
     back = np.zeros((n, k), dtype=int)
@@ -171,8 +188,9 @@ def viterbi_decode(probs: np.ndarray, labels: Sequence[str]) -> list[int]:
     return path[::-1]
 
 
-def decode_entities(doc: Document, tokens: Sequence[Token], probs: np.ndarray, labels: Sequence[str],
-                    constrained: bool = True) -> list[tuple[int, int, str, float]]:
+def decode_entities(
+    doc: Document, tokens: Sequence[Token], probs: np.ndarray, labels: Sequence[str], constrained: bool = True
+) -> list[tuple[int, int, str, float]]:
     """``(start, end, label, score)`` spans from per-word tag probabilities; score = mean tag probability."""
     ids = viterbi_decode(probs, labels) if constrained else [int(i) for i in probs.argmax(axis=1)]
     spans, current = [], None
@@ -228,10 +246,15 @@ class NERTagger:
         from .common import load_trained
 
         path = Path(path)
-        model, tokenizer, saved = load_trained(path, "AutoModelForTokenClassification", "NER",
-                                               "tradeie train ner", device)
-        settings = NERSettings(saved.get("max_length", 128), saved.get("stride", 32),
-                               saved.get("constrained_decoding", True), saved.get("eval_batch_size", 32))
+        model, tokenizer, saved = load_trained(
+            path, "AutoModelForTokenClassification", "NER", "tradeie train ner", device
+        )
+        settings = NERSettings(
+            saved.get("max_length", 128),
+            saved.get("stride", 32),
+            saved.get("constrained_decoding", True),
+            saved.get("eval_batch_size", 32),
+        )
         if batch_size:
             settings.batch_size = batch_size
         gazetteer = None
@@ -260,16 +283,14 @@ class NERTagger:
         pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
             for i in range(0, len(items), self.settings.batch_size):
-                batch = items[i:i + self.settings.batch_size]
+                batch = items[i : i + self.settings.batch_size]
                 width = max(len(it[3]) for it in batch)
                 input_ids = torch.tensor([it[3] + [pad] * (width - len(it[3])) for it in batch], device=device)
-                mask = torch.tensor([[1] * len(it[3]) + [0] * (width - len(it[3])) for it in batch],
-                                    device=device)
+                mask = torch.tensor([[1] * len(it[3]) + [0] * (width - len(it[3])) for it in batch], device=device)
                 extra = {}
                 if sub_feats is not None:
                     extra["feature_ids"] = _feature_batch(sub_feats, batch, width, device, len(self.features.names))
-                probs = torch.softmax(self.model(input_ids=input_ids, attention_mask=mask, **extra).logits.float(),
-                                      -1)
+                probs = torch.softmax(self.model(input_ids=input_ids, attention_mask=mask, **extra).logits.float(), -1)
                 probs = probs.cpu().numpy()
                 for (r, a, b, _), p in zip(batch, probs):
                     wids = encoded[r][1]
@@ -314,8 +335,9 @@ class NERTagger:
         out = []
         for doc, found in zip(docs, spans):
             found.sort()
-            ents = [Entity(s, e, label, f"e{i}", doc.text[s:e], score)
-                    for i, (s, e, label, score) in enumerate(found, 1)]
+            ents = [
+                Entity(s, e, label, f"e{i}", doc.text[s:e], score) for i, (s, e, label, score) in enumerate(found, 1)
+            ]
             out.append(doc.with_annotations(ents, ()))
         return out
 
@@ -351,11 +373,17 @@ def _window_metrics(labels: Sequence[str]):
             y_pred.append([labels[i] for i in p_row[keep]])
         entity = seqeval_scores(y_true, y_pred, "strict", list(ENTITY_LABELS))["micro"]
         pairs = [(a, b) for t, p in zip(y_true, y_pred) for a, b in zip(t, p)]
-        token = prf(sum(a == b != "O" for a, b in pairs), sum(b != "O" for _, b in pairs),
-                    sum(a != "O" for a, _ in pairs))
+        token = prf(
+            sum(a == b != "O" for a, b in pairs), sum(b != "O" for _, b in pairs), sum(a != "O" for a, _ in pairs)
+        )
         # entity F1 decides; token F1 only breaks ties (e.g. while entity F1 is still 0)
-        return {"f1": entity["f1"], "precision": entity["precision"], "recall": entity["recall"],
-                "token_f1": token["f1"], "selection": entity["f1"] + 1e-3 * token["f1"]}
+        return {
+            "f1": entity["f1"],
+            "precision": entity["precision"],
+            "recall": entity["recall"],
+            "token_f1": token["f1"],
+            "selection": entity["f1"] + 1e-3 * token["f1"],
+        }
 
     return compute
 
@@ -389,8 +417,7 @@ def _linguistic_features(config: NERConfig, train_docs: Sequence[Document], trai
     from ..linguistic import DEFAULT_PIPELINE, pipeline_info
     from .features import PARSED_FEATURES, WordFeatures
 
-    features = WordFeatures.fit(config.linguistic_features, config.linguistic_pipeline or DEFAULT_PIPELINE,
-                                train_docs)
+    features = WordFeatures.fit(config.linguistic_features, config.linguistic_pipeline or DEFAULT_PIPELINE, train_docs)
     train_values = features.values([toks for toks, _ in train_rows])
     features.build_vocabs(train_values)
     keys = features.to_config()
@@ -398,13 +425,18 @@ def _linguistic_features(config: NERConfig, train_docs: Sequence[Document], trai
     if PARSED_FEATURES & set(features.names):
         info = pipeline_info(features.pipeline)
         keys["spacy_pipeline_version"] = f"{info.name} {info.version} (spaCy {info.spacy_version})"
-        summary["spacy_pipeline"] = {"name": info.name, "version": info.version, "spacy": info.spacy_version,
-                                     "package": info.package}
+        summary["spacy_pipeline"] = {
+            "name": info.name,
+            "version": info.version,
+            "spacy": info.spacy_version,
+            "package": info.package,
+        }
     return keys, features.ids(train_values), features.row_ids([toks for toks, _ in eval_rows]), summary
 
 
-def fit_ner_dataset(folder: str | Path, config: NERConfig, output_dir: str | Path, *,
-                    documents: dict[str, list[Document]] | None = None) -> Path:
+def fit_ner_dataset(
+    folder: str | Path, config: NERConfig, output_dir: str | Path, *, documents: dict[str, list[Document]] | None = None
+) -> Path:
     """``tradeie train ner``: train on the dataset folder's ``ner`` rows as published.
 
     The rows are ``datasets.load_dataset(folder, "ner")``'s train and validation
@@ -419,16 +451,29 @@ def fit_ner_dataset(folder: str | Path, config: NERConfig, output_dir: str | Pat
         documents = {}
         for doc in documents_from_dataset(load_hub_folder(folder, "documents")):
             documents.setdefault(doc.meta.get("split") or "train", []).append(doc)
-    return fit_ner(documents.get("train", []), documents.get("validation") or None, config, output_dir,
-                   test_docs=documents.get("test") or None, dataset_name=str(folder),
-                   train_rows=list(rows["train"]) if "train" in rows else [],
-                   eval_rows=list(rows["validation"]) if "validation" in rows else [])
+    return fit_ner(
+        documents.get("train", []),
+        documents.get("validation") or None,
+        config,
+        output_dir,
+        test_docs=documents.get("test") or None,
+        dataset_name=str(folder),
+        train_rows=list(rows["train"]) if "train" in rows else [],
+        eval_rows=list(rows["validation"]) if "validation" in rows else [],
+    )
 
 
-def fit_ner(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None, config: NERConfig,
-            output_dir: str | Path, *, test_docs: Sequence[Document] | None = None,
-            dataset_name: str | None = None, train_rows: Sequence[NERRow] | None = None,
-            eval_rows: Sequence[NERRow] | None = None) -> Path:
+def fit_ner(
+    train_docs: Sequence[Document],
+    eval_docs: Sequence[Document] | None,
+    config: NERConfig,
+    output_dir: str | Path,
+    *,
+    test_docs: Sequence[Document] | None = None,
+    dataset_name: str | None = None,
+    train_rows: Sequence[NERRow] | None = None,
+    eval_rows: Sequence[NERRow] | None = None,
+) -> Path:
     """Fine-tune a token classifier on ``train_docs``; save it to ``output_dir``; return that path.
 
     The model trains on ``train_rows`` (published ``ner`` rows; default: those of
@@ -457,30 +502,46 @@ def fit_ner(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None
     common.check_length(config, base)
     train_docs, eval_docs = list(train_docs), list(eval_docs or [])
     if not any(d.entities for d in train_docs):
-        raise TradeieError("NER training: the training documents have no entities",
-                           hint="annotate documents or check the dataset split")
-    augmented = augment_documents(train_docs, config.augment_copies, config.augment_prob, config.seeds[0]) \
-        if config.augment else []
+        raise TradeieError(
+            "NER training: the training documents have no entities",
+            hint="annotate documents or check the dataset split",
+        )
+    augmented = (
+        augment_documents(train_docs, config.augment_copies, config.augment_prob, config.seeds[0])
+        if config.augment
+        else []
+    )
     tokenizer = AutoTokenizer.from_pretrained(base)
-    train_rows = tagged_tokens([*(published_rows(train_docs) if train_rows is None else train_rows),
-                                *published_rows(augmented)])
+    train_rows = tagged_tokens(
+        [*(published_rows(train_docs) if train_rows is None else train_rows), *published_rows(augmented)]
+    )
     eval_rows = tagged_tokens(published_rows(eval_docs) if eval_rows is None else eval_rows)
     linguistic = _linguistic_features(config, train_docs, train_rows, eval_rows)
     train_ids, eval_ids = (linguistic[1], linguistic[2]) if linguistic is not None else (None, None)
-    train_feats = window_features(tokenizer, train_rows, config.max_length, config.stride,
-                                  config.label_all_subtokens, train_ids)
-    eval_feats = window_features(tokenizer, eval_rows, config.max_length, config.stride,
-                                 config.label_all_subtokens, eval_ids)
+    train_feats = window_features(
+        tokenizer, train_rows, config.max_length, config.stride, config.label_all_subtokens, train_ids
+    )
+    eval_feats = window_features(
+        tokenizer, eval_rows, config.max_length, config.stride, config.label_all_subtokens, eval_ids
+    )
     has_eval = bool(eval_feats)
     label_counts = Counter(LABELS[i][2:] for f in train_feats for i in f["labels"] if i > 0)
-    sample_weights = common.balanced_sample_weights(
-        [_window_group(f["labels"], label_counts) for f in train_feats]) if config.balanced_sampling else None
+    sample_weights = (
+        common.balanced_sample_weights([_window_group(f["labels"], label_counts) for f in train_feats])
+        if config.balanced_sampling
+        else None
+    )
     loss_func = None
     if config.class_weights:
         tag_counts = Counter(i for f in train_feats for i in f["labels"] if i != -100)
         loss_func = common.weighted_loss(common.inverse_frequency_weights(tag_counts, len(LABELS)))
-    log.info("NER: %d training windows (%d documents, %d augmented), %d eval windows", len(train_feats),
-             len(train_docs), len(augmented), len(eval_feats))
+    log.info(
+        "NER: %d training windows (%d documents, %d augmented), %d eval windows",
+        len(train_feats),
+        len(train_docs),
+        len(augmented),
+        len(eval_feats),
+    )
     settings = NERSettings(config.max_length, config.stride, config.constrained_decoding, config.eval_batch_size)
     gazetteer = None
     if config.gazetteer_ensemble:
@@ -496,20 +557,28 @@ def fit_ner(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None
         with common.quiet_transformers():  # the new classifier head is expected to be missing
             if linguistic is None:
                 model = AutoModelForTokenClassification.from_pretrained(
-                    base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID)
+                    base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID
+                )
             else:
                 from .feature_model import FeatureCollator, FeatureTaggerForTokenClassification
 
                 model = FeatureTaggerForTokenClassification.from_encoder(
-                    base, labels=list(LABELS), features=linguistic[0], feature_dim=config.feature_dim)
+                    base, labels=list(LABELS), features=linguistic[0], feature_dim=config.feature_dim
+                )
                 collator = FeatureCollator(collator, tokenizer.padding_side)
         trainer = trainer_cls(
-            model=model, args=args, train_dataset=common.ListDataset(train_feats),
+            model=model,
+            args=args,
+            train_dataset=common.ListDataset(train_feats),
             eval_dataset=common.ListDataset(eval_feats) if has_eval else None,
-            data_collator=collator, processing_class=tokenizer,
+            data_collator=collator,
+            processing_class=tokenizer,
             compute_metrics=_window_metrics(LABELS) if has_eval else None,
-            preprocess_logits_for_metrics=_argmax_logits, compute_loss_func=loss_func,
-            callbacks=common.early_stopping(config, has_eval), sample_weights=sample_weights)
+            preprocess_logits_for_metrics=_argmax_logits,
+            compute_loss_func=loss_func,
+            callbacks=common.early_stopping(config, has_eval),
+            sample_weights=sample_weights,
+        )
         trainer.train()
         return trainer
 
@@ -521,9 +590,13 @@ def fit_ner(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None
 
     model, runs, best = common.run_seeds(config, work_dir, has_eval, train_one, score)
     metrics: dict[str, Any] = {
-        "task": "ner", "base_model": base, "dataset": dataset_name,
-        "train_documents": [d.id for d in train_docs], "eval_documents": [d.id for d in eval_docs],
-        "augmented_documents": len(augmented), "train_windows": len(train_feats),
+        "task": "ner",
+        "base_model": base,
+        "dataset": dataset_name,
+        "train_documents": [d.id for d in train_docs],
+        "eval_documents": [d.id for d in eval_docs],
+        "augmented_documents": len(augmented),
+        "train_windows": len(train_feats),
         **({} if linguistic is None else {"linguistic": linguistic[3]}),
         **common.seed_summary(runs, best),
         "eval": runs[best].eval,
@@ -533,5 +606,6 @@ def fit_ner(train_docs: Sequence[Document], eval_docs: Sequence[Document] | None
         tagger = NERTagger(model, tokenizer, settings, gazetteer)
         metrics["test"] = score_entities(test_docs, tagger.predict(strip_annotations(test_docs)))
     save_gazetteer = None if gazetteer is None else (lambda folder: gazetteer.save(folder / "gazetteer"))
-    return common.save_trained(output_dir, "ner", model, tokenizer, config, base, metrics, dataset_name,
-                               write_extra=save_gazetteer)
+    return common.save_trained(
+        output_dir, "ner", model, tokenizer, config, base, metrics, dataset_name, write_extra=save_gazetteer
+    )

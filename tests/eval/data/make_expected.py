@@ -5,6 +5,7 @@ Inputs (committed): gold.jsonl + preds.jsonl (documents) and golden_tags.json (t
 Tags of the documents come from tradeie.tokens; a predicted span that cuts a token is widened
 here to the whole tokens it touches (the same rule tradeie.metrics documents, written independently).
 """
+
 from __future__ import annotations
 
 import json
@@ -62,8 +63,10 @@ def reference(docs: dict[str, dict[str, list[list[str]]]]) -> dict:
     results = Evaluator(y_true, y_pred, tags=["ACTOR", "AGREEMENT", "TARIFF"], loader="list").evaluate()
     out["nervaluate"] = {
         "overall": {s: {f: getattr(r, f) for f in FIELDS} for s, r in results["overall"].items()},
-        "entities": {label: {s: {f: getattr(r, f) for f in FIELDS} for s, r in by_scheme.items()}
-                     for label, by_scheme in results["entities"].items()},
+        "entities": {
+            label: {s: {f: getattr(r, f) for f in FIELDS} for s, r in by_scheme.items()}
+            for label, by_scheme in results["entities"].items()
+        },
     }
     return out
 
