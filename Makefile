@@ -1,13 +1,15 @@
-# tradeie: `make demo` runs the whole pipeline on the seeds (CPU); `make test` runs the test suite.
+# tradeie: `make demo` runs the whole pipeline on CPU; `make test` runs the test suite.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 RUN    ?= demo
+NER_SYSTEMS ?= rules,crf,crf-rules,transformer,transformer-features
+RE_SYSTEMS  ?= re-rules,re-transformer,re-hybrid
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast corpus validate dataset train cv clean
+.PHONY: install demo test test-fast corpus validate dataset train train-transformer compare cv lint clean
 
 $(STAMP): pyproject.toml requirements/spacy-models.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,17 +31,36 @@ dataset: validate
 	$(BIN)/tradeie dataset stats dist/dataset
 
 train: dataset
-	$(BIN)/tradeie train ner --config training/ner.toml --dataset dist/dataset --output training/runs/$(RUN)
-	$(BIN)/tradeie train re --config training/re.toml --dataset dist/dataset --output training/runs/$(RUN)
-	$(BIN)/tradeie train baseline --config training/baseline.toml --dataset dist/dataset --output training/runs/$(RUN)
+	$(BIN)/tradeie train system crf --dataset dist/dataset --output training/runs/$(RUN) --overwrite
+	$(BIN)/tradeie train system re-rules --dataset dist/dataset --output training/runs/$(RUN) --overwrite
 
 demo: train
-	$(BIN)/tradeie predict --model training/runs/$(RUN) seeds/003_e3ef4ffb2eb5a43a.txt --output training/runs/$(RUN)/predictions-003.jsonl
-	$(BIN)/tradeie evaluate --model training/runs/$(RUN) --dataset dist/dataset --split test --out eval/$(RUN) --update-card
-	@echo "demo finished: report in eval/$(RUN)/report.md and eval/$(RUN)/report.html"
+	$(BIN)/tradeie predict --model training/runs/$(RUN) corpus/articles/w04_busan_soybeans_market_note.txt \
+		--output training/runs/$(RUN)/predictions-w04.jsonl --facts training/runs/$(RUN)/facts-w04.csv
+	$(BIN)/tradeie evaluate --model training/runs/$(RUN) --dataset dist/dataset --split test --baselines none \
+		--out eval/$(RUN) --update-card
+	@echo "demo finished: report in eval/$(RUN)/report.md and eval/$(RUN)/report.html, facts in training/runs/$(RUN)/facts-w04.csv"
 
-cv: validate
-	$(BIN)/tradeie cv --systems model,crf,gazetteer --out eval/cv
+# The transformer models (fine-tuned MiniLM-L6 NER and relation classifier), as before.
+train-transformer: dataset
+	$(BIN)/tradeie train ner --config training/ner.toml --dataset dist/dataset --output training/runs/transformer --overwrite
+	$(BIN)/tradeie train re --config training/re.toml --dataset dist/dataset --output training/runs/transformer --overwrite
+
+# Every system side by side: chosen on validation, reported once on test.
+compare: dataset
+	$(BIN)/tradeie compare --dataset dist/dataset --split validation --ner $(NER_SYSTEMS) --re $(RE_SYSTEMS) \
+		--ner-for-re crf --out eval/compare-validation
+	$(BIN)/tradeie compare --dataset dist/dataset --split test --ner $(NER_SYSTEMS) --re $(RE_SYSTEMS) \
+		--ner-for-re crf --out eval/compare-test
+
+cv: dataset
+	$(BIN)/tradeie cv --dataset dist/dataset --systems crf+re-rules,rules+re-rules,crf-rules+re-rules --out eval/cv
+	$(BIN)/tradeie cv --dataset dist/dataset --folds 5 --systems crf+re-rules --learning-curve 4,8,12 \
+		--out eval/learning-curve
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 test: install
 	$(BIN)/python -m pytest
