@@ -80,7 +80,7 @@ def personal_access_token(ls_admin) -> str:
 
 @pytest.fixture
 def workspace(tmp_path_factory):
-    """Seeds (the 4 repository seeds + one new document), the corpus built from them, and a copy of the gold."""
+    """Seeds (the 4 repository seeds + one new document), the corpus built from them, and a copy of their gold."""
     from tradeie.corpus import build_corpus
 
     root = tmp_path_factory.mktemp("ls-workspace")
@@ -90,7 +90,12 @@ def workspace(tmp_path_factory):
     corpus_path = root / "corpus" / "documents.jsonl"
     docs = build_corpus(seeds, corpus_path)
     gold = root / "annotations" / "gold"
-    shutil.copytree(REPO / "annotations" / "gold", gold)
+    seed_ids = {p.stem for p in (REPO / "seeds").glob("*.txt")}
+    shutil.copytree(
+        REPO / "annotations" / "gold",
+        gold,
+        ignore=lambda _, names: [n for n in names if n.endswith(".json") and n[:-5] not in seed_ids],
+    )
     return {
         "root": root,
         "corpus": corpus_path,
