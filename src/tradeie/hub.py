@@ -399,3 +399,17 @@ def push_model(
         dry_run=False,
         commit_url=commit_url,
     )
+
+
+def format_push_result(result: PushResult) -> str:
+    """What a push did (or, with ``--dry-run``, would do): the files and the repository URL."""
+    if result.dry_run:
+        lines = [
+            f"dry run: would upload {len(result.files)} files ({result.total_bytes} bytes) "
+            f"to {result.repo_url} ({'private' if result.private else 'public'}) in one commit:"
+        ]
+        lines += [f"  {name}  {size}" for name, size in result.files]
+        return "\n".join(lines)
+    return f"uploaded {len(result.files)} files to {result.repo_url}" + (
+        f" ({result.commit_url})" if result.commit_url else ""
+    )

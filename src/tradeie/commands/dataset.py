@@ -182,7 +182,7 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def run_push(args: argparse.Namespace) -> int:
-    from ..hub import push_folder
+    from ..hub import format_push_result, push_folder
 
     result = push_folder(
         args.dir,
@@ -192,16 +192,5 @@ def run_push(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         commit_message=args.message,
     )
-    if result.dry_run:
-        print(
-            f"dry run: would upload {len(result.files)} files ({result.total_bytes} bytes) "
-            f"to {result.repo_url} ({'private' if result.private else 'public'}) in one commit:"
-        )
-        for name, size in result.files:
-            print(f"  {name}  {size}")
-        return 0
-    print(
-        f"uploaded {len(result.files)} files to {result.repo_url}"
-        + (f" ({result.commit_url})" if result.commit_url else "")
-    )
+    print(format_push_result(result))
     return 0

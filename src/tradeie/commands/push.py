@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_push_model(args: argparse.Namespace) -> int:
-    from ..hub import push_model
+    from ..hub import format_push_result, push_model
 
     result = push_model(
         args.run,
@@ -44,16 +44,5 @@ def run_push_model(args: argparse.Namespace) -> int:
         commit_message=args.message,
         keep=args.keep,
     )
-    if result.dry_run:
-        print(
-            f"dry run: would upload {len(result.files)} files ({result.total_bytes} bytes) "
-            f"to {result.repo_url} ({'private' if result.private else 'public'}) in one commit:"
-        )
-        for name, size in result.files:
-            print(f"  {name}  {size}")
-        return 0
-    print(
-        f"uploaded {len(result.files)} files to {result.repo_url}"
-        + (f" ({result.commit_url})" if result.commit_url else "")
-    )
+    print(format_push_result(result))
     return 0
