@@ -46,3 +46,21 @@ def gold_docs(seed_corpus):
 
     corpus_path, _ = seed_corpus
     return load_gold(REPO / "annotations" / "gold", corpus_path)
+
+
+@pytest.fixture(scope="session")
+def tiny_train_settings(tiny_model) -> dict:
+    """Training settings shared by every test that fine-tunes the tiny BERT (fast, CPU, quiet, one seed)."""
+    return {
+        "base_model": str(tiny_model),
+        "epochs": 2,
+        "batch_size": 8,
+        "learning_rate": 5e-3,
+        "max_length": 64,
+        "stride": 8,
+        "seeds": [1],
+        "progress_bars": False,
+        "device": "cpu",
+        "logging_steps": 1000,
+        "early_stopping_patience": 0,
+    }

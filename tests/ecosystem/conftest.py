@@ -65,24 +65,14 @@ def toy_train_docs():
 
 
 @pytest.fixture(scope="session")
-def tiny_trained_run(tiny_model, toy_train_docs, tmp_path_factory) -> Path:
+def tiny_trained_run(tiny_train_settings, toy_train_docs, tmp_path_factory) -> Path:
     """``<run>/ner`` written by the real trainer (``fit_ner``) from the tiny BERT, trained until it tags."""
     from tradeie.training.config import NERConfig
     from tradeie.training.ner import fit_ner
 
     run = tmp_path_factory.mktemp("runs") / "tiny"
     config = NERConfig(
-        base_model=str(tiny_model),
-        epochs=30,
-        batch_size=8,
-        learning_rate=5e-3,
-        max_length=64,
-        stride=8,
-        seeds=[1],
-        progress_bars=False,
-        device="cpu",
-        logging_steps=1000,
-        early_stopping_patience=0,
+        **{**tiny_train_settings, "epochs": 30},
         gazetteer_ensemble=False,
         constrained_decoding=False,
         class_weights=False,

@@ -94,38 +94,14 @@ def toy_docs():
 
 
 @pytest.fixture
-def ner_config(tiny_model):
+def ner_config(tiny_train_settings):
     from tradeie.training.config import NERConfig
 
-    return NERConfig(
-        base_model=str(tiny_model),
-        epochs=2,
-        batch_size=8,
-        learning_rate=5e-3,
-        max_length=64,
-        stride=8,
-        seeds=[1],
-        progress_bars=False,
-        device="cpu",
-        logging_steps=1000,
-        early_stopping_patience=0,
-    )
+    return NERConfig(**tiny_train_settings)
 
 
 @pytest.fixture
-def re_config(tiny_model):
+def re_config(tiny_train_settings):
     from tradeie.training.config import REConfig
 
-    return REConfig(
-        base_model=str(tiny_model),
-        epochs=2,
-        batch_size=8,
-        learning_rate=5e-3,
-        max_length=96,
-        stride=8,
-        seeds=[1],
-        progress_bars=False,
-        device="cpu",
-        logging_steps=1000,
-        early_stopping_patience=0,
-    )
+    return REConfig(**{**tiny_train_settings, "max_length": 96})

@@ -25,23 +25,13 @@ def blank_pipeline(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def featured(tmp_path_factory, tiny_model, toy_docs, blank_pipeline):
+def featured(tmp_path_factory, tiny_train_settings, toy_docs, blank_pipeline):
     """A transformer-features system trained a few steps on the toy documents and saved: (system, folder)."""
     from tradeie.systems.transformer import TransformerFeaturesNERSystem
     from tradeie.training.config import NERConfig
 
     config = NERConfig(
-        base_model=str(tiny_model),
-        epochs=2,
-        batch_size=8,
-        learning_rate=5e-3,
-        max_length=64,
-        stride=8,
-        seeds=[1],
-        progress_bars=False,
-        device="cpu",
-        logging_steps=1000,
-        early_stopping_patience=0,
+        **tiny_train_settings,
         linguistic_features=ALL,
         linguistic_pipeline=blank_pipeline,
     )
