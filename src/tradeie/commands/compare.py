@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-
-def _csv(text: str) -> list[str]:
-    return [x.strip() for x in text.split(",") if x.strip()]
+from . import csv_list
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,12 +18,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmd.add_argument("--split", default="validation", help="split to score (default: %(default)s)")
     cmd.add_argument(
         "--ner",
-        type=_csv,
+        type=csv_list,
         default=["rules", "crf", "crf-rules"],
         help="NER systems, comma-separated (default: rules,crf,crf-rules; also: transformer)",
     )
     cmd.add_argument(
-        "--re", dest="re_systems", type=_csv, default=[], help="relation systems, comma-separated (e.g. re-rules)"
+        "--re", dest="re_systems", type=csv_list, default=[], help="relation systems, comma-separated (e.g. re-rules)"
     )
     cmd.add_argument(
         "--ner-for-re",

@@ -6,19 +6,17 @@ import argparse
 import logging
 from pathlib import Path
 
+from . import csv_list
+
 log = logging.getLogger("tradeie.evaluate")
 
 DEFAULT_EVAL_DIR = "eval"
 BASELINE_CHOICES = ("crf", "gazetteer")
 
 
-def _csv_list(text: str) -> list[str]:
-    return [x.strip() for x in text.split(",") if x.strip()]
-
-
 def _sizes(text: str) -> list[int]:
     try:
-        sizes = [int(x) for x in _csv_list(text)]
+        sizes = [int(x) for x in csv_list(text)]
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated document counts, e.g. 1,2,3")
     if not sizes or min(sizes) < 1:
@@ -94,7 +92,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     src.add_argument(
         "--baselines",
-        type=_csv_list,
+        type=csv_list,
         default=list(BASELINE_CHOICES),
         help="with --model: baselines to compare against, loaded from RUN/baselines/<kind> or "
         "trained on the dataset's train split; 'none' for none (default: crf,gazetteer)",
@@ -143,13 +141,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     cv.add_argument(
         "--systems",
-        type=_csv_list,
+        type=csv_list,
         default=["model", *BASELINE_CHOICES],
         help="systems to cross-validate: model, crf, gazetteer (default: model,crf,gazetteer)",
     )
     cv.add_argument(
         "--exclude-splits",
-        type=_csv_list,
+        type=csv_list,
         default=[],
         metavar="SPLITS",
         help="with --dataset: leave these splits out, e.g. test when choosing a model",
@@ -176,7 +174,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also train on these numbers of training documents per fold, e.g. 1,2,3",
     )
     cv.add_argument(
-        "--curve-systems", type=_csv_list, default=None, help="systems for the learning curve (default: all)"
+        "--curve-systems", type=csv_list, default=None, help="systems for the learning curve (default: all)"
     )
     _common(cv)
     cv.set_defaults(func=run_cv_command)
