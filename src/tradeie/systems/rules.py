@@ -19,7 +19,6 @@ cannot be pre-modifiers; determiners and possessives are never part of a span.
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -492,27 +491,12 @@ def propagate_actors(
 
 
 def training_actors(train: Sequence[Document], min_precision: float) -> list[str]:
-    """ACTOR strings of ``train`` annotated at least ``min_precision`` of the times they occur."""
-    labelled: dict[tuple[str, ...], Counter] = defaultdict(Counter)
-    for doc in train:
-        for ent in doc.entities:
-            labelled[tuple(t.text for t in tokenize(ent.text or doc.text[ent.start : ent.end]))][ent.label] += 1
-    occurrences: Counter = Counter()
-    longest = max((len(k) for k in labelled), default=0)
-    for doc in train:
-        for toks in document_tokens(doc):
-            words = [t.text for t in toks]
-            for n in range(1, longest + 1):
-                for i in range(len(words) - n + 1):
-                    key = tuple(words[i : i + n])
-                    if key in labelled:
-                        occurrences[key] += 1
-    keep = []
-    for key, labels in labelled.items():
-        count = labels["ACTOR"]
-        if count and count / max(occurrences[key], count) >= min_precision and labels.most_common(1)[0][0] == "ACTOR":
-            keep.append(" ".join(key))
-    return keep
+    """ACTOR strings of ``train`` annotated at least ``min_precision`` of the times they occur
+    (the ACTOR entries of the gazetteer baseline fitted on ``train``)."""
+    from ..training.baselines import GazetteerBaseline
+
+    gazetteer = GazetteerBaseline.fit(train, min_precision)
+    return [" ".join(key) for key, (label, _) in gazetteer.entries.items() if label == "ACTOR"]
 
 
 def token_spans_to_chars(toks: Sequence[Token], spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
