@@ -4,7 +4,7 @@ For each size N (one fresh subprocess per size, so peak RSS is per size) it
 synthesises N annotated documents from the gold sentences (non-entity words
 partly replaced so texts are new; every 50th document a near-copy of the one
 before, to exercise near-duplicate grouping), writes them as ``.txt`` seeds,
-then times (1) ``tradeie.tokens.tokenize`` over every text (the baseline),
+then times (1) ``tradeie.text.tokens.tokenize`` over every text (the baseline),
 (2) ``build_corpus`` and (3) ``build_dataset`` + ``write_hub_folder``, and with
 ``--num-proc 2`` the dataset build again with two worker processes.
 
@@ -28,7 +28,7 @@ from _common import machine, peak_rss_mib, set_threads, table  # noqa: E402
 
 def sentence_pool(gold: str, corpus: str) -> list[tuple[str, list[tuple[int, int, str]]]]:
     """(sentence text, entity spans relative to it) for every gold sentence."""
-    from tradeie.annotations import load_gold
+    from tradeie.annotations.gold import load_gold
 
     pool = []
     for doc in load_gold(gold, corpus):
@@ -86,9 +86,9 @@ def synthesise(n: int, pool, seed: int = 0):
 def run_one(n: int, num_proc: int, workdir: Path, gold: str, corpus: str) -> dict:
     set_threads(2)
     from tradeie.corpus import build_corpus, load_corpus
-    from tradeie.dataset import build_dataset, write_hub_folder
+    from tradeie.data.dataset import build_dataset, write_hub_folder
     from tradeie.document import Document, Entity
-    from tradeie.tokens import tokenize
+    from tradeie.text.tokens import tokenize
 
     docs = synthesise(n, sentence_pool(gold, corpus))
     seeds = workdir / "seeds"

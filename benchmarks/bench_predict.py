@@ -12,7 +12,7 @@ recombined, 1 to 12 per document), CPU, 2 threads, all in one process:
 * tradeie NER + RE end to end, when the run has ``re/``;
 * the other NER systems (``rules``, ``crf``, ``crf-rules``, trained here on
   the dataset's train split) with the spaCy pipeline's own time
-  (``tradeie.linguistic.parse_sentences`` on the same sentences) as a share;
+  (``tradeie.text.linguistic.parse_sentences`` on the same sentences) as a share;
 * optionally (``--int8``) dynamic int8 quantisation of the linear layers,
   with the test-split entity F1 before and after.
 
@@ -134,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         record("tradeie NER + RE end to end", t, None, f"{t_pipe / t:.2f}x")
 
     if args.systems:
-        from tradeie.dataset import documents_from_dataset, load_hub_folder
-        from tradeie.linguistic import parse_sentences
+        from tradeie.data.dataset import documents_from_dataset, load_hub_folder
+        from tradeie.text.linguistic import parse_sentences
         from tradeie.systems.base import system_class
 
         train = documents_from_dataset(load_hub_folder(args.dataset, "documents")["train"])
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         preds = q.predict(docs)
         t = time.perf_counter() - start
         f1 = {}
-        from tradeie.dataset import documents_from_dataset, load_hub_folder
+        from tradeie.data.dataset import documents_from_dataset, load_hub_folder
 
         test = documents_from_dataset(load_hub_folder(args.dataset, "documents")["test"])
         gold = entity_set(test)

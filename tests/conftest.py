@@ -42,7 +42,7 @@ def seed_corpus(tmp_path_factory):
 @pytest.fixture(scope="session")
 def gold_docs(seed_corpus):
     """The committed gold annotations, attached to the seed corpus."""
-    from tradeie.annotations import load_gold
+    from tradeie.annotations.gold import load_gold
 
     corpus_path, _ = seed_corpus
     return load_gold(REPO / "annotations" / "gold", corpus_path)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .document import Document
-from .errors import TradeieError
-from .io import read_jsonl, write_jsonl_atomic
-from .tokens import Token, entity_cuts, sentence_spans, sentence_tokens, tokenize
+from tradeie.document import Document
+from tradeie.errors import TradeieError
+from tradeie.io.atomic import read_jsonl, write_jsonl_atomic
+from tradeie.text.tokens import Token, entity_cuts, sentence_spans, sentence_tokens, tokenize
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .document import Document, Entity
-from .errors import TradeieError
-from .io import write_text_atomic
+from tradeie.document import Document, Entity
+from tradeie.errors import TradeieError
+from tradeie.io.atomic import write_text_atomic
 
 #: Canonical name -> aliases (abbreviations, other names, capitals used for the government).
 ACTOR_ALIASES: dict[str, tuple[str, ...]] = {

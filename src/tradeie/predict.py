@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .document import Document
-from .errors import TradeieError
+from tradeie.document import Document
+from tradeie.errors import TradeieError
 
 log = logging.getLogger(__name__)
 #: Documents per step of the progress bar (inputs are length-sorted and batched within a chunk).
@@ -33,10 +33,10 @@ class Pipeline:
     @classmethod
     def load(cls, run_dir: str | os.PathLike, device: str | None = None, batch_size: int | None = None) -> Pipeline:
         """Load a run folder holding ``ner/`` and optionally ``re/`` (or a bare ``ner`` model folder)."""
-        from .training.ner import NERTagger
-        from .training.relation import RelationClassifier
+        from tradeie.training.ner import NERTagger
+        from tradeie.training.relation import RelationClassifier
 
-        from .systems.base import SYSTEM_FILE, load_system
+        from tradeie.systems.base import SYSTEM_FILE, load_system
 
         run_dir = Path(run_dir)
         if not run_dir.is_dir():
@@ -87,10 +87,10 @@ class Pipeline:
         are only decoded between those entities and for allowed type signatures.
         """
         docs = list(docs)
-        from .progress import show_progress
+        from tradeie.progress import show_progress
 
         if len(docs) > PROGRESS_CHUNK and show_progress():  # a bar over chunks of documents on a terminal
-            from .progress import progress
+            from tradeie.progress import progress
 
             chunks = range(0, len(docs), PROGRESS_CHUNK)
             out: list[Document] = []
@@ -110,7 +110,7 @@ class Pipeline:
         predicted = self.ner.predict(docs)
         if self.relation is None:
             return predicted
-        from .systems.base import System
+        from tradeie.systems.base import System
 
         if isinstance(self.relation, System):
             return self.relation.predict(predicted)
@@ -151,7 +151,7 @@ def _read_txt(path: Path) -> Document:
 
 
 def _read_jsonl(path: Path) -> list[Document]:
-    from .io import read_jsonl
+    from tradeie.io.atomic import read_jsonl
 
     docs = []
     for lineno, row in enumerate(read_jsonl(path), 1):
@@ -243,14 +243,14 @@ def write_predictions(
     if fmt == "jsonl":
         text = "".join(json.dumps(prediction_row(p), ensure_ascii=False) + "\n" for p in predictions)
     elif fmt == "labelstudio":
-        from .labelstudio import to_tasks
+        from tradeie.labelstudio.format import to_tasks
 
         tasks = to_tasks(list(docs), predictions=list(predictions), model_version=model_version)
         text = json.dumps(tasks, ensure_ascii=False, indent=2) + "\n"
     else:
         raise TradeieError(f"unknown output format {fmt!r}", hint="use jsonl or labelstudio")
     if out not in (None, "-"):
-        from .io import write_text_atomic
+        from tradeie.io.atomic import write_text_atomic
 
         write_text_atomic(out, text)
     return text

@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 
 from tradeie.corpus import build_corpus, sentences_of  # noqa: E402
 from tradeie.document import Document, Relation, make_entity  # noqa: E402
-from tradeie.tokens import tokenize  # noqa: E402
+from tradeie.text.tokens import tokenize  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "seeds"
@@ -144,7 +144,7 @@ def docs5(docs) -> list[Document]:
 
 @pytest.fixture(scope="session")
 def built(docs5):
-    from tradeie.dataset import build_dataset
+    from tradeie.data.dataset import build_dataset
 
     return build_dataset(docs5)
 
@@ -179,7 +179,7 @@ def guidelines_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def hub_dir(tmp_path_factory, built, docs5, tiny_tokenizer, guidelines_file) -> Path:
-    from tradeie.dataset import write_hub_folder
+    from tradeie.data.dataset import write_hub_folder
 
     out = tmp_path_factory.mktemp("hub") / "dataset"
     write_hub_folder(

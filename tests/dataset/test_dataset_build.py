@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from tradeie.corpus import sentences_of
-from tradeie.dataset import (
+from tradeie.data.dataset import (
     CONFIG_NAMES,
     build_dataset,
     ner_rows,
@@ -20,10 +20,10 @@ from tradeie.dataset import (
 )
 from tradeie.document import Document, Relation, make_entity
 from tradeie.errors import TradeieError
-from tradeie.relcands import DEFAULT_WINDOW, candidate_pairs, gold_relations_outside_window, marked_text
+from tradeie.data.relcands import DEFAULT_WINDOW, candidate_pairs, gold_relations_outside_window, marked_text
 from tradeie.schema import BIO_TAGS, ENTITY_LABELS, RELATION_CLASSES, RELATION_LABELS
-from tradeie.splits import SPLIT_NAMES
-from tradeie.tokens import Token, bio_tags, spans_from_bio
+from tradeie.data.splits import SPLIT_NAMES
+from tradeie.text.tokens import Token, bio_tags, spans_from_bio
 
 
 def _by_id(docs):

@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from tradeie.cli import main
-from tradeie.dataset import CONFIG_NAMES, build_dataset, content_fingerprint, load_hub_configs
-from tradeie.splits import SPLIT_NAMES
-from tradeie.tokens import tokenize
+from tradeie.data.dataset import CONFIG_NAMES, build_dataset, content_fingerprint, load_hub_configs
+from tradeie.data.splits import SPLIT_NAMES
+from tradeie.text.tokens import tokenize
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_build_command_calls_load_gold_and_writes_the_folder(monkeypatch, tmp_path, docs5, tiny_model_dir, capsys):
-    import tradeie.annotations
+    import tradeie.annotations.gold
 
     calls = []
 
@@ -24,7 +24,7 @@ def test_build_command_calls_load_gold_and_writes_the_folder(monkeypatch, tmp_pa
         calls.append((gold, corpus))
         return docs5
 
-    monkeypatch.setattr(tradeie.annotations, "load_gold", fake_load_gold)
+    monkeypatch.setattr(tradeie.annotations.gold, "load_gold", fake_load_gold)
     out = tmp_path / "dist" / "dataset"
     code = main(
         [
@@ -89,7 +89,7 @@ def test_stats_on_a_missing_folder_is_one_line(tmp_path, capsys):
 @pytest.mark.skipif(not any((REPO / "annotations" / "gold").glob("*.json")), reason="no gold annotations yet")
 def test_real_gold_builds_and_loads(tmp_path, capsys):
     """The curated gold: builds, every config loads back, near-duplicates share a split, no row too long."""
-    from tradeie.annotations import load_gold
+    from tradeie.annotations.gold import load_gold
     from tradeie.corpus import build_corpus
 
     corpus = tmp_path / "documents.jsonl"

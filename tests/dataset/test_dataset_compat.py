@@ -6,8 +6,8 @@ import warnings
 
 import pytest
 
-from tradeie.dataset import MODEL_MAX_LENGTH, dataset_stats, format_stats, load_hub_folder
-from tradeie.splits import SPLIT_NAMES
+from tradeie.data.dataset import MODEL_MAX_LENGTH, dataset_stats, format_stats, load_hub_folder
+from tradeie.data.splits import SPLIT_NAMES
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_spanmarker_columns(ner):
 
 
 def test_stats_report_longest_entity(built, docs5, tiny_tokenizer):
-    from tradeie.tokens import tokenize
+    from tradeie.text.tokens import tokenize
 
     stats = dataset_stats(built, tiny_tokenizer)
     longest = max(len(tokenize(e.text)) for d in docs5 for e in d.entities)

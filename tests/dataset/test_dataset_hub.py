@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from tradeie import hub
+from tradeie.data import hub
 from tradeie.cli import main
 from tradeie.errors import TradeieError
 

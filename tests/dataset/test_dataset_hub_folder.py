@@ -7,10 +7,10 @@ import re
 import pytest
 import yaml
 
-from tradeie.dataset import CONFIG_NAMES, content_fingerprint, load_hub_configs, load_hub_folder, write_hub_folder
+from tradeie.data.dataset import CONFIG_NAMES, content_fingerprint, load_hub_configs, load_hub_folder, write_hub_folder
 from tradeie.errors import TradeieError
 from tradeie.schema import ENTITY_TYPES, RELATION_TYPES
-from tradeie.splits import DEFAULT_SEED, SPLIT_NAMES
+from tradeie.data.splits import DEFAULT_SEED, SPLIT_NAMES
 
 
 def _front_matter(text: str) -> dict:
@@ -151,12 +151,12 @@ def test_write_is_atomic(tmp_path, built, tiny_tokenizer, monkeypatch):
     write_hub_folder(built, None, out, tokenizer=tiny_tokenizer, guidelines=None)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
-    import tradeie.card
+    import tradeie.data.card
 
     def boom(**_):
         raise RuntimeError("card failed")
 
-    monkeypatch.setattr(tradeie.card, "make_card", boom)
+    monkeypatch.setattr(tradeie.data.card, "make_card", boom)
     with pytest.raises(RuntimeError):
         write_hub_folder(built, None, out, tokenizer=tiny_tokenizer, guidelines=None)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

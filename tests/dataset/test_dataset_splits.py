@@ -6,7 +6,7 @@ import pytest
 
 from tradeie.document import Document
 from tradeie.errors import TradeieError
-from tradeie.splits import SPLIT_NAMES, assign_splits, group_kfold, group_of, normalise_ratios, split_members
+from tradeie.data.splits import SPLIT_NAMES, assign_splits, group_kfold, group_of, normalise_ratios, split_members
 
 
 def _doc(doc_id: str, group: str | None = None) -> Document:

@@ -52,7 +52,7 @@ def marked_document(doc_id: str, marked: str):
 @pytest.fixture(scope="session")
 def gold_hub(gold_docs, tmp_path_factory) -> Path:
     """The dataset folder built from the committed gold (default split seed)."""
-    from tradeie.dataset import build_dataset, write_hub_folder
+    from tradeie.data.dataset import build_dataset, write_hub_folder
 
     out = tmp_path_factory.mktemp("ecosystem-dataset") / "dataset"
     write_hub_folder(build_dataset(gold_docs), gold_docs, out, guidelines=REPO / "annotations" / "GUIDELINES.md")

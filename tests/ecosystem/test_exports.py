@@ -8,13 +8,13 @@ import sys
 import pytest
 
 from tradeie.cli import main
-from tradeie.dataset import load_hub_folder
-from tradeie.exports import DOCSTART, FILE_NAMES, read_spacy_relations
+from tradeie.data.dataset import load_hub_folder
+from tradeie.data.exports import DOCSTART, FILE_NAMES, read_spacy_relations
 
 
 def _expected(ner_split):
     """Per document (in order): words, sentence starts and entity (start token, end token, label) from the ner rows."""
-    from tradeie.tokens import Token, spans_from_bio
+    from tradeie.text.tokens import Token, spans_from_bio
 
     names = ner_split.features["ner_tags"].feature.names
     docs: dict[int, dict] = {}
@@ -62,7 +62,7 @@ def test_spacy_export_docbin_layout(gold_hub, tmp_path):
     import spacy
     from spacy.tokens import DocBin
 
-    from tradeie.dataset import documents_from_dataset
+    from tradeie.data.dataset import documents_from_dataset
 
     out = tmp_path / "spacy"
     assert main(["dataset", "export", str(gold_hub), "--format", "spacy", "--out", str(out)]) == 0

@@ -54,8 +54,8 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    from tradeie.evaluate import evaluate_documents, load_gold, load_predictions
-    from tradeie.report import write_report
+    from tradeie.evaluation.evaluate import evaluate_documents, load_gold, load_predictions
+    from tradeie.evaluation.report import write_report
 
     gold, pred = load_gold(DATA / "gold.jsonl"), load_predictions(DATA / "preds.jsonl")
     metrics = evaluate_documents(gold, pred, n_resamples=50, seed=7)

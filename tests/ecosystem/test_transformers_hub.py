@@ -122,7 +122,7 @@ def test_push_model_dry_run_card_parses(tiny_trained_run, tmp_path, capsys, monk
 
 def test_push_model_errors(tmp_path, monkeypatch):
     from tradeie.errors import TradeieError
-    from tradeie.hub import push_model
+    from tradeie.data.hub import push_model
 
     with pytest.raises(TradeieError, match="no trained NER member"):
         (tmp_path / "empty").mkdir()
@@ -135,8 +135,8 @@ def test_push_model_crf_member_card(tmp_path):
     """A tradeie system member (the CRF): the card says it is not a transformers model and ships the spaCy pipeline."""
     from huggingface_hub import ModelCard
 
-    from tradeie.hub import push_model
-    from tradeie.io import write_json_atomic
+    from tradeie.data.hub import push_model
+    from tradeie.io.atomic import write_json_atomic
 
     run = tmp_path / "run"
     write_json_atomic(

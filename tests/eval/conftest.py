@@ -20,21 +20,21 @@ def eval_data() -> Path:
 
 @pytest.fixture(scope="session")
 def golden_gold():
-    from tradeie.evaluate import load_gold
+    from tradeie.evaluation.evaluate import load_gold
 
     return load_gold(DATA / "gold.jsonl")
 
 
 @pytest.fixture(scope="session")
 def golden_pred():
-    from tradeie.evaluate import load_predictions
+    from tradeie.evaluation.evaluate import load_predictions
 
     return load_predictions(DATA / "preds.jsonl")
 
 
 @pytest.fixture(scope="session")
 def golden_metrics(golden_gold, golden_pred):
-    from tradeie.evaluate import evaluate_documents
+    from tradeie.evaluation.evaluate import evaluate_documents
 
     return evaluate_documents(golden_gold, golden_pred, n_resamples=200, seed=7)
 

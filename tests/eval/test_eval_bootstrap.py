@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tradeie.metrics import CountTable, attach_ci, bootstrap_weights, compute_metrics
+from tradeie.evaluation.scores import CountTable, attach_ci, bootstrap_weights, compute_metrics
 
 
 def test_weights_are_resamples_of_documents():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tradeie.document import Relation
-from tradeie.evaluate import evaluate_documents, match_entities
-from tradeie.report import headline_cell, render_markdown
+from tradeie.evaluation.evaluate import evaluate_documents, match_entities
+from tradeie.evaluation.report import headline_cell, render_markdown
 
 TEXT = "India and the US signed a critical minerals agreement on Friday."
 

@@ -49,7 +49,7 @@ def test_evaluate_predictions_against_gold(tmp_path, eval_data, capsys):
 
 
 def test_evaluate_label_studio_gold(tmp_path, eval_data, golden_gold):
-    from tradeie.labelstudio import to_tasks
+    from tradeie.labelstudio.format import to_tasks
 
     export = tmp_path / "export.json"
     export.write_text(json.dumps(to_tasks(golden_gold)), encoding="utf-8")
@@ -184,7 +184,7 @@ def test_evaluate_trained_model_on_gold_file(tmp_path, trained_run, toy_docs, ca
 
 
 def test_evaluate_trained_model_on_dataset_split(tmp_path, trained_run, toy_docs, tiny_bert, capsys):
-    from tradeie.dataset import build_dataset, write_hub_folder
+    from tradeie.data.dataset import build_dataset, write_hub_folder
 
     assignment = {d.id: "train" for d in toy_docs[:4]} | {toy_docs[4].id: "validation", toy_docs[5].id: "test"}
     dataset = tmp_path / "dataset"

@@ -7,10 +7,10 @@ import statistics
 import pytest
 
 from tradeie.corpus import sentences_of
-from tradeie.cv import BaselineSystem, TransformerSystem, cv_summary_json, run_cv
+from tradeie.evaluation.experiments import BaselineSystem, TransformerSystem, cv_summary_json, run_cv
 from tradeie.document import Entity, Relation
-from tradeie.evaluate import evaluate_documents
-from tradeie.splits import group_kfold
+from tradeie.evaluation.evaluate import evaluate_documents
+from tradeie.data.splits import group_kfold
 
 
 class MemoryPredictor:

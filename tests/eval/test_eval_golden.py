@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from tradeie.metrics import NERVALUATE_SCHEMES, TokenView, nervaluate_scores, seqeval_scores, seqeval_table, token_views
+from tradeie.evaluation.scores import (
+    NERVALUATE_SCHEMES,
+    TokenView,
+    nervaluate_scores,
+    seqeval_scores,
+    seqeval_table,
+    token_views,
+)
 
 LABELS = ["ACTOR", "AGREEMENT", "TARIFF"]
 NV_FIELDS = ("correct", "incorrect", "partial", "missed", "spurious", "possible", "actual", "precision", "recall", "f1")

@@ -12,8 +12,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tradeie.evaluate import pair_documents
-from tradeie.report import render_html
+from tradeie.evaluation.evaluate import pair_documents
+from tradeie.evaluation.report import render_html
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 pytestmark = pytest.mark.skipif(

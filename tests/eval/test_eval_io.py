@@ -7,8 +7,8 @@ import json
 import pytest
 
 from tradeie.errors import TradeieError
-from tradeie.evaluate import load_gold, load_predictions, pair_documents
-from tradeie.labelstudio import to_tasks
+from tradeie.evaluation.evaluate import load_gold, load_predictions, pair_documents
+from tradeie.labelstudio.format import to_tasks
 
 TEXT = "India and the US signed a critical minerals agreement."
 
@@ -113,7 +113,7 @@ def test_overlapping_gold_is_rejected_not_altered(tmp_path):
     import json
 
     from tradeie.errors import TradeieError
-    from tradeie.evaluate import load_gold
+    from tradeie.evaluation.evaluate import load_gold
 
     row = {
         "id": "d",

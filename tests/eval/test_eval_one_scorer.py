@@ -28,8 +28,8 @@ def _card_values(readme) -> dict[tuple[str, str], float]:
 
 
 def test_training_evaluate_and_model_card_agree(one_set, tmp_path):
-    from tradeie.evaluate import evaluate_documents
-    from tradeie.report import fill_model_card
+    from tradeie.evaluation.evaluate import evaluate_documents
+    from tradeie.evaluation.report import fill_model_card
     from tradeie.training import ner as ner_training
     from tradeie.training import relation as re_training
     from tradeie.training.config import NERConfig, REConfig
@@ -85,7 +85,7 @@ def test_training_evaluate_and_model_card_agree(one_set, tmp_path):
 
 def test_epoch_hook_scores_with_the_one_scorer(one_set):
     """The Trainer's per-epoch NER F1 on sentence-sized windows equals the evaluated figure."""
-    from tradeie.metrics import compute_metrics, token_views
+    from tradeie.evaluation.scores import compute_metrics, token_views
     from tradeie.schema import BIO_TAGS
     from tradeie.training.ner import LABEL2ID, _window_metrics
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from tradeie.evaluate import pair_documents
-from tradeie.report import (
+from tradeie.evaluation.evaluate import pair_documents
+from tradeie.evaluation.report import (
     PLOT_FILES,
     fill_model_card,
     headline_markdown,
@@ -22,8 +22,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory, golden_gold, golden_pred, golden_metrics):
-    from tradeie.cv import BaselineSystem
-    from tradeie.evaluate import evaluate_documents
+    from tradeie.evaluation.experiments import BaselineSystem
+    from tradeie.evaluation.evaluate import evaluate_documents
 
     baseline = BaselineSystem("gazetteer").fit(golden_gold[:2], tmp_path_factory.mktemp("gz"))
     base_pred = baseline.predict([d.with_annotations((), ()) for d in golden_gold])
@@ -120,8 +120,8 @@ def _check_tables(md: str) -> None:
 
 
 def test_markdown_escapes_pipes_in_texts(tmp_path, build):
-    from tradeie.evaluate import evaluate_documents
-    from tradeie.report import render_markdown
+    from tradeie.evaluation.evaluate import evaluate_documents
+    from tradeie.evaluation.report import render_markdown
 
     text = "India | US\nsigned a deal."
     gold = [build.doc("p", text, [build.span(text, "India", "ACTOR")])]
@@ -147,7 +147,7 @@ def test_top_errors_group_repeated_mistakes(golden_metrics):
 
 
 def test_failed_report_leaves_nothing(tmp_path, golden_gold, golden_pred, golden_metrics, monkeypatch):
-    import tradeie.report as report
+    import tradeie.evaluation.report as report
 
     def boom(*args, **kwargs):
         raise RuntimeError("plot failed")

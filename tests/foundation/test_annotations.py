@@ -4,7 +4,7 @@ import shutil
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from tradeie.annotations import agreement, attach_corpus, load_gold, validate
+from tradeie.annotations.gold import agreement, attach_corpus, load_gold, validate
 from tradeie.document import Document, Entity, Relation, make_entity
 from tradeie.errors import TradeieError
 from tradeie.schema import ENTITY_LABELS, RELATION_LABELS
@@ -105,7 +105,7 @@ def test_agreement_matches_sklearn_kappa_and_hand_counts(seed_corpus):
     tags_a, tags_b = ["O"] * n, ["O"] * n
     # rebuild the tag sequences independently through the tokenizer module
     from tradeie.corpus import sentences_of
-    from tradeie.tokens import bio_tags, sentence_tokens
+    from tradeie.text.tokens import bio_tags, sentence_tokens
 
     tags_a = [tag for toks in sentence_tokens(t, sentences_of(doc)) for tag in bio_tags(toks, a.entities)]
     tags_b = [tag for toks in sentence_tokens(t, sentences_of(doc)) for tag in bio_tags(toks, b.entities)]

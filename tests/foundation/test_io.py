@@ -1,7 +1,7 @@
 import pytest
 
 from tradeie.errors import TradeieError
-from tradeie.io import OUTPUT_MARKER, atomic_directory, write_text_atomic
+from tradeie.io.atomic import OUTPUT_MARKER, atomic_directory, write_text_atomic
 
 
 def test_atomic_directory_replaces_its_own_output(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from tradeie.document import Document, Entity, Relation, make_entity
 from tradeie.errors import TradeieError
-from tradeie.labelstudio import read_export, to_tasks
+from tradeie.labelstudio.format import read_export, to_tasks
 from tradeie.schema import labeling_config
 
 

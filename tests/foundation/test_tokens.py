@@ -1,7 +1,7 @@
 import pytest
 
 from tradeie.document import make_entity
-from tradeie.tokens import SpanAlignmentError, bio_tags, spans_from_bio, tokenize
+from tradeie.text.tokens import SpanAlignmentError, bio_tags, spans_from_bio, tokenize
 
 
 def test_tokenizer_rules():

@@ -29,7 +29,7 @@ NEW_DOC_ID = "900_ls_new_document"
 @pytest.fixture(scope="session")
 def ls_venv() -> Path:
     """label-studio's own venv, installed once and reused (``TRADEIE_LS_VENV`` overrides where)."""
-    from tradeie.lsserver import ensure_installed
+    from tradeie.labelstudio.server import ensure_installed
 
     venv = Path(os.environ.get("TRADEIE_LS_VENV", REPO / ".venv-labelstudio"))
     ensure_installed(venv)
@@ -38,7 +38,7 @@ def ls_venv() -> Path:
 
 @pytest.fixture(scope="session")
 def ls_server(ls_venv, tmp_path_factory):
-    from tradeie.lsserver import free_port, new_credentials, start_server
+    from tradeie.labelstudio.server import free_port, new_credentials, start_server
 
     venv = ls_venv
     data_dir = tmp_path_factory.mktemp("labelstudio-data")

@@ -21,7 +21,7 @@ def _one_error_line(capsys) -> str:
 
 
 def test_server_is_bound_to_the_requested_loopback_port(ls_server):
-    from tradeie.lsserver import health, port_is_free
+    from tradeie.labelstudio.server import health, port_is_free
 
     assert ls_server.url == f"http://127.0.0.1:{ls_server.port}" and health(ls_server.url)
     assert not port_is_free(ls_server.port)
@@ -31,7 +31,7 @@ def test_server_is_bound_to_the_requested_loopback_port(ls_server):
 
 
 def test_a_busy_port_is_refused_not_silently_moved(ls_server, ls_venv, tmp_path):
-    from tradeie.lsserver import new_credentials, start_server
+    from tradeie.labelstudio.server import new_credentials, start_server
 
     with pytest.raises(TradeieError, match=f"port {ls_server.port} on 127.0.0.1 is already in use"):
         start_server(tmp_path / "data", port=ls_server.port, credentials=new_credentials(), venv=ls_venv, install=False)
@@ -77,7 +77,7 @@ def test_unreachable_server_and_missing_settings(monkeypatch, workspace, capsys)
 
 @pytest.mark.filterwarnings("ignore:The `parse_obj` method is deprecated:DeprecationWarning")  # in the SDK
 def test_personal_access_token_works(ls_server, personal_access_token, monkeypatch, workspace, capsys):
-    from tradeie.lsclient import connect
+    from tradeie.labelstudio.client import connect
 
     assert personal_access_token.count(".") == 2  # a JWT refresh token, not a legacy token
     monkeypatch.setenv("LABEL_STUDIO_URL", ls_server.url)
@@ -134,7 +134,7 @@ def test_serve_prints_url_and_credentials_source_and_stops_on_ctrl_c(ls_venv, tm
     import subprocess
     import sys
 
-    from tradeie.lsserver import Credentials, free_port, health
+    from tradeie.labelstudio.server import Credentials, free_port, health
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
     env.update(LABEL_STUDIO_PASSWORD="serve-test-password", LABEL_STUDIO_API_KEY="b" * 40)

@@ -89,9 +89,9 @@ def content(doc: Document):
 
 
 def test_push_annotate_pull_merge(ls_env, ls_admin, second_annotator, workspace, tiny_run, tmp_path, capsys):
-    from tradeie.annotations import load_gold, validate
+    from tradeie.annotations.gold import load_gold, validate
     from tradeie.corpus import load_corpus
-    from tradeie.dataset import build_dataset
+    from tradeie.data.dataset import build_dataset
 
     corpus_path, gold_dir, NEW_DOC_ID = workspace["corpus"], workspace["gold"], workspace["new_doc_id"]
     gold_before = {d.id: d for d in load_gold(gold_dir, corpus_path)}
@@ -268,10 +268,10 @@ def test_push_annotate_pull_merge(ls_env, ls_admin, second_annotator, workspace,
 
 
 def test_push_prediction_file_with_relations_and_pull_keeps_them_apart(ls_env, workspace, tmp_path, capsys):
-    from tradeie.annotations import load_gold
+    from tradeie.annotations.gold import load_gold
     from tradeie.corpus import load_corpus
-    from tradeie.labelstudio import read_export
-    from tradeie.lsclient import connect, export_project, require_project
+    from tradeie.labelstudio.format import read_export
+    from tradeie.labelstudio.client import connect, export_project, require_project
 
     corpus_path = workspace["corpus"]
     corpus = load_corpus(corpus_path)

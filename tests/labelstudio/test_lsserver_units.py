@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tradeie.lsserver import Credentials, Server, resolve_credentials, server_env, stop_server
+from tradeie.labelstudio.server import Credentials, Server, resolve_credentials, server_env, stop_server
 
 
 def test_credentials_come_from_the_environment_only(tmp_path, monkeypatch):
@@ -66,7 +66,7 @@ def test_stop_ends_the_whole_process_group(tmp_path):
 
 
 def test_config_comparison_ignores_layout_and_shows_real_differences():
-    from tradeie.lsclient import config_difference
+    from tradeie.labelstudio.client import config_difference
     from tradeie.schema import labeling_config
 
     config = labeling_config()

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from tradeie.document import Document, text_sha256
-from tradeie.labelstudio import read_export
-from tradeie.merge import merge_pulled
+from tradeie.labelstudio.format import read_export
+from tradeie.labelstudio.merge import merge_pulled
 
 TEXT = "India and the US signed a trade deal. The US cut its 18% tariff on Indian steel."
 OTHER = "China imposed tariffs on Japan."
@@ -196,8 +196,8 @@ def test_dry_run_writes_nothing(tmp_path):
 
 
 def test_gold_file_with_several_documents_is_rewritten_whole_after_backup(tmp_path):
-    from tradeie.io import write_json_atomic
-    from tradeie.labelstudio import to_tasks
+    from tradeie.io.atomic import write_json_atomic
+    from tradeie.labelstudio.format import to_tasks
 
     gold = tmp_path / "gold"
     old = read_export([task(1, "d1", TEXT, [ann(1, 1, FULL[:3])]), task(2, "d2", OTHER, [ann(2, 1, CHINA)])])
@@ -211,8 +211,8 @@ def test_gold_file_with_several_documents_is_rewritten_whole_after_backup(tmp_pa
 
 
 def test_a_new_document_never_overwrites_a_gold_file_of_another_document(tmp_path):
-    from tradeie.io import write_json_atomic
-    from tradeie.labelstudio import to_tasks
+    from tradeie.io.atomic import write_json_atomic
+    from tradeie.labelstudio.format import to_tasks
 
     gold = tmp_path / "gold"
     other = read_export([task(2, "d2", OTHER, [ann(2, 1, CHINA)])])

@@ -17,9 +17,9 @@ TEXT = (
 
 def test_task_receives_prediction_from_backend(ls_env, tiny_run):
     from tradeie.document import Document
-    from tradeie.labelstudio import to_tasks
-    from tradeie.lsbackend import HOST, connect_backend, predict_tasks, serve
-    from tradeie.lsclient import connect, ensure_project, import_tasks
+    from tradeie.labelstudio.format import to_tasks
+    from tradeie.labelstudio.backend import HOST, connect_backend, predict_tasks, serve
+    from tradeie.labelstudio.client import connect, ensure_project, import_tasks
     from tradeie.predict import Pipeline
     from tradeie.schema import labeling_config
 

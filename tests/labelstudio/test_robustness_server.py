@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tradeie.cli import main
-from tradeie.labelstudio import read_export
+from tradeie.labelstudio.format import read_export
 
 pytestmark = [pytest.mark.labelstudio, pytest.mark.slow]
 
@@ -35,7 +35,7 @@ def _annotate(client, project_title: str, doc_id: str, text: str) -> None:
 
 
 def test_server_restarted_between_push_and_pull(ls_env, ls_venv, ls_admin, workspace, capsys):
-    from tradeie.lsserver import start_server
+    from tradeie.labelstudio.server import start_server
 
     server = ls_env  # the session's server: stopped and started again on the same data dir and port
     doc_id = workspace["new_doc_id"]

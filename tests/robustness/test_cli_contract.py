@@ -21,7 +21,7 @@ def test_user_error_is_one_line_exit_2_and_debug_adds_the_traceback(capsys, tmp_
 
 
 def test_an_unexpected_error_is_one_line_exit_1_without_debug(capsys, monkeypatch):
-    import tradeie.commands.corpus as corpus_command
+    import tradeie.cli.corpus as corpus_command
 
     def bug(args):
         raise ZeroDivisionError("division by zero\nsecond line")

@@ -9,8 +9,8 @@ import pytest
 from robustness.helpers import ls_task, region
 from tradeie.document import Document
 from tradeie.errors import TradeieError
-from tradeie.labelstudio import read_export
-from tradeie.merge import gold_lock, merge_pulled
+from tradeie.labelstudio.format import read_export
+from tradeie.labelstudio.merge import gold_lock, merge_pulled
 
 TEXT = "India and Japan signed a trade deal."
 CORPUS = [Document("d1", TEXT)]

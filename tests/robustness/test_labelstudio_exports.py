@@ -7,9 +7,9 @@ import json
 import pytest
 
 from robustness.helpers import cli_error, ls_task, region, relation, write_json
-from tradeie.annotations import validate
+from tradeie.annotations.gold import validate
 from tradeie.errors import TradeieError
-from tradeie.labelstudio import read_export
+from tradeie.labelstudio.format import read_export
 
 TEXT = "India and the U.S. signed a critical minerals agreement."
 

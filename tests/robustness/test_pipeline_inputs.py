@@ -11,7 +11,7 @@ from robustness.helpers import cli_error, marked_doc
 from tradeie.cli import main
 from tradeie.corpus import document_tokens
 from tradeie.document import Document, Entity
-from tradeie.tokens import bio_tags, spans_from_bio, tokenize
+from tradeie.text.tokens import bio_tags, spans_from_bio, tokenize
 
 TINY = [
     "epochs=2",
@@ -46,7 +46,7 @@ def _docs() -> list[Document]:
 
 @pytest.fixture(scope="module")
 def dataset_dir(tmp_path_factory) -> Path:
-    from tradeie.dataset import build_dataset, write_hub_folder
+    from tradeie.data.dataset import build_dataset, write_hub_folder
 
     docs = _docs()
     out = tmp_path_factory.mktemp("robust-ds") / "ds"
@@ -81,8 +81,8 @@ def test_a_gold_span_inside_a_token_is_always_representable():
 
 
 def test_predictions_ending_inside_a_token_are_snapped_the_same_way_everywhere():
-    from tradeie.evaluate import evaluate_documents
-    from tradeie.metrics import AlignmentStats, _snap
+    from tradeie.evaluation.evaluate import evaluate_documents
+    from tradeie.evaluation.scores import AlignmentStats, _snap
 
     gold = marked_doc("x", "[Washington|ACTOR|a] and [U.S.|ACTOR|b]-[India|ACTOR|c] talks began.")
     text = gold.text
@@ -160,7 +160,7 @@ def test_predictions_for_documents_absent_from_the_gold_and_the_reverse(capsys, 
 
 
 def test_empty_split_and_label_missing_from_a_split(dataset_dir):
-    from tradeie.dataset import build_dataset
+    from tradeie.data.dataset import build_dataset
 
     docs = _docs()
     built = build_dataset(docs, assignment={"d0": "train", "d1": "train", "d2": "train"})
@@ -171,7 +171,7 @@ def test_empty_split_and_label_missing_from_a_split(dataset_dir):
 
 
 def test_a_train_command_on_an_empty_train_split(capsys, tmp_path, repo_root):
-    from tradeie.dataset import build_dataset, write_hub_folder
+    from tradeie.data.dataset import build_dataset, write_hub_folder
 
     docs = [marked_doc("v", "[Japan|ACTOR] cut [tariffs|TARIFF].")]
     write_hub_folder(build_dataset(docs, assignment={"v": "validation"}), docs, tmp_path / "ds", guidelines=None)
@@ -356,8 +356,8 @@ def test_interrupted_training_keeps_no_output_and_resumes_from_its_last_checkpoi
 
 
 def test_interrupted_dataset_build_leaves_no_half_written_folder(tmp_path, monkeypatch):
-    import tradeie.dataset as dataset_module
-    from tradeie.dataset import build_dataset, write_hub_folder
+    import tradeie.data.dataset as dataset_module
+    from tradeie.data.dataset import build_dataset, write_hub_folder
 
     docs = _docs()
     built = build_dataset(docs, assignment={"d0": "train", "d1": "validation", "d2": "test"})

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tradeie.corpus import document_tokens, segment
 from tradeie.document import Document, Relation, make_entity
 from tradeie.schema import ENTITY_LABELS, RELATION_LABELS, allowed_relation
-from tradeie.tokens import bio_tags, spans_from_bio
+from tradeie.text.tokens import bio_tags, spans_from_bio
 
 #: Words with emoji, combining marks, non-BMP letters, abbreviation compounds, digits and percent signs.
 WORDS = [
@@ -99,7 +99,7 @@ def _keys(doc: Document) -> tuple:
 @PROPERTY
 @given(documents())
 def test_label_studio_export_then_import(doc):
-    from tradeie.labelstudio import read_export, to_tasks
+    from tradeie.labelstudio.format import read_export, to_tasks
 
     tasks = json.loads(json.dumps(to_tasks([doc]), ensure_ascii=False))
     export = read_export(tasks)
@@ -122,14 +122,14 @@ def test_documents_to_bio_to_documents(doc):
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 def test_documents_to_dataset_rows_to_documents(doc):
-    from tradeie.dataset import build_dataset, documents_from_dataset
+    from tradeie.data.dataset import build_dataset, documents_from_dataset
 
     built = build_dataset([doc], assignment={doc.id: "train"})
     [back] = documents_from_dataset(built["documents"]["train"])
     assert _keys(back) == _keys(doc)
     rows = built["ner"]["train"]
     names = rows.features["ner_tags"].feature.names
-    from tradeie.tokens import Token
+    from tradeie.text.tokens import Token
 
     spans = []
     for row in rows:

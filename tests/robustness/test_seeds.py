@@ -138,7 +138,7 @@ def test_document_ids_are_nfc(tmp_path):
 
 def test_seed_changed_after_annotation_is_reported_stale_never_shifted(capsys, tmp_path):
     from tradeie.document import Document, make_entity
-    from tradeie.labelstudio import to_tasks
+    from tradeie.labelstudio.format import to_tasks
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()

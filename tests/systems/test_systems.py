@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from tradeie.compare import compare_systems, render_markdown
+from tradeie.evaluation.compare import compare_systems, render_markdown
 from tradeie.errors import TradeieError
 from tradeie.systems.base import load_system, system_class, system_names
 from tradeie.systems.crf import CRFConfig, CRFSystem
 from tradeie.systems.rules import RulesConfig, RuleSystem, propagate_actors
-from tradeie.tokens import tokenize
+from tradeie.text.tokens import tokenize
 
 
 def spans(doc):

@@ -8,11 +8,11 @@ import pytest
 
 from tradeie.corpus import sentences_of
 from tradeie.errors import TradeieError
-from tradeie.tokens import bio_tags, sentence_tokens
+from tradeie.text.tokens import bio_tags, sentence_tokens
 from tradeie.training.augment import augment_documents, is_augmented, mention_bank, replace_mentions
 from tradeie.training.baselines import CRFBaseline, GazetteerBaseline, fit_baseline, load_baseline, train_baselines
 from tradeie.training.config import BaselineConfig
-from tradeie.cv import strip_annotations
+from tradeie.evaluation.experiments import strip_annotations
 from tradeie.training.ner import score_entities
 
 

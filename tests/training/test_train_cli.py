@@ -22,7 +22,7 @@ TINY = [
 
 @pytest.fixture(scope="module")
 def dataset_dir(tmp_path_factory, toy_docs):
-    from tradeie.dataset import build_dataset, write_hub_folder
+    from tradeie.data.dataset import build_dataset, write_hub_folder
 
     out = tmp_path_factory.mktemp("dataset") / "ds"
     write_hub_folder(build_dataset(toy_docs), toy_docs, out, guidelines=None)
@@ -86,7 +86,7 @@ def cli_run(tmp_path_factory, dataset_dir, tiny_model, repo_root):
 
 
 def test_train_commands_write_models_and_print_metrics(cli_run, dataset_dir, capsys):
-    from tradeie.commands.train import load_splits
+    from tradeie.cli.train import load_splits
 
     splits = load_splits(dataset_dir)
     ner_metrics = json.loads((cli_run / "ner" / "metrics.json").read_text())
@@ -98,7 +98,7 @@ def test_train_commands_write_models_and_print_metrics(cli_run, dataset_dir, cap
     assert "test_end_to_end" in re_metrics and re_metrics["ner_model"] == str(cli_run / "ner")
     for kind in ("crf", "gazetteer"):
         assert (cli_run / "baselines" / kind / "baseline.json").exists()
-    from tradeie.commands.train import summary
+    from tradeie.cli.train import summary
 
     text = summary(cli_run / "re", "re")
     assert "test (gold entities)" in text and "test (predicted entities)" in text

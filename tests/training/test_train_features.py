@@ -9,7 +9,7 @@ import pytest
 
 from tradeie.errors import TradeieError
 from tradeie.schema import BIO_TAGS
-from tradeie.tokens import tokenize
+from tradeie.text.tokens import tokenize
 
 ALL = ["shape", "pos", "ent", "rules"]
 

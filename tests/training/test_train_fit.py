@@ -105,7 +105,7 @@ def test_re_outputs_and_end_to_end_scores(trained_run):
     assert metrics["train_pairs"]["party_to"] > 0
     from transformers import AutoTokenizer
 
-    from tradeie.relcands import marker_tokens
+    from tradeie.data.relcands import marker_tokens
 
     tokenizer = AutoTokenizer.from_pretrained(re_dir)
     assert set(marker_tokens()) <= set(tokenizer.all_special_tokens)

@@ -7,7 +7,7 @@ import pytest
 
 from tradeie.document import Document
 from tradeie.schema import BIO_TAGS
-from tradeie.tokens import Token, tokenize
+from tradeie.text.tokens import Token, tokenize
 from tradeie.training.ner import (
     LABEL2ID,
     NERSettings,
@@ -24,8 +24,8 @@ from tradeie.training.ner import (
 
 
 def test_document_rows_are_the_published_rows(toy_docs):
-    from tradeie.dataset import ner_rows
-    from tradeie.tokens import bio_tags
+    from tradeie.data.dataset import ner_rows
+    from tradeie.text.tokens import bio_tags
 
     doc = toy_docs[0]
     rows = published_rows([doc])

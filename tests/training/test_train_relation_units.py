@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tradeie.relcands import candidate_pairs, marked_text, marker_tokens
+from tradeie.data.relcands import candidate_pairs, marked_text, marker_tokens
 from tradeie.schema import NO_RELATION, RELATION_CLASSES, allowed_relation
 from tradeie.training.relation import (
     LABEL2ID,

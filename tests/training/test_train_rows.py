@@ -13,7 +13,7 @@ class _Captured(Exception):
 
 @pytest.fixture(scope="module")
 def dataset_dir(tmp_path_factory, toy_docs):
-    from tradeie.dataset import build_dataset, write_hub_folder
+    from tradeie.data.dataset import build_dataset, write_hub_folder
 
     out = tmp_path_factory.mktemp("dataset") / "ds"
     write_hub_folder(build_dataset(toy_docs), toy_docs, out, guidelines=None)
@@ -48,7 +48,7 @@ def _published(split) -> list[tuple]:
 
 def test_train_ner_reads_the_published_rows(dataset_dir, captured, tmp_path, repo_root, tiny_model, capsys):
     from tradeie.cli import main
-    from tradeie.dataset import load_hub_folder
+    from tradeie.data.dataset import load_hub_folder
 
     # the capture stops the command once it has the rows (reported as an internal error, exit status 1)
     assert (
@@ -78,7 +78,7 @@ def test_train_ner_reads_the_published_rows(dataset_dir, captured, tmp_path, rep
 
 def test_documents_become_the_published_rows(dataset_dir, captured, tmp_path, ner_config):
     """Cross-validation folds train from Documents: through ner_rows they give the very same rows."""
-    from tradeie.dataset import documents_from_dataset, load_hub_folder
+    from tradeie.data.dataset import documents_from_dataset, load_hub_folder
     from tradeie.training.ner import fit_ner
 
     docs = documents_from_dataset(load_hub_folder(dataset_dir, "documents"))

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..document import Document, Entity
-from ..errors import TradeieError
-from ..io import write_json_atomic
+from tradeie.document import Document, Entity
+from tradeie.errors import TradeieError
+from tradeie.io.atomic import write_json_atomic
 
 SYSTEM_FILE = "system.json"
 _REGISTRY: dict[str, type[System]] = {}
@@ -56,7 +56,7 @@ class System(ABC):
         )
         self._save_state(folder)
         if not (folder / "README.md").exists():
-            from .card import write_system_card
+            from tradeie.systems.card import write_system_card
 
             write_system_card(self, folder, getattr(self, "n_train", None))
         return folder
@@ -96,7 +96,7 @@ def read_system_file(folder: Path) -> dict[str, Any]:
 
 
 def system_class(name: str) -> type[System]:
-    from . import crf, relations, rules, transformer, transformer_re  # noqa: F401  (registers the systems)
+    from tradeie.systems import crf, relations, rules, transformer, transformer_re  # noqa: F401  (registers the systems)
 
     try:
         return _REGISTRY[name]

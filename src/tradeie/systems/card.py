@@ -6,10 +6,10 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..io import write_text_atomic
+from tradeie.io.atomic import write_text_atomic
 
 if TYPE_CHECKING:
-    from .base import System
+    from tradeie.systems.base import System
 
 USAGE = """```python
 from tradeie import Pipeline
@@ -24,7 +24,7 @@ def system_card(system: System, n_train: int | None = None) -> str:
     """The card text: what the system is, the spaCy pipeline it needs, its config and how to load it."""
     from huggingface_hub import ModelCard, ModelCardData
 
-    from ..linguistic import PACKAGED_PIPELINES, pipeline_info
+    from tradeie.text.linguistic import PACKAGED_PIPELINES, pipeline_info
 
     config = dataclasses.asdict(system.config)
     pipeline = config.get("pipeline")

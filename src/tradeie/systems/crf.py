@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..corpus import document_tokens
-from ..document import Document
-from ..errors import TradeieError
-from ..io import write_bytes_atomic
-from ..linguistic import DEFAULT_PIPELINE, parse_sentences
-from ..tokens import Token, bio_tags, index_span_tags, spans_from_bio, word_shape
-from .base import System, with_entities
-from .rules import RulesConfig, RuleSystem, propagate_actors, token_spans_to_chars
+from tradeie.corpus import document_tokens
+from tradeie.document import Document
+from tradeie.errors import TradeieError
+from tradeie.io.atomic import write_bytes_atomic
+from tradeie.text.linguistic import DEFAULT_PIPELINE, parse_sentences
+from tradeie.text.tokens import Token, bio_tags, index_span_tags, spans_from_bio, word_shape
+from tradeie.systems.base import System, with_entities
+from tradeie.systems.rules import RulesConfig, RuleSystem, propagate_actors, token_spans_to_chars
 
 
 @dataclass

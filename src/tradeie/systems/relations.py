@@ -1,6 +1,6 @@
 """Relation extraction by rules: spaCy dependency patterns over the documents' own entities.
 
-Every sentence is parsed by the linguistic layer (:func:`tradeie.linguistic.parse_sentences`
+Every sentence is parsed by the linguistic layer (:func:`tradeie.text.linguistic.parse_sentences`
 over :func:`tradeie.corpus.document_tokens`), each entity's tokens are merged into
 one token carrying the entity's id and label, and spaCy ``DependencyMatcher``
 patterns find the constructions that state a relation (the guidelines plus the
@@ -37,10 +37,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..corpus import document_tokens, sentences_of
-from ..document import Document, Entity, Relation
-from ..linguistic import DEFAULT_PIPELINE, parse_sentences
-from .base import System
+from tradeie.corpus import document_tokens, sentences_of
+from tradeie.document import Document, Entity, Relation
+from tradeie.text.linguistic import DEFAULT_PIPELINE, parse_sentences
+from tradeie.systems.base import System
 
 # ---------------------------------------------------------------------------------------------
 # Word lists (the lemmatizer is not loaded, so verbs are matched through their inflected forms)
@@ -613,7 +613,7 @@ class RelationMatcher:
     def __init__(self, pipeline: str = DEFAULT_PIPELINE) -> None:
         from spacy.matcher import DependencyMatcher, Matcher
 
-        from ..linguistic import load_pipeline
+        from tradeie.text.linguistic import load_pipeline
 
         _register_extensions()
         nlp = load_pipeline(pipeline)

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..corpus import document_tokens
-from ..document import Document
-from ..io import write_json_atomic
-from ..linguistic import DEFAULT_PIPELINE, parse_sentences
-from ..tokens import Token, tokenize
-from .base import System, with_entities
+from tradeie.corpus import document_tokens
+from tradeie.document import Document
+from tradeie.io.atomic import write_json_atomic
+from tradeie.text.linguistic import DEFAULT_PIPELINE, parse_sentences
+from tradeie.text.tokens import Token, tokenize
+from tradeie.systems.base import System, with_entities
 
 AGREEMENT_HEADS = (
     "agreement",
@@ -325,7 +325,7 @@ class RuleMatcher:
         from spacy.matcher import Matcher, PhraseMatcher
         from spacy.tokens import Token as SpacyToken
 
-        from ..linguistic import load_pipeline
+        from tradeie.text.linguistic import load_pipeline
 
         for flag in (self.ACTOR_FLAG, "tradeie_amod", "tradeie_tmod"):
             if not SpacyToken.has_extension(flag):
@@ -493,7 +493,7 @@ def propagate_actors(
 def training_actors(train: Sequence[Document], min_precision: float) -> list[str]:
     """ACTOR strings of ``train`` annotated at least ``min_precision`` of the times they occur
     (the ACTOR entries of the gazetteer baseline fitted on ``train``)."""
-    from ..training.baselines import GazetteerBaseline
+    from tradeie.training.baselines import GazetteerBaseline
 
     gazetteer = GazetteerBaseline.fit(train, min_precision)
     return [" ".join(key) for key, (label, _) in gazetteer.entries.items() if label == "ACTOR"]

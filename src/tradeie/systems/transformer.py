@@ -8,10 +8,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..document import Document
-from ..errors import TradeieError
-from ..training.config import NERConfig, load_config
-from .base import SYSTEM_FILE, System
+from tradeie.document import Document
+from tradeie.errors import TradeieError
+from tradeie.training.config import NERConfig, load_config
+from tradeie.systems.base import SYSTEM_FILE, System
 
 DEFAULT_NER_CONFIG = "training/ner.toml"
 
@@ -36,7 +36,7 @@ class TransformerNERSystem(System):
         self._tmp: tempfile.TemporaryDirectory | None = None
 
     def fit(self, train: Sequence[Document], dev: Sequence[Document] | None = None) -> TransformerNERSystem:
-        from ..training.ner import NERTagger, fit_ner
+        from tradeie.training.ner import NERTagger, fit_ner
 
         self._tmp = tempfile.TemporaryDirectory(prefix="tradeie-transformer-")
         self._folder = Path(self._tmp.name) / "ner"
@@ -63,7 +63,7 @@ class TransformerNERSystem(System):
                     shutil.copy2(item, target)
 
     def _load_state(self, folder: Path) -> None:
-        from ..training.ner import NERTagger
+        from tradeie.training.ner import NERTagger
 
         self._folder = folder
         self.tagger = NERTagger.load(folder)
@@ -77,7 +77,7 @@ class TransformerFeaturesNERSystem(TransformerNERSystem):
 
     def __init__(self, config: NERConfig | None = None) -> None:
         if config is None:
-            from ..training.features import FEATURE_NAMES
+            from tradeie.training.features import FEATURE_NAMES
 
             config = dataclasses.replace(default_ner_config(), linguistic_features=list(FEATURE_NAMES))
         super().__init__(config)

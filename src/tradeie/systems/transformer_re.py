@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..document import Document, Relation
-from ..errors import TradeieError
-from ..linguistic import DEFAULT_PIPELINE
-from ..training.config import REConfig, load_config
-from .base import SYSTEM_FILE, System
+from tradeie.document import Document, Relation
+from tradeie.errors import TradeieError
+from tradeie.text.linguistic import DEFAULT_PIPELINE
+from tradeie.training.config import REConfig, load_config
+from tradeie.systems.base import SYSTEM_FILE, System
 
 DEFAULT_RE_CONFIG = "training/re.toml"
 
@@ -50,7 +50,7 @@ class TransformerRESystem(System):
         self._tmp: tempfile.TemporaryDirectory | None = None
 
     def fit(self, train: Sequence[Document], dev: Sequence[Document] | None = None) -> TransformerRESystem:
-        from ..training.relation import RelationClassifier, fit_re
+        from tradeie.training.relation import RelationClassifier, fit_re
 
         self._tmp = tempfile.TemporaryDirectory(prefix="tradeie-re-")
         self._folder = Path(self._tmp.name) / "re"
@@ -70,7 +70,7 @@ class TransformerRESystem(System):
             _copy_tree(self._folder, folder)
 
     def _load_state(self, folder: Path) -> None:
-        from ..training.relation import RelationClassifier
+        from tradeie.training.relation import RelationClassifier
 
         self._folder = folder
         self.classifier = RelationClassifier.load(folder)
@@ -96,7 +96,7 @@ class HybridRESystem(System):
     config_class = HybridConfig
 
     def __init__(self, config: HybridConfig | None = None) -> None:
-        from .relations import RelationRuleSystem, RelationRulesConfig
+        from tradeie.systems.relations import RelationRuleSystem, RelationRulesConfig
 
         super().__init__(config)
         self.rules = RelationRuleSystem(RelationRulesConfig(pipeline=self.config.pipeline))

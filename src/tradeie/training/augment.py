@@ -13,9 +13,9 @@ import logging
 import random
 from collections.abc import Sequence
 
-from ..corpus import paragraph_spans, sentences_of
-from ..document import Document, Entity
-from ..tokens import SpanAlignmentError, bio_tags, entity_cuts, sentence_tokens
+from tradeie.corpus import paragraph_spans, sentences_of
+from tradeie.document import Document, Entity
+from tradeie.text.tokens import SpanAlignmentError, bio_tags, entity_cuts, sentence_tokens
 
 log = logging.getLogger(__name__)
 

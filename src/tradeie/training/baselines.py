@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..corpus import document_tokens
-from ..document import Document, Entity
-from ..errors import TradeieError
-from ..tokens import Token, spans_from_bio, tokenize, word_shape
-from .config import BASELINE_KINDS, BaselineConfig
+from tradeie.corpus import document_tokens
+from tradeie.document import Document, Entity
+from tradeie.errors import TradeieError
+from tradeie.text.tokens import Token, spans_from_bio, tokenize, word_shape
+from tradeie.training.config import BASELINE_KINDS, BaselineConfig
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class CRFBaseline:
     ) -> CRFBaseline:
         import sklearn_crfsuite
 
-        from .ner import published_rows, tagged_tokens
+        from tradeie.training.ner import published_rows, tagged_tokens
 
         X, y = [], []
         for toks, tags in tagged_tokens(published_rows(train_docs)):
@@ -124,7 +124,7 @@ class CRFBaseline:
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        from ..io import write_bytes_atomic, write_json_atomic
+        from tradeie.io.atomic import write_bytes_atomic, write_json_atomic
 
         write_bytes_atomic(path / "crf.crfsuite", Path(self.crf.modelfile.name).read_bytes())
         write_json_atomic(path / "baseline.json", {"kind": self.kind})
@@ -214,7 +214,7 @@ class GazetteerBaseline:
         return cls({tuple(e["tokens"]): (e["label"], float(e["precision"])) for e in data["entries"]})
 
     def save(self, path: str | Path) -> Path:
-        from ..io import write_json_atomic
+        from tradeie.io.atomic import write_json_atomic
 
         path = Path(path)
         write_json_atomic(path / "baseline.json", self.to_dict(), indent=1)
@@ -266,9 +266,9 @@ def train_baselines(
     ``eval_docs`` (validation) and ``test_docs`` are scored like the neural
     NER model (seqeval, strict IOB2) into ``metrics.json``.
     """
-    from ..io import atomic_directory, write_json_atomic
-    from ..cv import strip_annotations
-    from .ner import score_entities
+    from tradeie.io.atomic import atomic_directory, write_json_atomic
+    from tradeie.evaluation.experiments import strip_annotations
+    from tradeie.training.ner import score_entities
 
     output_dir = Path(output_dir)
     splits = {"eval": list(eval_docs or []), "test": list(test_docs or [])}

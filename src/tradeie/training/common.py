@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import TradeieError
-from .config import TrainConfig
+from tradeie.errors import TradeieError
+from tradeie.training.config import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -448,8 +448,8 @@ def save_trained(
     ``settings_extra``), ``metrics.json`` and the model card; ``write_extra``
     may add files (e.g. the NER gazetteer) before the folder is published.
     """
-    from ..io import atomic_directory, write_json_atomic
-    from .modelcard import write_model_card
+    from tradeie.io.atomic import atomic_directory, write_json_atomic
+    from tradeie.training.modelcard import write_model_card
 
     output_dir = Path(output_dir)
     if is_main_process():

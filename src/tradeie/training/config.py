@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import TradeieError
-from ..relcands import DEFAULT_WINDOW
+from tradeie.errors import TradeieError
+from tradeie.data.relcands import DEFAULT_WINDOW
 
 
 def _f(default: Any, help: str, **kwargs: Any) -> Any:
@@ -187,7 +187,7 @@ class NERConfig(TrainConfig):
             raise TradeieError(
                 f"{source}: gazetteer_min_precision = {self.gazetteer_min_precision!r}: must be in (0, 1]"
             )
-        from .features import check_feature_names
+        from tradeie.training.features import check_feature_names
 
         check_feature_names(self.linguistic_features, f"{source}: linguistic_features")
         if self.feature_dim < 1:

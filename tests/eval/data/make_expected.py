@@ -2,8 +2,8 @@
 
 Run from the repository root:  .venv/bin/python tests/eval/data/make_expected.py
 Inputs (committed): gold.jsonl + preds.jsonl (documents) and golden_tags.json (tag sequences).
-Tags of the documents come from tradeie.tokens; a predicted span that cuts a token is widened
-here to the whole tokens it touches (the same rule tradeie.metrics documents, written independently).
+Tags of the documents come from tradeie.text.tokens; a predicted span that cuts a token is widened
+here to the whole tokens it touches (the same rule tradeie.evaluation.scores documents, written independently).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _load(name: str) -> list[dict]:
 def document_tags() -> dict[str, dict[str, list[list[str]]]]:
     """doc id -> {"gold": sentences of tags, "pred": sentences of tags} over the gold sentences."""
     from tradeie.document import Entity
-    from tradeie.tokens import bio_tags, sentence_tokens
+    from tradeie.text.tokens import bio_tags, sentence_tokens
 
     out = {}
     preds = {row["id"]: row for row in _load("preds.jsonl")}

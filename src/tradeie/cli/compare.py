@@ -1,0 +1,69 @@
+"""``tradeie compare``: train several systems on the train split and score them side by side."""
+
+from __future__ import annotations
+
+import argparse
+
+from tradeie.cli.args import csv_list
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser(
+        "compare",
+        help="train NER and relation systems on the train split and compare them on one split",
+        description="Each system is fitted on the dataset's train split and scored on --split (validation "
+        "for choosing, test for the final report). Writes compare.md and compare.json to --out.",
+    )
+    cmd.add_argument("--dataset", default="dist/dataset", help="dataset folder (default: %(default)s)")
+    cmd.add_argument("--split", default="validation", help="split to score (default: %(default)s)")
+    cmd.add_argument(
+        "--ner",
+        type=csv_list,
+        default=["rules", "crf", "crf-rules"],
+        help="NER systems, comma-separated (default: rules,crf,crf-rules; also: transformer)",
+    )
+    cmd.add_argument(
+        "--re", dest="re_systems", type=csv_list, default=[], help="relation systems, comma-separated (e.g. re-rules)"
+    )
+    cmd.add_argument(
+        "--ner-for-re",
+        default=None,
+        help="NER system whose entities the relation systems use end to end (default: the first)",
+    )
+    cmd.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SYSTEM.KEY=VALUE",
+        help="override a system's config value, e.g. --set crf.c1=0.1 (repeatable)",
+    )
+    cmd.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default: %(default)s)")
+    cmd.add_argument("--out", default="eval/compare", help="output folder (default: %(default)s)")
+    cmd.set_defaults(func=run_compare)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from tradeie.evaluation.compare import compare_systems, render_markdown, write_comparison
+    from tradeie.errors import TradeieError
+    from tradeie.cli.train import load_splits
+
+    overrides: dict[str, list[str]] = {}
+    for item in args.overrides:
+        system, dot, rest = item.partition(".")
+        if not dot or "=" not in rest:
+            raise TradeieError(f"--set {item!r}: expected SYSTEM.KEY=VALUE", hint="e.g. --set crf.c1=0.1")
+        overrides.setdefault(system, []).append(rest)
+    comp = compare_systems(
+        load_splits(args.dataset),
+        args.ner,
+        args.re_systems,
+        split=args.split,
+        ner_for_re=args.ner_for_re,
+        n_resamples=args.resamples,
+        overrides=overrides,
+    )
+    write_comparison(comp, args.out)
+    print(render_markdown(comp))
+    print(f"\nwrote {args.out}/compare.md and compare.json")
+    return 0

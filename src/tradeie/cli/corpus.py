@@ -1,0 +1,60 @@
+"""``tradeie corpus build``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+log = logging.getLogger("tradeie.corpus")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    group = sub.add_parser("corpus", help="build the normalised corpus from raw seed texts")
+    cmds = group.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
+    build = cmds.add_parser(
+        "build",
+        help="seeds/*.txt -> corpus/documents.jsonl",
+        description="Normalise every .txt in SEEDS into one JSONL document per file.",
+    )
+    build.add_argument("--seeds", default="seeds", help="folder of raw .txt files (default: %(default)s)")
+    build.add_argument(
+        "--articles",
+        default="corpus/articles",
+        help="folder of .txt articles written for this dataset (origin written-for-dataset); "
+        "'' for none (default: %(default)s)",
+    )
+    build.add_argument("--out", default="corpus/documents.jsonl", help="output JSONL (default: %(default)s)")
+    build.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="word-shingle Jaccard similarity at which documents are near-duplicates",
+    )
+    build.set_defaults(func=run_build)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from tradeie.corpus import NEAR_DUPLICATE_THRESHOLD, build_corpus
+
+    threshold = NEAR_DUPLICATE_THRESHOLD if args.threshold is None else args.threshold
+    docs = build_corpus(args.seeds, args.out, threshold, articles_dir=args.articles or None)
+    groups: dict[str, list[str]] = {}
+    for doc in docs:
+        groups.setdefault(doc.meta["near_duplicate_group"], []).append(doc.id)
+        log.info(
+            "%s: %d chars, %d paragraphs, %d sentences, date=%s source=%s",
+            doc.id,
+            len(doc.text),
+            len(doc.meta["paragraphs"]),
+            len(doc.meta["sentences"]),
+            doc.meta["date"],
+            doc.meta["source"],
+        )
+    for group, members in groups.items():
+        if len(members) > 1:
+            log.info("near-duplicate group %s: %s", group, ", ".join(members))
+    origins: dict[str, int] = {}
+    for doc in docs:
+        origins[doc.meta["origin"]] = origins.get(doc.meta["origin"], 0) + 1
+    print(f"wrote {len(docs)} documents to {args.out} (" + ", ".join(f"{n} {o}" for o, n in origins.items()) + ")")
+    return 0

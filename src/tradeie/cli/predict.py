@@ -1,0 +1,70 @@
+"""``tradeie predict --model RUN FILES...``: entities and relations for new texts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser(
+        "predict",
+        help="run a trained model on .txt files, folders or JSONL",
+        description="Predict entities and relations with a run folder (ner/ and optionally re/). "
+        "Output: one JSONL row per document with character offsets into the input text, "
+        "or Label Studio tasks with predictions for pre-annotation.",
+    )
+    cmd.add_argument("--model", required=True, help="run folder, e.g. training/runs/seed")
+    cmd.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="FILES",
+        help='.txt files, folders of .txt files, JSONL files with a "text" field, or - for '
+        "standard input (JSONL rows if it starts with {, else one text)",
+    )
+    cmd.add_argument(
+        "--format",
+        choices=("jsonl", "labelstudio"),
+        default="jsonl",
+        help="jsonl rows or Label Studio tasks with predictions (default: %(default)s)",
+    )
+    cmd.add_argument(
+        "--output", "-o", default="-", help="output file, written atomically; - for standard output (default: -)"
+    )
+    cmd.add_argument(
+        "--facts",
+        default=None,
+        metavar="FILE.csv|FILE.json",
+        help="also write the documents' facts (head referent, relation, tail referent, the mentions "
+        "that support each, a score) as a CSV or JSON table",
+    )
+    cmd.add_argument("--batch-size", type=int, default=None, help="windows/pairs per forward pass")
+    cmd.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cpu)")
+    cmd.set_defaults(func=run_predict)
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from tradeie.errors import TradeieError
+    from tradeie.predict import Pipeline, read_inputs, write_predictions
+
+    if args.batch_size is not None and args.batch_size < 1:
+        raise TradeieError(f"--batch-size {args.batch_size}: must be >= 1")
+    docs = read_inputs(args.inputs)
+    pipe = Pipeline.load(args.model, device=args.device, batch_size=args.batch_size)
+    predictions = pipe.predict_documents(docs)
+    text = write_predictions(docs, predictions, args.output, args.format, model_version=pipe.name)
+    if args.facts:
+        from tradeie.facts import write_facts
+
+        facts = write_facts(predictions, args.facts)
+        print(f"wrote {len(facts)} facts to {args.facts}", file=sys.stderr)
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        n_ent = sum(len(p.entities) for p in predictions)
+        n_rel = sum(len(p.relations) for p in predictions)
+        print(
+            f"wrote {len(predictions)} documents ({n_ent} entities, {n_rel} relations) to {args.output}",
+            file=sys.stderr,
+        )
+    return 0

@@ -1,8 +1,0 @@
-"""CLI command groups; each module exposes ``register(subparsers)``."""
-
-from __future__ import annotations
-
-
-def csv_list(text: str) -> list[str]:
-    """An argparse ``type`` for comma-separated names (blanks dropped)."""
-    return [x.strip() for x in text.split(",") if x.strip()]
