@@ -107,5 +107,3 @@ def _fail(line: str, code: int, debug: bool) -> int:
         traceback.print_exc(file=sys.stderr)
     print(line.replace("\n", " "), file=sys.stderr)
     return code
-
-
