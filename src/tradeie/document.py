@@ -34,11 +34,12 @@ class Entity:
     def key(self) -> tuple[int, int, str]:
         return (self.start, self.end, self.label)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, scores: bool = False) -> dict[str, Any]:
+        """The entity's JSON row; ``score`` only when set, or always (``None`` if unscored) with ``scores``."""
         row = {"id": self.id, "start": self.start, "end": self.end, "label": self.label, "text": self.text}
         if self.referent:
             row["referent"] = self.referent
-        if self.score is not None:
+        if scores or self.score is not None:
             row["score"] = self.score
         return row
 
@@ -64,9 +65,10 @@ class Relation:
     label: str
     score: float | None = field(default=None, compare=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, scores: bool = False) -> dict[str, Any]:
+        """The relation's JSON row; ``score`` as for :meth:`Entity.to_dict`."""
         row = {"head": self.head, "tail": self.tail, "label": self.label}
-        if self.score is not None:
+        if scores or self.score is not None:
             row["score"] = self.score
         return row
 
@@ -116,13 +118,15 @@ class Document:
             self, entities=tuple(entities), relations=tuple(self.relations if relations is None else relations)
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, scores: bool = False, meta: bool = True) -> dict[str, Any]:
+        """The Documents JSONL row (:mod:`tradeie.io.jsonl`); ``scores``: every score, set or not;
+        ``meta``: include non-empty metadata."""
         return {
             "id": self.id,
             "text": self.text,
-            "entities": [e.to_dict() for e in self.entities],
-            "relations": [r.to_dict() for r in self.relations],
-            **({"meta": self.meta} if self.meta else {}),
+            "entities": [e.to_dict(scores=scores) for e in self.entities],
+            "relations": [r.to_dict(scores=scores) for r in self.relations],
+            **({"meta": self.meta} if meta and self.meta else {}),
         }
 
     @classmethod

@@ -118,16 +118,11 @@ class Pipeline:
 
 
 def prediction_row(doc: Document) -> dict[str, Any]:
-    """One output JSONL row: id, text, entities (with scores), relations (with scores)."""
-    return {
-        "id": doc.id,
-        "text": doc.text,
-        "entities": [
-            {"id": e.id, "start": e.start, "end": e.end, "label": e.label, "text": e.text, "score": e.score}
-            for e in doc.entities
-        ],
-        "relations": [{"head": r.head, "tail": r.tail, "label": r.label, "score": r.score} for r in doc.relations],
-    }
+    """One output JSONL row: id, text, entities and relations, each with its score (Documents JSONL,
+    ``predictions`` layout of :mod:`tradeie.io.jsonl`)."""
+    from tradeie.io.jsonl import document_row
+
+    return document_row(doc, "predictions")
 
 
 def _valid_sentences(value: Any, n: int) -> list[list[int]] | None:
@@ -151,17 +146,14 @@ def _read_txt(path: Path) -> Document:
 
 
 def _read_jsonl(path: Path) -> list[Document]:
-    from tradeie.io.atomic import read_jsonl
+    """Input documents from Documents JSONL (:mod:`tradeie.io.jsonl`): the text and valid sentence
+    offsets (top-level or in ``meta``) of each row; a row without an id is ``STEM-LINE``."""
+    from tradeie.io.jsonl import read_documents
 
     docs = []
-    for lineno, row in enumerate(read_jsonl(path), 1):
-        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            raise TradeieError(f'{path}: row {lineno} has no "text" string', hint='each JSONL row needs a "text" field')
-        meta = {}
-        sentences = _valid_sentences(row.get("sentences", (row.get("meta") or {}).get("sentences")), len(row["text"]))
-        if sentences:
-            meta["sentences"] = sentences
-        docs.append(Document(id=str(row.get("id") or f"{path.stem}-{lineno}"), text=row["text"], meta=meta))
+    for doc in read_documents(path, id_prefix=path.stem):
+        sentences = _valid_sentences(doc.meta.get("sentences"), len(doc.text))
+        docs.append(Document(id=doc.id, text=doc.text, meta={"sentences": sentences} if sentences else {}))
     return docs
 
 
@@ -241,7 +233,9 @@ def write_predictions(
 ) -> str:
     """Write JSONL rows or Label Studio tasks to ``out`` (atomically; ``-``/None: return only)."""
     if fmt == "jsonl":
-        text = "".join(json.dumps(prediction_row(p), ensure_ascii=False) + "\n" for p in predictions)
+        from tradeie.io.jsonl import documents_jsonl
+
+        text = documents_jsonl(predictions, "predictions")
     elif fmt == "labelstudio":
         from tradeie.labelstudio.format import to_tasks
 

@@ -50,20 +50,28 @@ def test_validate_reports_every_problem():
     )
     rels = (Relation("c", "a", "party_to"), Relation("a", "zz", "party_to"), Relation("a", "c", "owns"))
     report = validate([Document("x", text, ents, rels)])
-    joined = "\n".join(report.errors)
-    assert "overlaps entity a" in joined
-    assert "whitespace" in joined
-    assert "unknown label 'PERSON'" in joined
-    assert "AGREEMENT -> ACTOR is not allowed" in joined
-    assert "['zz'] do not exist" in joined
-    assert "unknown relation 'owns'" in joined
+    assert report.errors == [
+        "document x, entity b [3:9] 'ia and': overlaps entity a [0:5] 'India' (fix: spans must not overlap)",
+        "document x, entity d [10:12] 'US': unknown entity label 'PERSON' (fix: use one of ACTOR, AGREEMENT, "
+        "TARIFF; a span with an unknown label cannot be tagged or scored)",
+        "document x, entity c [24:35] 'trade deal ': span starts or ends with whitespace (fix: trim the span)",
+        "document x, relation c -party_to-> a: AGREEMENT -> ACTOR is not allowed by the schema; party_to links "
+        "ACTOR -> AGREEMENT ('trade deal ' -> 'India') (fix: swap head and tail, or choose another relation)",
+        "document x, relation a -party_to-> zz: refers to unknown entity id 'zz' (fix: re-draw the relation "
+        "between existing entities)",
+        "document x, relation a -owns-> c: unknown relation label 'owns' (fix: use one of party_to, imposes, "
+        "targets, part_of)",
+    ]
 
 
 def test_consistency_warning_for_unannotated_repeat():
     text = "India met India."
     report = validate([Document("x", text, (make_entity(text, 0, 5, "ACTOR", "a"),))])
     assert report.errors == []
-    assert report.warnings == ["document x [10:15]: 'India' is annotated ACTOR elsewhere but not here"]
+    assert report.warnings == [
+        "document x, text [10:15] 'India': annotated ACTOR elsewhere but not here "
+        "(fix: annotate it here too if it is a mention)"
+    ]
 
 
 def test_stale_annotations_are_reported_never_shifted(seed_corpus):
@@ -120,5 +128,5 @@ def test_load_gold_rejects_unknown_document(tmp_path, seed_corpus, repo_root):
     tasks = json.loads(path.read_text())
     tasks[0]["data"]["doc_id"] = "nope"
     path.write_text(json.dumps(tasks))
-    with pytest.raises(TradeieError, match="document 'nope' is not in the corpus"):
+    with pytest.raises(TradeieError, match="document nope: not in the corpus"):
         load_gold(gold, corpus_path)

@@ -64,8 +64,18 @@ def test_validate_fails_on_broken_gold(tmp_path, repo_root, seed_corpus):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(tasks))
     result = run_cli("annotations", "validate", str(bad), "--corpus", str(corpus_path))
-    assert result.returncode == 1
-    assert "unknown label 'PERSON'" in result.stdout
+    assert result.returncode == 2
+    region = tasks[0]["annotations"][0]["result"][0]
+    start, end = region["value"]["start"], region["value"]["end"]
+    where = f"error: {bad}: task 0 ({tasks[0]['data']['doc_id']}): "
+    lines = [line for line in result.stdout.splitlines() if line.startswith("error: ")]
+    assert lines[0] == (
+        f"{where}entity {region['id']} [{start}:{end}] {region['value']['text']!r}: unknown entity label 'PERSON' "
+        "(fix: use one of ACTOR, AGREEMENT, TARIFF; a span with an unknown label cannot be tagged or scored)"
+    )
+    assert all(line.startswith(where) for line in lines)  # and its relations now break their type signature
+    assert result.stderr.startswith(f"tradeie: error: {bad}: {len(lines)} error(s) in the annotations")
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
 def test_agreement_command(tmp_path, repo_root):

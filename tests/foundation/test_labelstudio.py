@@ -169,3 +169,43 @@ def test_choice_does_not_depend_on_annotation_ids():
     anns[0]["updated_at"], anns[1]["updated_at"] = "2026-01-02", "2026-01-01"
     doc = read_export([{"data": {"text": TEXT, "doc_id": "d"}, "annotations": anns}]).documents[0]
     assert [e.text for e in doc.entities] == ["India"]
+
+
+def test_task_annotations_are_read_one_by_one_for_merging():
+    from tradeie.labelstudio.format import read_task_annotations
+
+    text = "India signed."
+    task = {
+        "id": 7,
+        "data": {"text": text, "doc_id": "d1"},
+        "annotations": [
+            {"id": 1, "completed_by": 3, "result": [_region("a", 0, 5, "India", "ACTOR")]},
+            {"id": 2, "completed_by": 4, "result": [_region("b", 0, 5, "China", "ACTOR")]},
+            {"id": 3, "was_cancelled": True, "result": [_region("c", 0, 5, "Japan", "ACTOR")]},
+        ],
+        "predictions": [{"result": [_region("p", 0, 5, "India", "ACTOR", score=0.5)]}],
+    }
+    read = read_task_annotations(task, 4, "export.json")
+    assert (read.doc_id, read.task_id, read.predictions, read.prediction_error) == ("d1", 7, 1, None)
+    assert [(d.meta["annotation_id"], [e.key for e in d.entities]) for d in read.documents] == [(1, [(0, 5, "ACTOR")])]
+    assert read.broken == [
+        (
+            2,
+            4,
+            "export.json: task 7 (d1), annotation 2, region b: offsets [0:5] select 'India' but the region says "
+            "'China' (fix: the task text changed after annotation, or the offsets are wrong; fix the region in "
+            "Label Studio)",
+        )
+    ]
+    no_text = read_task_annotations({"annotations": [{"id": 9, "result": []}]}, 4, "export.json")
+    assert (no_text.doc_id, no_text.documents) == ("task-4", [])
+    assert no_text.broken == [
+        (
+            9,
+            None,
+            "export.json: task 4 (task-4): task has no 'data' object (fix: export tasks as JSON from Label Studio)",
+        )
+    ]
+    assert read_export([{**task, "annotations": task["annotations"][:1]}], name="x.json").sources == {
+        "d1": "x.json: task 7 (d1)"
+    }

@@ -186,7 +186,7 @@ def test_push_annotate_pull_merge(ls_env, ls_admin, second_annotator, workspace,
     assert report["predictions"] == {d: 1 for d in (D000, D001, D002, D003, NEW_DOC_ID)}
     # the wrong label is reported, naming the document, region and label
     assert [(i["doc_id"], i["annotator"]) for i in report["invalid"]] == [(D002, "admin@example.com")]
-    assert "unknown label 'COUNTRY'" in report["invalid"][0]["errors"][0]
+    assert "unknown entity label 'COUNTRY'" in report["invalid"][0]["errors"][0]
     assert "invalid (not merged) 002_787f9cf3393ad467" in out and "COUNTRY" in out
     # the conflict is reported with agreement figures and kept for adjudication
     (conflict,) = report["conflicts"]

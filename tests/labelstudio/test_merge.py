@@ -110,9 +110,13 @@ def test_every_problem_is_reported_and_nothing_invalid_is_merged(tmp_path):
     report = merge_pulled(tasks, CORPUS, gold)
     errors = {(i.doc_id, i.annotation_id): " ".join(i.errors) for i in report.invalid}
     assert "overlaps entity z [0:4]" in errors[("d1", 1)]
-    assert "do not exist" in errors[("d1", 2)]
-    assert "offsets [1:6] select" in errors[("d1", 3)]
-    assert "is not allowed" in errors[("d1", 4)]
+    assert "refers to unknown entity id 'zzz'" in errors[("d1", 2)]
+    assert errors[("d1", 3)] == (
+        "Label Studio export: task 1 (d1), annotation 3, region a: offsets [1:6] select 'ndia ' but the region "
+        "says 'India' (fix: the task text changed after annotation, or the offsets are wrong; fix the region in "
+        "Label Studio)"
+    )
+    assert "is not allowed by the schema" in errors[("d1", 4)]
     assert "does not match the task text" in errors[("d2", 5)]
     assert "not in the corpus" in errors[("unknown", 6)]
     assert report.added == [] and report.replaced == [] and not gold.exists()

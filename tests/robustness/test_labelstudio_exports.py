@@ -74,24 +74,66 @@ def test_overlapping_regions_unknown_labels_missing_region_forbidden_signature()
     assert report.errors == [
         "document doc, entity b [0:18] 'India and the U.S.': overlaps entity a [0:5] 'India' "
         "(fix: spans must not overlap)",
-        "document doc, entity c [19:25] 'signed': unknown label 'COUNTRY' (fix: use one of ACTOR, AGREEMENT, TARIFF)",
-        "document doc, relation a -party_to-> zz: entity id(s) ['zz'] do not exist (fix: re-draw the relation)",
-        "document doc, relation d -party_to-> a: AGREEMENT -> ACTOR is not allowed; party_to links ACTOR -> "
-        "AGREEMENT ('critical minerals agreement' -> 'India')",
+        "document doc, entity c [19:25] 'signed': unknown entity label 'COUNTRY' (fix: use one of ACTOR, AGREEMENT, "
+        "TARIFF; a span with an unknown label cannot be tagged or scored)",
+        "document doc, relation a -party_to-> zz: refers to unknown entity id 'zz' "
+        "(fix: re-draw the relation between existing entities)",
+        "document doc, relation d -party_to-> a: AGREEMENT -> ACTOR is not allowed by the schema; party_to links "
+        "ACTOR -> AGREEMENT ('critical minerals agreement' -> 'India') (fix: swap head and tail, or choose another "
+        "relation)",
     ]
 
 
-def test_validate_cli_reports_every_problem_and_fails(capsys, tmp_path):
+def _validate(capsys, *argv) -> tuple[int, list[str], list[str]]:
+    """``tradeie annotations validate ARGV``: (exit code, stdout lines, stderr lines)."""
     from tradeie.cli import main
 
-    result = [region("a", TEXT, 0, 5, "ACTOR"), relation("a", "zz", "party_to")]
-    path = write_json(tmp_path / "gold.json", [ls_task(TEXT, result)])
+    capsys.readouterr()
+    code = main(["annotations", "validate", *map(str, argv)])
+    captured = capsys.readouterr()
+    return code, captured.out.splitlines(), captured.err.splitlines()
+
+
+def test_validate_cli_prints_one_line_per_finding_and_exits_2(capsys, tmp_path):
+    other = "India agreed."
+    tasks = [
+        ls_task(TEXT, [region("a", TEXT, 0, 5, "ACTOR"), relation("a", "zz", "party_to")]),
+        ls_task(other, [], doc_id="doc2", task_id=2),
+    ]
+    path = write_json(tmp_path / "gold.json", tasks)
     corpus = tmp_path / "documents.jsonl"
-    corpus.write_text(json.dumps({"id": "doc", "text": TEXT}) + "\n", encoding="utf-8")
-    assert main(["annotations", "validate", str(path), "--corpus", str(corpus)]) == 1
-    out = capsys.readouterr().out
-    assert "error: document doc, relation a -party_to-> zz: entity id(s) ['zz'] do not exist" in out
-    assert "1 errors, 0 consistency warnings" in out
+    corpus.write_text(
+        json.dumps({"id": "doc", "text": TEXT}) + "\n" + json.dumps({"id": "doc2", "text": other}) + "\n",
+        encoding="utf-8",
+    )
+    error = (
+        f"error: {path}: task 1 (doc): relation a -party_to-> zz: refers to unknown entity id 'zz' "
+        "(fix: re-draw the relation between existing entities)"
+    )
+    warning = (
+        f"warning: {path}: task 2 (doc2): text [0:5] 'India': annotated ACTOR elsewhere but not here "
+        "(fix: annotate it here too if it is a mention)"
+    )
+    code, out, err = _validate(capsys, path, "--corpus", corpus)
+    assert code == 2
+    assert [line for line in out if line.startswith(("error:", "warning:"))] == [error]
+    assert out[-1] == "1 errors, 1 consistency warnings (--show-warnings lists them)"
+    assert err == [
+        f"tradeie: error: {path}: 1 error(s) in the annotations, one per line above "
+        "(fix: fix each as its line says, then run `tradeie annotations validate` again)"
+    ]
+    code, out, _ = _validate(capsys, path, "--corpus", corpus, "--show-warnings")
+    assert code == 2 and [line for line in out if line.startswith(("error:", "warning:"))] == [error, warning]
+
+    tasks[0]["annotations"][0]["result"].pop()  # the relation to a missing region: only the warning is left
+    write_json(path, tasks)
+    code, out, err = _validate(capsys, path, "--corpus", corpus, "--show-warnings")
+    assert (code, err) == (0, []) and [line for line in out if line.startswith("warning:")] == [warning]
+    code, out, err = _validate(capsys, path, "--corpus", corpus, "--strict")
+    assert code == 2 and err == [
+        f"tradeie: error: {path}: 1 warning(s) (--strict) in the annotations, one per line above "
+        "(fix: fix each as its line says, then run `tradeie annotations validate` again)"
+    ]
 
 
 def test_cancelled_annotations_are_skipped():

@@ -170,6 +170,38 @@ def test_empty_split_and_label_missing_from_a_split(dataset_dir):
     assert sorted(built["ner"]) == ["train", "validation"]
 
 
+ALL_LABELS = (
+    "[India|ACTOR|a1] signed the [trade deal|AGREEMENT|g1]. [Washington|ACTOR|a2] cut [tariffs|TARIFF|t1] "
+    "on [Japan|ACTOR|a3] under the [pact|AGREEMENT|g2].",
+    [("a1", "g1", "party_to"), ("a2", "t1", "imposes"), ("t1", "a3", "targets"), ("t1", "g2", "part_of")],
+)
+
+
+def test_a_label_missing_from_a_split_is_one_warning_line(caplog):
+    from tradeie.data.dataset import build_dataset
+
+    docs = [
+        marked_doc("t", *ALL_LABELS),
+        marked_doc("v", "[India|ACTOR|a1] signed the [trade deal|AGREEMENT|g1].", [("a1", "g1", "party_to")]),
+        marked_doc("x", ALL_LABELS[0], ALL_LABELS[1][1:]),
+    ]
+    with caplog.at_level("WARNING", logger="tradeie.data.dataset"):
+        build_dataset(docs, assignment={"t": "train", "v": "validation", "x": "test"})
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("dataset: the ")] == [
+        "dataset: the validation split has no TARIFF mention and no imposes, targets or part_of relation; "
+        "scores for TARIFF, imposes, targets, part_of on it will be undefined",
+        "dataset: the test split has no party_to relation; scores for party_to on it will be undefined",
+    ]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="tradeie.data.dataset"):
+        build_dataset(docs[1:], assignment={"v": "train", "x": "validation"})
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("dataset: the ")] == [
+        "dataset: the train split has no TARIFF mention and no imposes, targets or part_of relation; "
+        "a model trained on it cannot learn TARIFF, imposes, targets, part_of",
+        "dataset: the validation split has no party_to relation; scores for party_to on it will be undefined",
+    ]
+
+
 def test_a_train_command_on_an_empty_train_split(capsys, tmp_path, repo_root):
     from tradeie.data.dataset import build_dataset, write_hub_folder
 

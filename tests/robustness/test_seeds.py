@@ -17,7 +17,7 @@ TEXT = "India and the U.S. signed a critical minerals agreement.\nThe deal cover
 
 def _build(capsys, seeds, tmp_path) -> tuple[str, object]:
     out = tmp_path / "corpus" / "documents.jsonl"
-    line = cli_error(capsys, ["corpus", "build", "--seeds", seeds, "--articles", "", "--out", out])
+    line = cli_error(capsys, ["corpus", "build", "--seeds", seeds, "--articles", "", "--heldout", "", "--out", out])
     return line, out
 
 
@@ -108,7 +108,7 @@ def test_five_megabyte_document(tmp_path):
 def test_file_name_with_spaces_and_non_ascii(capsys, seeds, tmp_path):
     (seeds / "Ünïcode news 2026.txt").write_text(TEXT, encoding="utf-8")
     out = tmp_path / "documents.jsonl"
-    assert main(["corpus", "build", "--seeds", str(seeds), "--articles", "", "--out", str(out)]) == 0
+    assert main(["corpus", "build", "--seeds", str(seeds), "--articles", "", "--heldout", "", "--out", str(out)]) == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == ["good", "Ünïcode news 2026"]
     assert rows[1]["file"] == "Ünïcode news 2026.txt"
@@ -137,7 +137,7 @@ def test_document_ids_are_nfc(tmp_path):
 
 
 def test_seed_changed_after_annotation_is_reported_stale_never_shifted(capsys, tmp_path):
-    from tradeie.document import Document, make_entity
+    from tradeie.document import Document, make_entity, text_sha256
     from tradeie.labelstudio.format import to_tasks
 
     seeds = tmp_path / "seeds"
@@ -151,15 +151,21 @@ def test_seed_changed_after_annotation_is_reported_stale_never_shifted(capsys, t
     (gold / "doc1.json").write_text(json.dumps(to_tasks([annotated])), encoding="utf-8")
     assert main(["annotations", "validate", str(gold), "--corpus", str(corpus)]) == 0
     (seeds / "doc1.txt").write_text("Breaking: " + TEXT, encoding="utf-8")  # edited after annotation
-    build_corpus(seeds, corpus)
+    [edited] = build_corpus(seeds, corpus)
     capsys.readouterr()
-    assert main(["annotations", "validate", str(gold), "--corpus", str(corpus)]) == 1
-    out = capsys.readouterr().out
-    assert "error: document doc1: annotation text hash" in out and "stale annotations" in out
-    assert "spans are never shifted silently" in out
+    assert main(["annotations", "validate", str(gold), "--corpus", str(corpus)]) == 2
+    stale = (
+        f"document doc1: annotated on a different text than the corpus (annotation text hash "
+        f"{text_sha256(doc.text)[:12]} vs corpus {text_sha256(edited.text)[:12]}; first difference at offset 0: "
+        f"{doc.text[:20]!r} vs {edited.text[:20]!r}): stale annotations (fix: re-annotate it, or rebuild the "
+        "corpus from the same seeds; spans are never shifted silently)"
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert [line for line in out if line.startswith("error: ")] == [
+        f"error: {gold / 'doc1.json'}: task 0 (doc1): {stale.removeprefix('document doc1: ')}"
+    ]
     line = cli_error(capsys, ["dataset", "build", "--gold", gold, "--corpus", corpus, "--out", tmp_path / "ds"])
-    assert "document 'doc1' was annotated on a different text than the corpus" in line
-    assert "first difference at offset 0" in line
+    assert line == f"tradeie: error: {gold}: {stale}"
     assert not (tmp_path / "ds").exists()
 
 

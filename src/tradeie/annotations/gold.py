@@ -1,17 +1,20 @@
-"""Gold annotations: loading against the corpus, validation and inter-annotator agreement."""
+"""Gold annotations: loading against the corpus, validation (:mod:`tradeie.annotations.validate`)
+and inter-annotator agreement."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from tradeie.annotations.validate import GOLD, Finding, corpus_findings, raise_first_error, validate_documents
+from tradeie.annotations.validate import errors as error_findings
+from tradeie.annotations.validate import warnings as warning_findings
 from tradeie.corpus import document_tokens, load_corpus
-from tradeie.document import Document, text_sha256
+from tradeie.document import Document
 from tradeie.errors import TradeieError
 from tradeie.labelstudio.format import read_export
-from tradeie.schema import ENTITY_LABELS, RELATION_BY_NAME, RELATION_LABELS, allowed_relation
+from tradeie.schema import ENTITY_LABELS, RELATION_LABELS
 from tradeie.text.tokens import bio_tags
 
 DEFAULT_GOLD = "annotations/gold"
@@ -20,10 +23,19 @@ DEFAULT_CORPUS = "corpus/documents.jsonl"
 
 @dataclass
 class ValidationReport:
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    """The findings of :func:`validate` as message strings, and label counts per document."""
+
+    findings: list[Finding] = field(default_factory=list)
     #: doc id -> {label or relation label -> count}
     counts: dict[str, Counter] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[str]:
+        return [f.message for f in error_findings(self.findings)]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f.message for f in warning_findings(self.findings)]
 
     @property
     def ok(self) -> bool:
@@ -36,23 +48,7 @@ def attach_corpus(docs: list[Document], corpus: list[Document], where: str) -> l
     out = []
     for doc in docs:
         source = by_id.get(doc.id)
-        if source is None:
-            raise TradeieError(
-                f"{where}: document {doc.id!r} is not in the corpus",
-                hint="add its .txt to seeds/ and run `tradeie corpus build`, or fix data.doc_id",
-            )
-        if doc.text != source.text:
-            first = next(
-                (i for i, (a, b) in enumerate(zip(doc.text, source.text)) if a != b),
-                min(len(doc.text), len(source.text)),
-            )
-            raise TradeieError(
-                f"{where}: document {doc.id!r} was annotated on a different text than the corpus "
-                f"(sha256 {text_sha256(doc.text)[:12]} vs {text_sha256(source.text)[:12]}; first difference "
-                f"at offset {first}: {doc.text[first : first + 20]!r} vs {source.text[first : first + 20]!r})",
-                hint="the annotations are stale: re-annotate or rebuild the corpus from the same seeds; "
-                "spans are never shifted automatically",
-            )
+        raise_first_error(corpus_findings(doc, source), where)
         out.append(replace(doc, meta={**source.meta, **doc.meta}))
     return out
 
@@ -65,96 +61,14 @@ def load_gold(gold_dir: str | Path = DEFAULT_GOLD, corpus: str | Path = DEFAULT_
     return [attached[d.id] for d in corpus_docs if d.id in attached]
 
 
-def validate(docs: list[Document], corpus: list[Document] | None = None) -> ValidationReport:
-    """Check spans, labels, relations and (with ``corpus``) text hashes; count labels per document."""
-    report = ValidationReport()
-    if corpus is not None:
-        by_id = {d.id: d for d in corpus}
-        for doc in docs:
-            if doc.id not in by_id:
-                report.errors.append(
-                    f"document {doc.id}: not in the corpus (fix: rebuild the corpus or fix data.doc_id)"
-                )
-            elif doc.text != by_id[doc.id].text:
-                report.errors.append(
-                    f"document {doc.id}: annotation text hash {text_sha256(doc.text)[:12]} does not "
-                    f"match the corpus ({text_sha256(by_id[doc.id].text)[:12]}): stale annotations "
-                    "(fix: re-annotate; spans are never shifted silently)"
-                )
+def validate(
+    docs: list[Document], corpus: list[Document] | None = None, *, sources: dict[str, str] | None = None
+) -> ValidationReport:
+    """Gold checks (:mod:`tradeie.annotations.validate`, with ``corpus``: known and not stale) and label counts."""
+    report = ValidationReport(findings=validate_documents(docs, corpus, rules=GOLD, sources=sources))
     for doc in docs:
-        _check_document(doc, report)
-    _check_consistency(docs, report)
+        report.counts[doc.id] = Counter([e.label for e in doc.entities] + [r.label for r in doc.relations])
     return report
-
-
-def _check_document(doc: Document, report: ValidationReport) -> None:
-    counts: Counter = Counter()
-    ids: set[str] = set()
-    previous = None
-    for ent in sorted(doc.entities, key=lambda e: (e.start, e.end)):
-        where = f"document {doc.id}, entity {ent.id} [{ent.start}:{ent.end}] {doc.text[ent.start : ent.end]!r}"
-        counts[ent.label] += 1
-        if ent.id in ids:
-            report.errors.append(f"{where}: duplicate entity id (fix: give each region its own id)")
-        ids.add(ent.id)
-        if ent.label not in ENTITY_LABELS:
-            report.errors.append(f"{where}: unknown label {ent.label!r} (fix: use one of {', '.join(ENTITY_LABELS)})")
-        if not 0 <= ent.start < ent.end <= len(doc.text):
-            report.errors.append(f"{where}: offsets outside the text (length {len(doc.text)})")
-            continue
-        span = doc.text[ent.start : ent.end]
-        if ent.text and ent.text != span:
-            report.errors.append(f"{where}: region text {ent.text!r} does not match the document text")
-        if span != span.strip():
-            report.errors.append(f"{where}: span starts or ends with whitespace (fix: trim the span)")
-        if previous is not None and ent.start < previous.end:
-            report.errors.append(
-                f"{where}: overlaps entity {previous.id} [{previous.start}:{previous.end}] "
-                f"{doc.text[previous.start : previous.end]!r} (fix: spans must not overlap)"
-            )
-        previous = ent if previous is None or ent.end > previous.end else previous
-    index = doc.entity_index()
-    seen_relations: set = set()
-    for rel in doc.relations:
-        where = f"document {doc.id}, relation {rel.head} -{rel.label}-> {rel.tail}"
-        counts[rel.label] += 1
-        if rel.label not in RELATION_LABELS:
-            report.errors.append(
-                f"{where}: unknown relation {rel.label!r} (fix: use one of {', '.join(RELATION_LABELS)})"
-            )
-        missing = [x for x in (rel.head, rel.tail) if x not in index]
-        if missing:
-            report.errors.append(f"{where}: entity id(s) {missing} do not exist (fix: re-draw the relation)")
-            continue
-        head, tail = index[rel.head], index[rel.tail]
-        if rel.label in RELATION_BY_NAME and not allowed_relation(rel.label, head.label, tail.label):
-            want = RELATION_BY_NAME[rel.label]
-            report.errors.append(
-                f"{where}: {head.label} -> {tail.label} is not allowed; {rel.label} links "
-                f"{want.head} -> {want.tail} ({head.text!r} -> {tail.text!r})"
-            )
-        key = (head.key, tail.key, rel.label)
-        if key in seen_relations:
-            report.errors.append(f"{where}: duplicate relation ({head.text!r} -> {tail.text!r})")
-        seen_relations.add(key)
-    report.counts[doc.id] = counts
-
-
-def _check_consistency(docs: list[Document], report: ValidationReport) -> None:
-    """Warn where a string annotated somewhere is left unannotated elsewhere."""
-    annotated: dict[str, str] = {}
-    for doc in docs:
-        for ent in doc.entities:
-            annotated.setdefault(doc.text[ent.start : ent.end], ent.label)
-    for doc in docs:
-        covered = [(e.start, e.end) for e in doc.entities]
-        for surface, label in sorted(annotated.items()):
-            for match in re.finditer(rf"(?<!\w){re.escape(surface)}(?!\w)", doc.text):
-                s, e = match.span()
-                if not any(a < e and s < b for a, b in covered):
-                    report.warnings.append(
-                        f"document {doc.id} [{s}:{e}]: {surface!r} is annotated {label} elsewhere but not here"
-                    )
 
 
 def _span_prf(a: set, b: set) -> dict[str, float]:

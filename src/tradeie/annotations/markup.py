@@ -112,14 +112,6 @@ def read_markup(path: str | Path) -> Document:
     return parse_markup(marked, path.stem, where=str(path))
 
 
-def first_difference(a: str, b: str) -> int:
-    """Offset of the first character where ``a`` and ``b`` differ (len of the shorter if a prefix)."""
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x != y:
-            return i
-    return min(len(a), len(b))
-
-
 def check_markup_files(files: list[str], texts_dir: str | Path, out_dir: str | Path | None = None) -> int:
     """Check marked files against their raw texts (normalised as the corpus does) and the schema.
 
@@ -127,6 +119,7 @@ def check_markup_files(files: list[str], texts_dir: str | Path, out_dir: str | P
     Studio task per clean document. Returns 0 when every file is clean, else 1.
     """
     from tradeie.annotations.gold import validate
+    from tradeie.annotations.validate import first_difference
     from tradeie.corpus import read_seed
     from tradeie.io.atomic import write_json_atomic
     from tradeie.labelstudio.format import to_task
@@ -148,10 +141,11 @@ def check_markup_files(files: list[str], texts_dir: str | Path, out_dir: str | P
             )
             problems += 1
             continue
-        report = validate([doc])
+        report = validate([doc], sources={doc.id: str(name)})
         missing_ref = [e.id for e in doc.entities if not e.referent]
-        for err in report.errors:
-            print(f"error: {err}")
+        for finding in report.findings:
+            if finding.level == "error":
+                print(finding.line())
         if missing_ref:
             print(f"error: {name}: mentions without a referent: {', '.join(missing_ref)}")
         problems += len(report.errors) + bool(missing_ref)

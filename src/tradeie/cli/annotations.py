@@ -39,13 +39,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    """Print label counts and one line per finding; errors (or, with --strict, warnings) exit 2."""
     from tradeie.annotations.gold import validate
+    from tradeie.annotations.validate import errors, warnings
     from tradeie.corpus import load_corpus
+    from tradeie.errors import TradeieError
     from tradeie.labelstudio.format import read_export
     from tradeie.schema import ENTITY_LABELS, RELATION_LABELS
 
     export = read_export(args.gold)
-    report = validate(export.documents, load_corpus(args.corpus))
+    report = validate(export.documents, load_corpus(args.corpus), sources=export.sources)
     for warning in export.warnings:
         print(f"warning: {warning}")
     columns = [*ENTITY_LABELS, *RELATION_LABELS]
@@ -57,17 +60,23 @@ def run_validate(args: argparse.Namespace) -> int:
         for c in columns:
             total[c] += counts.get(c, 0)
     print(f"{'total':<{width}}" + "".join(f"{total[c]:>10}" for c in columns))
-    for error in report.errors:
-        print(f"error: {error}")
-    if args.show_warnings or args.strict:
-        for warning in report.warnings:
-            print(f"warning: {warning}")
+    found_errors, found_warnings = errors(report.findings), warnings(report.findings)
+    show_warnings = args.show_warnings or args.strict
+    for finding in found_errors + (found_warnings if show_warnings else []):
+        print(finding.line())
     print(
-        f"{len(report.errors)} errors, {len(report.warnings)} consistency warnings"
-        + ("" if args.show_warnings or args.strict else " (--show-warnings lists them)")
+        f"{len(found_errors)} errors, {len(found_warnings)} consistency warnings"
+        + ("" if show_warnings else " (--show-warnings lists them)")
     )
-    failed = report.errors or (args.strict and report.warnings)
-    return 1 if failed else 0
+    failing = [f"{len(found_errors)} error(s)"] if found_errors else []
+    if args.strict and found_warnings:
+        failing.append(f"{len(found_warnings)} warning(s) (--strict)")
+    if failing:
+        raise TradeieError(
+            f"{args.gold}: {' and '.join(failing)} in the annotations, one per line above",
+            hint="fix each as its line says, then run `tradeie annotations validate` again",
+        )
+    return 0
 
 
 def run_agreement(args: argparse.Namespace) -> int:

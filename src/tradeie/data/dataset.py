@@ -37,7 +37,7 @@ from tradeie.document import Document, Entity, Relation
 from tradeie.errors import TradeieError
 from tradeie.io.atomic import atomic_directory, write_text_atomic
 from tradeie.data.relcands import DEFAULT_WINDOW, candidate_pairs, marked_text
-from tradeie.schema import BIO_TAGS, ENTITY_LABELS, RELATION_CLASSES, RELATION_LABELS, allowed_relation
+from tradeie.schema import BIO_TAGS, ENTITY_LABELS, RELATION_CLASSES, RELATION_LABELS
 from tradeie.data.splits import DEFAULT_RATIOS, DEFAULT_SEED, SPLIT_NAMES, assign_splits, group_of, normalise_ratios
 from tradeie.text.tokens import Token, bio_tags, spans_from_bio
 
@@ -145,63 +145,14 @@ FEATURES = {"ner": ner_features, "documents": documents_features, "relations": r
 def check_document(doc: Document) -> None:
     """Raise :class:`TradeieError` for annotations the dataset cannot represent faithfully.
 
-    Checks label names, offsets and entity text against the document text,
-    overlaps, spans crossing a sentence boundary or lying outside every
+    The gold checks of :mod:`tradeie.annotations.validate` (rules ``DATASET``):
+    labels, offsets and entity text against the document text, overlaps, edge
+    whitespace, spans crossing a sentence boundary or lying outside every
     sentence, and relation labels, ids and type signatures.
     """
-    where = f"document {doc.id}"
-    sentences = sentences_of(doc)
-    previous: Entity | None = None
-    for ent in sorted(doc.entities, key=lambda e: (e.start, e.end)):
-        span = f"{ent.label} span [{ent.start}:{ent.end}]"
-        if ent.label not in ENTITY_LABELS:
-            raise TradeieError(
-                f"{where}: {span} has unknown label {ent.label!r}", hint=f"use one of {', '.join(ENTITY_LABELS)}"
-            )
-        if not 0 <= ent.start < ent.end <= len(doc.text):
-            raise TradeieError(
-                f"{where}: {span} {ent.text!r} is outside the text (length {len(doc.text)})",
-                hint="re-export the annotations against the current corpus",
-            )
-        actual = doc.text[ent.start : ent.end]
-        if ent.text and ent.text != actual:
-            raise TradeieError(
-                f"{where}: {span} says {ent.text!r} but the text there is {actual!r}",
-                hint="the annotation is stale; re-export it against the current corpus",
-            )
-        if previous is not None and ent.start < previous.end:
-            raise TradeieError(
-                f"{where}: {span} {actual!r} overlaps {previous.label} span "
-                f"[{previous.start}:{previous.end}] {doc.text[previous.start : previous.end]!r}",
-                hint="entities must not overlap; keep one of them",
-            )
-        previous = ent
-        inside = [s for s in sentences if s[0] <= ent.start and ent.end <= s[1]]
-        if not inside:
-            cut = next((s for s in sentences if s[0] < ent.end and ent.start < s[1]), None)
-            what = (
-                f"crosses the sentence boundary at offset {cut[1] if cut[0] <= ent.start else cut[0]}"
-                if cut
-                else "lies outside every sentence"
-            )
-            raise TradeieError(
-                f"{where}: {span} {actual!r} {what}", hint="entities must lie within one sentence; fix the span"
-            )
-    index = doc.entity_index()
-    for rel in doc.relations:
-        head, tail = index.get(rel.head), index.get(rel.tail)
-        if head is None or tail is None:
-            missing = rel.head if head is None else rel.tail
-            raise TradeieError(
-                f"{where}: relation {rel.label} {rel.head}->{rel.tail} refers to unknown entity id {missing!r}",
-                hint="fix or remove the relation",
-            )
-        if not allowed_relation(rel.label, head.label, tail.label):
-            raise TradeieError(
-                f"{where}: relation {rel.label} {head.label} [{head.start}:{head.end}] {head.text!r} -> "
-                f"{tail.label} [{tail.start}:{tail.end}] {tail.text!r} is not allowed by the schema",
-                hint="see the relation schema (head/tail types) in the guidelines",
-            )
+    from tradeie.annotations import validate
+
+    validate.raise_first_error(validate.check_document(doc, validate.DATASET))
 
 
 # --------------------------------------------------------------------------- rows
@@ -412,7 +363,9 @@ def build_dataset(
     given ``assignment``: document id -> split). Rows are ordered by document
     id, then sentence / candidate order, so the same inputs give the same rows
     and fingerprints. A split with no rows in a config is left out of that
-    config (``load_dataset`` cannot read an empty split) and logged.
+    config (``load_dataset`` cannot read an empty split) and logged; a split
+    without any mention of a label gets one warning line
+    (:func:`missing_labels_warning`).
     """
     from datasets import DatasetDict
 
@@ -428,6 +381,7 @@ def build_dataset(
     if missing:
         raise TradeieError(f"dataset: no split assigned to document(s) {', '.join(missing)}")
     sinks = {c: {s: _RowSink(c, s) for s in SPLIT_NAMES} for c in CONFIG_NAMES}
+    labels: dict[str, set[str]] = {}  # split -> entity and relation labels it holds
     items = ((index, doc, window) for index, doc in enumerate(docs))
     pool = None
     if num_proc > 1 and len(docs) > 1:
@@ -440,6 +394,7 @@ def build_dataset(
     try:
         for doc, (ner, document, relations) in zip(docs, results):
             split = assignment[doc.id]
+            labels.setdefault(split, set()).update([e.label for e in doc.entities] + [r.label for r in doc.relations])
             for row in ner:
                 sinks["ner"][split].add(row)
             sinks["documents"][split].add(document)
@@ -448,6 +403,10 @@ def build_dataset(
     finally:
         if pool is not None:
             pool.terminate()
+    for split in SPLIT_NAMES:
+        warning = missing_labels_warning(split, labels[split]) if split in labels else None
+        if warning:
+            log.warning("%s", warning)
     out = {}
     for config in CONFIG_NAMES:
         splits = {}
@@ -459,6 +418,27 @@ def build_dataset(
                 log.warning("dataset: config %s has no %s rows; the split is left out", config, split)
         out[config] = DatasetDict(splits)
     return out
+
+
+def missing_labels_warning(split: str, labels: set[str]) -> str | None:
+    """The one-line warning for a split without any mention of some entity or relation label, else None."""
+    entities = [label for label in ENTITY_LABELS if label not in labels]
+    relations = [label for label in RELATION_LABELS if label not in labels]
+    if not entities and not relations:
+        return None
+
+    def either(names: list[str]) -> str:
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+    parts = [f"{either(entities)} mention"] if entities else []
+    parts += [f"{either(relations)} relation"] if relations else []
+    missing = ", ".join(entities + relations)
+    effect = (
+        f"a model trained on it cannot learn {missing}"
+        if split == "train"
+        else f"scores for {missing} on it will be undefined"
+    )
+    return f"dataset: the {split} split has no {' and no '.join(parts)}; {effect}"
 
 
 def content_fingerprint(dataset_dicts: dict[str, Any]) -> str:

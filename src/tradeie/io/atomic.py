@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,31 +43,6 @@ def write_json_atomic(path: str | os.PathLike, obj: Any, *, indent: int | None =
     return write_text_atomic(path, json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
 
 
-def write_jsonl_atomic(path: str | os.PathLike, rows: Iterable[dict]) -> Path:
-    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-    return write_text_atomic(path, text)
-
-
-def read_jsonl(path: str | os.PathLike) -> Iterator[dict]:
-    """Yield JSON objects from a JSONL file; a bad line raises TradeieError naming file and line."""
-    from tradeie.errors import TradeieError
-
-    path = Path(path)
-    if not path.exists():
-        raise TradeieError(f"{path}: file not found")
-    with path.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TradeieError(
-                    f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno})",
-                    hint="each line must be one JSON object",
-                ) from None
-
-
 #: Written into every folder :func:`atomic_directory` produces; only such folders are ever replaced.
 OUTPUT_MARKER = ".tradeie-output"
 
@@ -99,6 +75,9 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if path.exists() and _exchange(tmp, path):  # one step: ``path`` is never missing, even if killed here
+        shutil.rmtree(tmp, ignore_errors=True)  # the old output, now in the temp folder
+        return
     old = None
     if path.exists():
         old = path.with_name(f".{path.name}.old-{os.getpid()}")
@@ -106,3 +85,17 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     os.replace(tmp, path)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # no such libc function (musl, old glibc)
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0

@@ -285,28 +285,24 @@ def pre_annotations(source: str | Path, docs: list[Document]) -> dict[str, Docum
         predicted = Pipeline.load(path).predict_documents(docs)
         return {doc.id: _prediction_document(pred, doc, str(path)) for doc, pred in zip(docs, predicted)}
     if path.is_file():
-        from tradeie.io.atomic import read_jsonl
+        from tradeie.io.jsonl import iter_documents
 
         wanted = {d.id: d for d in docs}
-        out = {}
-        for lineno, row in enumerate(read_jsonl(path), 1):
-            if str(row.get("id")) in wanted:
-                out[str(row["id"])] = _prediction_document(row, wanted[str(row["id"])], f"{path}:{lineno}")
-        return out
+        return {
+            pred.id: _prediction_document(pred, wanted[pred.id], f"{path}:{lineno}")
+            for lineno, pred in iter_documents(path, id_prefix=path.stem)
+            if pred.id in wanted
+        }
     raise TradeieError(
         f"{path}: predictions not found", hint="give a training run folder or the JSONL written by `tradeie predict`"
     )
 
 
-def _prediction_document(result: Any, doc: Document, where: str) -> Document:
-    """A prediction (Document or ``{"text", "entities", "relations"}``) checked against ``doc``'s text."""
-    if isinstance(result, list) and len(result) == 1:
-        result = result[0]
-    pred = (
-        result
-        if isinstance(result, Document)
-        else Document.from_dict({"id": doc.id, "text": doc.text, **(result if isinstance(result, dict) else {})})
-    )
+def _prediction_document(pred: Document, doc: Document, where: str) -> Document:
+    """A prediction checked against ``doc``'s text and the prediction rules of
+    :mod:`tradeie.annotations.validate`; entities without an id get ``p1``, ``p2``..."""
+    from tradeie.annotations.validate import PREDICTIONS, check_document, raise_first_error
+
     if pred.text != doc.text:
         raise TradeieError(
             f"{where}: prediction for {doc.id!r} was made on a different text "
@@ -314,13 +310,9 @@ def _prediction_document(result: Any, doc: Document, where: str) -> Document:
             hint="predict again on the current corpus",
         )
     entities = [e if e.id else replace(e, id=f"p{i}") for i, e in enumerate(pred.entities, 1)]
-    for ent in entities:
-        if not 0 <= ent.start < ent.end <= len(doc.text):
-            raise TradeieError(
-                f"{where}: predicted span [{ent.start}:{ent.end}] is outside {doc.id!r} (length {len(doc.text)})",
-                hint="predict again on the current corpus",
-            )
-    return Document(id=doc.id, text=doc.text, entities=tuple(entities), relations=pred.relations)
+    checked = Document(id=doc.id, text=doc.text, entities=tuple(entities), relations=pred.relations)
+    raise_first_error(check_document(checked, PREDICTIONS), where)
+    return checked
 
 
 @dataclass
@@ -368,7 +360,7 @@ def push_documents(
     ``predictions`` it carries the model's spans and relations (per-region
     scores, ``model_version``) as pre-annotations.
     """
-    from tradeie.labelstudio.format import task_doc_id, to_tasks
+    from tradeie.labelstudio.format import task_doc_id, task_text_sha256, to_tasks
     from tradeie.schema import labeling_config
 
     config = labeling_config()
@@ -379,7 +371,7 @@ def push_documents(
         if diff:
             raise _config_mismatch(title, project.id, diff)
         for index, task in enumerate(project_tasks(conn, project.id)):
-            present[task_doc_id(task, index)] = task["data"].get("text_sha256")
+            present[task_doc_id(task, index)] = task_text_sha256(task)
     new = [d for d in docs if d.id not in present]
     preds: dict[str, Document] = {}
     if predictions is not None and new:  # before creating anything: a failing model leaves no half-made project

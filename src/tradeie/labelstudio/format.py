@@ -33,6 +33,8 @@ class LabelStudioExport:
     #: doc id -> one document per prediction (model pre-annotation)
     predictions: dict[str, list[Document]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: doc id -> where its task is (``FILE: task T (doc id)``), for naming it in messages
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 def load_tasks(path: str | Path) -> list[dict]:
@@ -69,6 +71,7 @@ def read_export(source: str | Path | list[dict], *, name: str | None = None) -> 
             result.all_annotations.update(part.all_annotations)
             result.predictions.update(part.predictions)
             result.warnings += part.warnings
+            result.sources.update(part.sources)
         _check_unique_ids(result.documents, str(source))
         return result
     if isinstance(source, (str, Path)):
@@ -109,7 +112,8 @@ def _task_text(task: dict, where: str) -> str:
 
 
 def task_doc_id(task: dict, index: int) -> str:
-    data = task.get("data", {})
+    """A task's document id: ``data.doc_id`` (or ``document_id``, ``id``), else ``task-<task id or index>``."""
+    data = task.get("data") if isinstance(task.get("data"), dict) else {}
     for key in ("doc_id", "document_id", "id"):
         if isinstance(data.get(key), (str, int)):
             return str(data[key])
@@ -252,27 +256,58 @@ def result_to_document(
     return Document(id=doc_id, text=text, entities=ordered, relations=tuple(relations), meta=dict(meta or {}))
 
 
+def _task_where(task: dict, index: int, name: str) -> str:
+    return f"{name}: task {task.get('id', index)} ({task_doc_id(task, index)})"
+
+
+def task_text_sha256(task: dict) -> str | None:
+    """The text hash a task was imported with (``data.text_sha256``, set by ``tradeie ls push``), if any."""
+    data = task.get("data")
+    return data.get("text_sha256") if isinstance(data, dict) else None
+
+
+def _base_meta(task: dict) -> dict[str, Any]:
+    return {"labelstudio_task_id": task.get("id"), "text_sha256_at_annotation": task_text_sha256(task)}
+
+
+def _annotation_document(task: dict, index: int, text: str, ann: dict, where: str, warnings: list[str]) -> Document:
+    """One (not cancelled) annotation of a task as a Document with its provenance in ``meta``."""
+    meta = {
+        **_base_meta(task),
+        "annotation_id": ann.get("id"),
+        "completed_by": ann.get("completed_by"),
+        "updated_at": ann.get("updated_at") or ann.get("created_at"),
+        "ground_truth": bool(ann.get("ground_truth")),
+    }
+    return result_to_document(
+        task_doc_id(task, index), text, ann.get("result"), f"{where}, annotation {ann.get('id')}", warnings, meta
+    )
+
+
+def _prediction_documents(task: dict, index: int, text: str, where: str, warnings: list[str]) -> list[Document]:
+    preds = []
+    for pred in task.get("predictions") or []:
+        if not isinstance(pred, dict):
+            continue  # an export with predictions as ids only
+        meta = {**_base_meta(task), "model_version": pred.get("model_version"), "score": pred.get("score")}
+        preds.append(
+            result_to_document(
+                task_doc_id(task, index), text, pred.get("result"), f"{where}, prediction", warnings, meta
+            )
+        )
+    return preds
+
+
 def _read_task(task: dict, index: int, name: str, result: LabelStudioExport) -> None:
     doc_id = task_doc_id(task, index)
-    where = f"{name}: task {task.get('id', index)} ({doc_id})"
+    where = _task_where(task, index, name)
     text = _task_text(task, where)
-    data_hash = task.get("data", {}).get("text_sha256")
-    base_meta = {"labelstudio_task_id": task.get("id"), "text_sha256_at_annotation": data_hash}
+    base_meta = _base_meta(task)
     annotations = task.get("annotations") or []
     docs: dict[int, Document] = {}
     for i, ann in enumerate(annotations):
-        if ann.get("was_cancelled"):
-            continue
-        meta = {
-            **base_meta,
-            "annotation_id": ann.get("id"),
-            "completed_by": ann.get("completed_by"),
-            "updated_at": ann.get("updated_at") or ann.get("created_at"),
-            "ground_truth": bool(ann.get("ground_truth")),
-        }
-        docs[i] = result_to_document(
-            doc_id, text, ann.get("result"), f"{where}, annotation {ann.get('id')}", result.warnings, meta
-        )
+        if not ann.get("was_cancelled"):
+            docs[i] = _annotation_document(task, index, text, ann, where, result.warnings)
     chosen, why = _choose(annotations)
     if chosen is None:
         doc = Document(id=doc_id, text=text, meta={**base_meta, "annotation_choice": why})
@@ -283,16 +318,63 @@ def _read_task(task: dict, index: int, name: str, result: LabelStudioExport) -> 
             log.debug("%s: using the %s", where, why)
     result.documents.append(doc)
     result.all_annotations[doc_id] = list(docs.values())
-    preds = []
-    for pred in task.get("predictions") or []:
-        if not isinstance(pred, dict):
-            continue  # an export with predictions as ids only
-        meta = {**base_meta, "model_version": pred.get("model_version"), "score": pred.get("score")}
-        preds.append(
-            result_to_document(doc_id, text, pred.get("result"), f"{where}, prediction", result.warnings, meta)
-        )
+    result.sources[doc_id] = where
+    preds = _prediction_documents(task, index, text, where, result.warnings)
     if preds:
         result.predictions[doc_id] = preds
+
+
+@dataclass
+class TaskAnnotations:
+    """A task's annotations read one by one, so that a broken one does not hide the others (for merging)."""
+
+    doc_id: str
+    task_id: Any
+    #: every readable, not cancelled annotation
+    documents: list[Document] = field(default_factory=list)
+    #: ``(annotation id, completed_by, error message)`` of each annotation that could not be read
+    broken: list[tuple[Any, Any, str]] = field(default_factory=list)
+    #: number of readable predictions (kept apart, never merged)
+    predictions: int = 0
+    #: why the predictions could not be read, when they could not
+    prediction_error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_task_annotations(task: dict, index: int, name: str) -> TaskAnnotations:
+    """Every annotation of the ``index``-th task of an export named ``name``, each read on its own."""
+    out = TaskAnnotations(task_doc_id(task, index), task.get("id"))
+    where = _task_where(task, index, name)
+    text: str | None = None
+    unreadable = ""
+    try:
+        text = _task_text(task, where)
+    except TradeieError as exc:
+        unreadable = str(exc)
+    for ann in task.get("annotations") or []:
+        if ann.get("was_cancelled"):
+            continue
+        if text is None:
+            out.broken.append((ann.get("id"), ann.get("completed_by"), unreadable))
+            continue
+        warnings: list[str] = []
+        try:
+            out.documents.append(_annotation_document(task, index, text, ann, where, warnings))
+        except TradeieError as exc:
+            out.broken.append((ann.get("id"), ann.get("completed_by"), str(exc)))
+        else:
+            out.warnings += warnings
+    if text is None:
+        out.prediction_error = unreadable if task.get("predictions") else None
+        return out
+    warnings = []
+    try:
+        out.predictions = len(_prediction_documents(task, index, text, where, warnings))
+    except TradeieError as exc:
+        out.prediction_error = str(exc)
+    else:
+        out.warnings += warnings
+    return out
 
 
 def document_result(doc: Document, *, with_scores: bool = False) -> list[dict]:

@@ -27,13 +27,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from tradeie.annotations.gold import agreement, disagreements, validate
-from tradeie.corpus import document_tokens
-from tradeie.document import Document, text_sha256
+from tradeie.annotations.gold import agreement, disagreements
+from tradeie.annotations.validate import GOLD, Finding, errors, validate_documents, warnings
+from tradeie.document import Document
 from tradeie.errors import TradeieError
 from tradeie.io.atomic import write_bytes_atomic, write_json_atomic
-from tradeie.labelstudio.format import load_tasks, read_export, task_doc_id, to_task
-from tradeie.text.tokens import SpanAlignmentError, bio_tags
+from tradeie.labelstudio.format import load_tasks, read_export, read_task_annotations, task_doc_id, to_task
 
 log = logging.getLogger(__name__)
 
@@ -161,71 +160,35 @@ def _user_name(user: Any, names: dict[int, str]) -> str:
     return names.get(user, f"user {user}") if user is not None else "unknown annotator"
 
 
-def _read_task(
-    task: dict, index: int, name: str, names: dict[int, str], report: MergeReport
-) -> tuple[str, list[Document]]:
-    """One task's annotations as documents; a broken annotation is reported without blocking the others."""
-    doc_id = task_doc_id(task, index)
-    try:
-        export = read_export([task], name=name)
-    except TradeieError:
-        export = None
-    if export is not None:
-        report.notes += export.warnings
-        predictions = sum(len(p) for p in export.predictions.values())
-        if predictions:
-            report.predictions[doc_id] = predictions
-        return doc_id, [_with_id(d, doc_id) for docs in export.all_annotations.values() for d in docs]
-    # isolate what is broken: each annotation alone, then the predictions alone
-    docs = []
-    for ann in task.get("annotations") or []:
-        if ann.get("was_cancelled"):
-            continue
-        try:
-            part = read_export([{**task, "annotations": [ann], "predictions": []}], name=name)
-        except TradeieError as exc:
-            user = ann.get("completed_by")
-            report.invalid.append(
-                InvalidAnnotation(doc_id, task.get("id"), ann.get("id"), _user_name(user, names), [str(exc)])
+def _read_tasks(
+    tasks: list[dict], source: str, names: dict[int, str], report: MergeReport
+) -> dict[str, list[Document]]:
+    """Doc id -> every readable annotation; broken annotations are reported without blocking the others."""
+    parsed: dict[str, list[Document]] = {}
+    for index, task in enumerate(tasks):
+        read = read_task_annotations(task, index, source)
+        report.notes += read.warnings
+        if read.predictions:
+            report.predictions[read.doc_id] = read.predictions
+        if read.prediction_error:
+            report.notes.append(
+                f"predictions of {read.doc_id} (task {read.task_id}) could not be read: {read.prediction_error}"
             )
-            continue
-        report.notes += part.warnings
-        docs += [_with_id(d, doc_id) for found in part.all_annotations.values() for d in found]
-    try:
-        preds = [p for ps in read_export([{**task, "annotations": []}], name=name).predictions.values() for p in ps]
-        if preds:
-            report.predictions[doc_id] = len(preds)
-    except TradeieError as exc:
-        report.notes.append(f"predictions of {doc_id} (task {task.get('id')}) could not be read: {exc}")
-    return doc_id, docs
+        for annotation_id, user, message in read.broken:
+            report.invalid.append(
+                InvalidAnnotation(read.doc_id, read.task_id, annotation_id, _user_name(user, names), [message])
+            )
+        parsed.setdefault(read.doc_id, []).extend(read.documents)
+    return parsed
 
 
-def _with_id(doc: Document, doc_id: str) -> Document:
-    # a task without data.doc_id is named by its position in the whole export, not in a one-task list
-    return doc if doc.id == doc_id else replace(doc, id=doc_id)
-
-
-def _problems(doc: Document, corpus_doc: Document | None) -> tuple[list[str], list[str], Document]:
-    """(errors, warnings, doc with corpus meta) for one pulled annotation."""
-    report = validate([doc], None if corpus_doc is None else [corpus_doc])
-    errors = list(report.errors)
-    if corpus_doc is None:
-        errors.append(f"document {doc.id}: not in the corpus (fix: rebuild the corpus or fix data.doc_id)")
-    pushed_hash = doc.meta.get("text_sha256_at_annotation")
-    if pushed_hash and pushed_hash != text_sha256(doc.text):
-        errors.append(
-            f"document {doc.id}: task data text_sha256 {pushed_hash[:12]} does not match the task text "
-            f"({text_sha256(doc.text)[:12]}) (fix: re-import the task with `tradeie ls push`)"
-        )
-    if errors:
-        return errors, report.warnings, doc
-    doc = replace(doc, meta={**corpus_doc.meta, **doc.meta})
-    try:  # the dataset needs every span on token boundaries
-        for tokens in document_tokens(doc):
-            bio_tags(tokens, doc.entities, doc.id)
-    except SpanAlignmentError as exc:
-        errors.append(str(exc))
-    return errors, report.warnings, doc
+def _problems(doc: Document, corpus_doc: Document | None) -> tuple[list[Finding], Document]:
+    """(findings, doc with corpus meta) for one pulled annotation: the gold checks of
+    :mod:`tradeie.annotations.validate` against the corpus (what ``dataset build`` will need)."""
+    findings = validate_documents([doc], [] if corpus_doc is None else [corpus_doc], rules=GOLD)
+    if corpus_doc is not None and not errors(findings):
+        doc = replace(doc, meta={**corpus_doc.meta, **doc.meta})
+    return findings, doc
 
 
 def _content(doc: Document) -> tuple[frozenset, frozenset]:
@@ -412,10 +375,7 @@ def _merge(
     report = MergeReport(dry_run=dry_run)
     existing = _gold_index(gold_dir)
 
-    parsed: dict[str, list[Document]] = {}
-    for index, task in enumerate(tasks):
-        doc_id, docs = _read_task(task, index, f"{source}: task {task.get('id', index)}", names, report)
-        parsed.setdefault(doc_id, []).extend(docs)
+    parsed = _read_tasks(tasks, source, names, report)
     unreadable = {(i.doc_id, i.annotator) for i in report.invalid}
 
     pulled: dict[str, list[Document]] = {}
@@ -424,16 +384,16 @@ def _merge(
         for doc in _latest_per_annotator(docs, names, report):
             if (doc_id, _annotator(doc, names)) in unreadable:
                 continue  # that annotator's newer annotation is broken: never fall back to an older one
-            errors, warnings, doc = _problems(doc, corpus_by_id.get(doc_id))
-            report.warnings += warnings
-            if errors:
+            findings, doc = _problems(doc, corpus_by_id.get(doc_id))
+            report.warnings += [f.message for f in warnings(findings)]
+            if errors(findings):
                 report.invalid.append(
                     InvalidAnnotation(
                         doc_id,
                         doc.meta.get("labelstudio_task_id"),
                         doc.meta.get("annotation_id"),
                         _annotator(doc, names),
-                        errors,
+                        [f.message for f in errors(findings)],
                     )
                 )
             else:
