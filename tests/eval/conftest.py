@@ -176,3 +176,31 @@ def trained_run(tmp_path_factory, toy_docs, tiny_configs):
     fit_ner(toy_docs[:4], None, ner, run / "ner")
     fit_re(toy_docs[:4], None, re_cfg, run / "re")
     return run
+
+
+def write_jsonl(path, docs):
+    """``docs`` as Documents JSONL at ``path`` (folders created)."""
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(d.to_dict()) + "\n" for d in docs), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def write_docs():
+    """``write_docs(path, docs)``: documents as Documents JSONL, returns the path."""
+    return write_jsonl
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory, toy_docs, tiny_bert):
+    """A project folder with dist/dataset (t0-t3 train, t4 validation, t5 test) and corpus/documents.jsonl."""
+    from tradeie.data.dataset import build_dataset, write_hub_folder
+
+    root = tmp_path_factory.mktemp("project")
+    assignment = {d.id: "train" for d in toy_docs[:4]} | {toy_docs[4].id: "validation", toy_docs[5].id: "test"}
+    dataset = build_dataset(toy_docs, assignment=assignment)
+    write_hub_folder(dataset, toy_docs, root / "dist" / "dataset", guidelines=None, tokenizer=str(tiny_bert))
+    write_jsonl(root / "corpus" / "documents.jsonl", toy_docs)
+    return root

@@ -7,7 +7,7 @@ import statistics
 import pytest
 
 from tradeie.corpus import sentences_of
-from tradeie.evaluation.experiments import BaselineSystem, TransformerSystem, cv_summary_json, run_cv
+from tradeie.evaluation.experiments import BaselineSystem, TransformerSystem, run_cv
 from tradeie.document import Entity, Relation
 from tradeie.evaluation.evaluate import evaluate_documents
 from tradeie.data.splits import group_kfold
@@ -83,22 +83,22 @@ def memory_cv(toy_docs):
 def test_folds_are_grouped_and_cover_every_document_once(memory_cv, toy_docs):
     _, result = memory_cv
     group = {d.id: d.meta["near_duplicate_group"] for d in toy_docs}
-    tested = [i for a in result["assignments"] for i in a["test"]]
+    tested = [i for a in result.assignments for i in a["test"]]
     assert sorted(tested) == sorted(d.id for d in toy_docs)
-    for a in result["assignments"]:
+    for a in result.assignments:
         assert not {group[i] for i in a["train"]} & {group[i] for i in a["test"]}
-    assert [(a["train"], a["test"]) for a in result["assignments"]] == [tuple(f) for f in group_kfold(toy_docs, 3, 13)]
+    assert [(a["train"], a["test"]) for a in result.assignments] == [tuple(f) for f in group_kfold(toy_docs, 3, 13)]
 
 
 def test_systems_train_only_on_training_folds(memory_cv):
     system, result = memory_cv
     main_fits = [f for f in system.fits if len(f) > 3]
-    assert main_fits == [sorted(a["train"]) for a in result["assignments"]]
+    assert main_fits == [sorted(a["train"]) for a in result.assignments]
 
 
 def test_mean_and_sd_over_folds(memory_cv):
     _, result = memory_cv
-    data = result["systems"]["memory"]
+    data = result.systems["memory"]
     assert len(data["per_fold"]) == 3
     for key in ("ner_f1", "re_f1", "re_gold_entities_f1", "ner_f1/ACTOR"):
         values = [fold[key] for fold in data["per_fold"]]
@@ -111,10 +111,10 @@ def test_mean_and_sd_over_folds(memory_cv):
 
 def test_pooled_scores_are_the_out_of_fold_predictions(memory_cv):
     _, result = memory_cv
-    pooled = result["pooled"]["memory"]
-    preds = result["predictions"]["memory"]
+    pooled = result.pooled["memory"]
+    preds = result.predictions["memory"]
     again = evaluate_documents(
-        result["gold"],
+        result.gold,
         preds["entities_and_relations"],
         pred_gold_entities=preds["gold_entities"],
         n_resamples=100,
@@ -127,20 +127,20 @@ def test_pooled_scores_are_the_out_of_fold_predictions(memory_cv):
 
 def test_learning_curve(memory_cv):
     _, result = memory_cv
-    curve = result["learning_curve"]["memory"]
+    curve = result.learning_curve["memory"]
     sizes = [p["n_train"] for p in curve]
     assert sizes == [1, 2, 3, 4]  # 99 is larger than any training fold; 4 (every fold's full size) is added
     assert all(p["ner_f1"]["n"] >= 1 and 0 <= p["ner_f1"]["mean"] <= 1 for p in curve)
-    full = {len(a["train"]) for a in result["assignments"]}
+    full = {len(a["train"]) for a in result.assignments}
     for point in curve:
         if point["n_train"] in full:
-            assert point["ner_f1"]["n"] == sum(len(a["train"]) == point["n_train"] for a in result["assignments"])
+            assert point["ner_f1"]["n"] == sum(len(a["train"]) == point["n_train"] for a in result.assignments)
 
 
 def test_cv_is_deterministic(toy_docs, memory_cv):
     _, first = memory_cv
     second = run_cv(toy_docs, [MemorySystem()], k=3, seed=13, learning_curve=[1, 2, 3, 99], n_resamples=100)
-    assert cv_summary_json(first) == cv_summary_json(second)
+    assert first.summary() == second.summary()
 
 
 def test_too_many_folds_is_a_user_error(toy_docs):
@@ -153,21 +153,21 @@ def test_too_many_folds_is_a_user_error(toy_docs):
 def test_real_baselines(toy_docs):
     result = run_cv(toy_docs, [BaselineSystem("gazetteer"), BaselineSystem("crf")], k=2, n_resamples=50)
     for name in ("gazetteer", "crf"):
-        summary = result["systems"][name]["summary"]
+        summary = result.systems[name]["summary"]
         assert "re_f1" not in summary  # NER-only systems get no relation figures
         assert 0 <= summary["ner_f1"]["mean"] <= 1
-        assert result["pooled"][name]["system"]["relations"] is False
-    assert result["systems"]["gazetteer"]["summary"]["ner_f1"]["mean"] > 0
+        assert result.pooled[name]["system"]["relations"] is False
+    assert result.systems["gazetteer"]["summary"]["ner_f1"]["mean"] > 0
 
 
 def test_transformer_system_end_to_end(toy_docs, tiny_configs, tmp_path):
     ner, re_cfg = tiny_configs
     system = TransformerSystem(ner, re_cfg)
     result = run_cv(toy_docs[:4], [system], k=2, n_resamples=20, work_dir=tmp_path / "work")
-    summary = result["systems"]["model"]["summary"]
+    summary = result.systems["model"]["summary"]
     assert {"ner_f1", "re_f1", "re_gold_entities_f1"} <= set(summary)
     assert summary["ner_f1"]["n"] == 2
     assert (tmp_path / "work" / "fold0" / "model" / "ner" / "config.json").exists()
     assert (tmp_path / "work" / "fold1" / "model" / "re" / "config.json").exists()
-    pooled = result["pooled"]["model"]
+    pooled = result.pooled["model"]
     assert pooled["counts"]["documents"] == 4 and "gold_entities" in pooled["re"]

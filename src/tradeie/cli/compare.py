@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tradeie.cli.args import csv_list
+from tradeie.cli.args import add_set_argument, csv_list
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,40 +30,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="NER system whose entities the relation systems use end to end (default: the first)",
     )
-    cmd.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SYSTEM.KEY=VALUE",
-        help="override a system's config value, e.g. --set crf.c1=0.1 (repeatable)",
-    )
+    add_set_argument(cmd, "override a system's config value, e.g. --set crf.c1=0.1 (repeatable)")
     cmd.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default: %(default)s)")
     cmd.add_argument("--out", default="eval/compare", help="output folder (default: %(default)s)")
     cmd.set_defaults(func=run_compare)
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from tradeie.evaluation.compare import compare_systems, render_markdown, write_comparison
-    from tradeie.errors import TradeieError
-    from tradeie.cli.train import load_splits
+    from tradeie.evaluation.compare import compare_dataset, render_markdown
 
-    overrides: dict[str, list[str]] = {}
-    for item in args.overrides:
-        system, dot, rest = item.partition(".")
-        if not dot or "=" not in rest:
-            raise TradeieError(f"--set {item!r}: expected SYSTEM.KEY=VALUE", hint="e.g. --set crf.c1=0.1")
-        overrides.setdefault(system, []).append(rest)
-    comp = compare_systems(
-        load_splits(args.dataset),
+    comp = compare_dataset(
+        args.dataset,
         args.ner,
         args.re_systems,
+        out=args.out,
         split=args.split,
         ner_for_re=args.ner_for_re,
         n_resamples=args.resamples,
-        overrides=overrides,
+        overrides=args.overrides,
     )
-    write_comparison(comp, args.out)
     print(render_markdown(comp))
     print(f"\nwrote {args.out}/compare.md and compare.json")
     return 0

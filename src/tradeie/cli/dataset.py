@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from tradeie.cli.args import add_push_arguments, push_options
 from tradeie.data.relcands import DEFAULT_WINDOW
 from tradeie.data.splits import DEFAULT_RATIOS, DEFAULT_SEED
 
@@ -86,11 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "HF_TOKEN or the huggingface_hub login (`hf auth login`).",
     )
     push.add_argument("dir", help="dataset folder written by `tradeie dataset build`")
-    push.add_argument("--repo-id", required=True, help="OWNER/NAME of the dataset repository")
-    push.add_argument("--private", action="store_true", help="create the repository as private")
-    push.add_argument("--revision", default=None, help="branch to commit to (created if missing)")
-    push.add_argument("--message", default=None, help="commit message")
-    push.add_argument("--dry-run", action="store_true", help="list what would be uploaded and where; send nothing")
+    add_push_arguments(push, "dataset")
     push.set_defaults(func=run_push)
 
     export = cmds.add_parser(
@@ -184,13 +181,5 @@ def run_stats(args: argparse.Namespace) -> int:
 def run_push(args: argparse.Namespace) -> int:
     from tradeie.data.hub import format_push_result, push_folder
 
-    result = push_folder(
-        args.dir,
-        args.repo_id,
-        private=args.private,
-        revision=args.revision,
-        dry_run=args.dry_run,
-        commit_message=args.message,
-    )
-    print(format_push_result(result))
+    print(format_push_result(push_folder(args.dir, args.repo_id, **push_options(args))))
     return 0

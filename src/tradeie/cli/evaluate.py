@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import logging
-from pathlib import Path
 
-from tradeie.cli.args import csv_list
-
-log = logging.getLogger("tradeie.evaluation.evaluate")
-
-DEFAULT_EVAL_DIR = "eval"
-BASELINE_CHOICES = ("crf", "gazetteer")
+from tradeie.cli.args import add_set_argument, csv_list
 
 
 def _sizes(text: str) -> list[int]:
@@ -72,8 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--model", default=None, help="run folder with ner/ (and re/), e.g. training/runs/demo")
     src.add_argument(
         "--dataset",
-        default="dist/dataset",
-        help="dataset folder from `tradeie dataset build` (with --model; default: %(default)s)",
+        default=None,
+        help="dataset folder from `tradeie dataset build` (with --model: its --split is scored unless --gold "
+        "is given, and its train split trains missing baselines; default: dist/dataset, said in the log)",
     )
     src.add_argument("--split", default="test", help="dataset split to score (default: %(default)s)")
     src.add_argument(
@@ -93,7 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument(
         "--baselines",
         type=csv_list,
-        default=list(BASELINE_CHOICES),
+        default=None,
         help="with --model: baselines to compare against, loaded from RUN/baselines/<kind> or "
         "trained on the dataset's train split; 'none' for none (default: crf,gazetteer)",
     )
@@ -130,7 +124,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     cv.add_argument(
         "--gold",
         default=None,
-        help="gold JSONL / Label Studio export (default: annotations/gold joined with the corpus)",
+        help="gold JSONL / Label Studio export (with neither --gold nor --dataset: annotations/gold joined "
+        "with the corpus, said in the log)",
     )
     cv.add_argument("--dataset", default=None, help="or: every split of this dataset folder")
     cv.add_argument(
@@ -142,8 +137,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     cv.add_argument(
         "--systems",
         type=csv_list,
-        default=["model", *BASELINE_CHOICES],
-        help="systems to cross-validate: model, crf, gazetteer (default: model,crf,gazetteer)",
+        default=None,
+        metavar="SYSTEMS",
+        help="systems to cross-validate, comma-separated: model (the transformers of --ner-config/--re-config), "
+        "gazetteer, any registered system (crf, rules, ...) or NER+RE pair (crf+re-rules); NAME[KEY=VALUE,...] "
+        "is a config variant of one, its own row in the table (an ablation): 'crf,crf[c2=0.5]', "
+        "'crf+re-rules[crf.c1=0.2]', 'model[ner.epochs=3]' (quote it for the shell; default: model,crf,gazetteer)",
     )
     cv.add_argument(
         "--exclude-splits",
@@ -158,13 +157,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="training/re.toml",
         help="relation config; 'none' to cross-validate NER only (default: %(default)s)",
     )
-    cv.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="TASK.KEY=VALUE",
-        help="override a config value, e.g. --set ner.epochs=3 --set re.epochs=5 (repeatable)",
+    add_set_argument(
+        cv,
+        "override a config value of every system with that part, e.g. --set crf.c1=0.1, or --set ner.epochs=3 "
+        "--set re.epochs=5 for model (repeatable; a variant's own values come after)",
     )
     cv.add_argument(
         "--learning-curve",
@@ -174,24 +170,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also train on these numbers of training documents per fold, e.g. 1,2,3",
     )
     cv.add_argument(
-        "--curve-systems", type=csv_list, default=None, help="systems for the learning curve (default: all)"
+        "--curve-systems",
+        type=csv_list,
+        default=None,
+        help="systems (or variants) of --systems for the learning curve (default: all)",
     )
     _common(cv)
     cv.set_defaults(func=run_cv_command)
 
 
-# --------------------------------------------------------------------------- evaluate
-
-
-def _print_summary(out: Path, metrics: dict, baselines: dict) -> None:
-    from tradeie.evaluation.report import headline_markdown, system_name
-
-    print(headline_markdown({system_name(metrics): metrics, **baselines}), end="")
-    print(f"report: {out / 'report.html'} (summary {out / 'report.md'}, metrics {out / 'metrics.json'})")
-
-
 def run_evaluate(args: argparse.Namespace) -> int:
     from tradeie.errors import TradeieError
+    from tradeie.evaluation.runs import evaluate_model, evaluate_predictions
 
     if bool(args.model) == bool(args.predictions):
         raise TradeieError(
@@ -200,270 +190,48 @@ def run_evaluate(args: argparse.Namespace) -> int:
         )
     if args.predictions and not args.gold:
         raise TradeieError("evaluate: --predictions needs --gold", hint="pass the gold JSONL or Label Studio export")
+    common = dict(
+        baseline_files=args.baseline_files, n_resamples=args.resamples, seed=args.seed, out=args.out, title=args.title
+    )
     if args.model:
-        return _evaluate_model(args)
-    return _evaluate_predictions(args)
-
-
-def _score(gold, pred, pge, args, system: dict) -> dict:
-    from tradeie.evaluation.evaluate import evaluate_documents
-
-    metrics = evaluate_documents(gold, pred, pred_gold_entities=pge, n_resamples=args.resamples, seed=args.seed)
-    metrics["system"] = system
-    return metrics
-
-
-def _file_baselines(gold, args) -> dict[str, dict]:
-    from tradeie.evaluation.evaluate import load_predictions
-
-    out = {}
-    for name, path in args.baseline_files:
-        pred = load_predictions(path)
-        out[name] = _score(
-            gold, pred, None, args, {"name": name, "predictions": path, "relations": any(d.relations for d in pred)}
+        result = evaluate_model(
+            args.model,
+            gold=args.gold,
+            dataset=args.dataset,
+            split=args.split,
+            baselines=args.baselines,
+            update_card=args.update_card,
+            **common,
         )
-    return out
-
-
-def _evaluate_predictions(args: argparse.Namespace) -> int:
-    from tradeie.evaluation.evaluate import load_gold, load_predictions
-    from tradeie.evaluation.report import write_report
-
-    gold = load_gold(args.gold)
-    pred = load_predictions(args.predictions)
-    pge = load_predictions(args.predictions_gold_entities) if args.predictions_gold_entities else None
-    relations = pge is not None or any(d.relations for d in pred)
-    metrics = _score(
-        gold,
-        pred,
-        pge,
-        args,
-        {
-            "name": Path(args.predictions).stem,
-            "predictions": args.predictions,
-            "gold": args.gold,
-            "relations": relations,
-        },
-    )
-    baselines = _file_baselines(gold, args)
-    out = Path(args.out or Path(DEFAULT_EVAL_DIR) / Path(args.predictions).stem)
-    from tradeie.evaluation.evaluate import pair_documents
-
-    write_report(
-        out,
-        metrics,
-        gold,
-        pair_documents(gold, pred),
-        pred_gold_entities=pair_documents(gold, pge) if pge is not None else None,
-        baselines=baselines,
-        title=args.title,
-    )
-    _print_summary(out, metrics, baselines)
+    else:
+        result = evaluate_predictions(
+            args.predictions, args.gold, predictions_gold_entities=args.predictions_gold_entities, **common
+        )
+    for readme in result.updated_cards:
+        print(f"model card updated: {readme}")
+    print(result.summary())
     return 0
-
-
-def _evaluate_model(args: argparse.Namespace) -> int:
-    from tradeie.evaluation.experiments import load_run, strip_annotations
-    from tradeie.errors import TradeieError
-    from tradeie.evaluation.evaluate import load_dataset_split, load_gold, strip_relations
-    from tradeie.evaluation.report import fill_model_card, write_report
-
-    run = Path(args.model)
-    pipeline = load_run(run)
-    gold = load_gold(args.gold) if args.gold else load_dataset_split(args.dataset, args.split)
-    if not gold:
-        raise TradeieError(f"{args.dataset}: the {args.split} split is empty", hint="choose another --split")
-    pred = pipeline.predict_documents(strip_annotations(gold))
-    has_re = getattr(pipeline, "relation", None) is not None
-    pge = pipeline.predict_documents(strip_relations(gold), gold_entities=True) if has_re else None
-    metrics = _score(
-        gold,
-        pred,
-        pge,
-        args,
-        {
-            "name": run.name,
-            "model": str(run),
-            "relations": has_re,
-            "dataset": None if args.gold else args.dataset,
-            "split": None if args.gold else args.split,
-        },
-    )
-    baselines = {**_model_baselines(run, gold, args), **_file_baselines(gold, args)}
-    out = Path(args.out or Path(DEFAULT_EVAL_DIR) / run.name)
-    write_report(
-        out,
-        metrics,
-        gold,
-        pred,
-        pred_gold_entities=pge,
-        baselines=baselines,
-        title=args.title or f"{run.name} on {args.gold or f'{args.dataset} ({args.split})'}",
-    )
-    if args.update_card:
-        for task in ("ner", "re"):
-            readme = run / task / "README.md"
-            if readme.exists():
-                fill_model_card(
-                    readme,
-                    metrics,
-                    dataset_name=str(args.gold or args.dataset),
-                    split=args.split if not args.gold else "gold",
-                    tasks=(task,),
-                )
-                print(f"model card updated: {readme}")
-    _print_summary(out, metrics, baselines)
-    return 0
-
-
-def _model_baselines(run: Path, gold, args) -> dict[str, dict]:
-    from tradeie.evaluation.experiments import strip_annotations
-    from tradeie.errors import TradeieError
-
-    kinds = [k for k in args.baselines if k != "none"]
-    unknown = sorted(set(kinds) - set(BASELINE_CHOICES))
-    if unknown:
-        raise TradeieError(
-            f"--baselines: unknown baseline(s) {', '.join(unknown)}",
-            hint=f"choose from {', '.join(BASELINE_CHOICES)} or 'none'",
-        )
-    out = {}
-    train = None
-    for kind in kinds:
-        from tradeie.training.baselines import fit_baseline, load_baseline
-
-        saved = run / "baselines" / kind
-        if (saved / "baseline.json").exists():
-            model, source = load_baseline(saved), str(saved)
-        else:
-            if train is None:
-                from tradeie.evaluation.evaluate import load_dataset_split
-
-                train = load_dataset_split(args.dataset, "train")
-            gold_ids = {d.id for d in gold}
-            model = fit_baseline(kind, [d for d in train if d.id not in gold_ids])
-            source = f"trained on {args.dataset} (train)"
-        pred = model.predict(strip_annotations(gold))
-        out[kind] = _score(gold, pred, None, args, {"name": kind, "source": source, "relations": False})
-    return out
-
-
-# --------------------------------------------------------------------------- cv
-
-
-def _load_cv_docs(args: argparse.Namespace):
-    from tradeie.errors import TradeieError
-
-    if args.gold and args.dataset:
-        raise TradeieError("cv: give --gold or --dataset, not both")
-    if args.dataset:
-        from tradeie.data.dataset import documents_from_dataset, load_hub_folder
-
-        docs = documents_from_dataset(load_hub_folder(args.dataset, "documents"))
-        return [d for d in docs if d.meta.get("split") not in args.exclude_splits]
-    if args.gold:
-        from tradeie.evaluation.evaluate import load_gold
-
-        docs = load_gold(args.gold)
-        corpus = args.corpus
-        if (
-            corpus is None
-            and not any(d.meta.get("near_duplicate_group") for d in docs)
-            and Path("corpus/documents.jsonl").exists()
-        ):
-            corpus = "corpus/documents.jsonl"
-        if corpus:
-            from tradeie.annotations.gold import attach_corpus
-            from tradeie.corpus import load_corpus
-
-            docs = attach_corpus(docs, load_corpus(corpus), args.gold)
-        elif not any(d.meta.get("near_duplicate_group") for d in docs):
-            raise TradeieError(
-                f"cv: {args.gold} carries no near-duplicate groups, so near-copies could straddle folds",
-                hint="pass --corpus corpus/documents.jsonl",
-            )
-        return docs
-    from tradeie.annotations.gold import load_gold
-
-    return load_gold(corpus=args.corpus or "corpus/documents.jsonl")
-
-
-def _systems(args: argparse.Namespace) -> list:
-    from tradeie.evaluation.experiments import BaselineSystem, RegisteredSystem, TransformerSystem
-    from tradeie.errors import TradeieError
-    from tradeie.systems.base import system_names
-
-    registered = set(system_names())
-    unknown = sorted(
-        n for n in args.systems if n not in {"model", "gazetteer"} | registered and not set(n.split("+")) <= registered
-    )
-    if unknown or not args.systems:
-        raise TradeieError(
-            f"--systems: unknown system(s) {', '.join(unknown) or '(none given)'}",
-            hint=f"choose from model, gazetteer, {', '.join(sorted(registered))} or NER+RE pairs such as crf+re-rules",
-        )
-    overrides: dict[str, list[str]] = {"ner": [], "re": []}
-    for item in args.overrides:
-        task, _, rest = item.partition(".")
-        if "=" not in rest:
-            raise TradeieError(f"--set {item}: expected ner.KEY=VALUE, re.KEY=VALUE or SYSTEM.KEY=VALUE")
-        overrides.setdefault(task, []).append(rest)
-    systems = []
-    for name in args.systems:
-        if name in registered or "+" in name:
-            systems.append(RegisteredSystem(name, overrides))
-        elif name == "model":
-            from tradeie.training.config import load_config
-
-            ner = load_config(args.ner_config, overrides["ner"], task="ner")
-            re_cfg = None if args.re_config == "none" else load_config(args.re_config, overrides["re"], task="re")
-            systems.append(TransformerSystem(ner, re_cfg, seed=args.seed))
-        else:
-            systems.append(BaselineSystem(name))
-    return systems
 
 
 def run_cv_command(args: argparse.Namespace) -> int:
-    from tradeie.evaluation.experiments import cv_summary_json, run_cv
-    from tradeie.evaluation.report import write_report
+    from tradeie.evaluation.runs import cross_validate
 
-    from tradeie.data.splits import groups_of
-
-    systems = _systems(args)
-    docs = _load_cv_docs(args)
-    if args.folds is None:
-        args.folds = len(groups_of(docs))
-        log.info("cv: %d folds, one per near-duplicate group (leave one group out)", args.folds)
-    result = run_cv(
-        docs,
-        systems,
-        args.folds,
-        seed=args.seed,
+    result = cross_validate(
+        args.systems,
+        gold=args.gold,
+        dataset=args.dataset,
+        corpus=args.corpus,
+        exclude_splits=args.exclude_splits,
+        folds=args.folds,
+        overrides=args.overrides,
+        ner_config=args.ner_config,
+        re_config=args.re_config,
         learning_curve=args.learning_curve,
         curve_systems=args.curve_systems,
         n_resamples=args.resamples,
-        progress=log.info,
+        seed=args.seed,
+        out=args.out,
+        title=args.title,
     )
-    main = systems[0].name
-    pooled = result["pooled"]
-    preds = result["predictions"][main]
-    out = Path(args.out or Path(DEFAULT_EVAL_DIR) / f"cv-{args.folds}fold")
-    write_report(
-        out,
-        pooled[main],
-        result["gold"],
-        preds["entities_and_relations"],
-        pred_gold_entities=preds["gold_entities"],
-        baselines={n: m for n, m in pooled.items() if n != main},
-        cv=cv_summary_json(result),
-        title=args.title or f"{args.folds}-fold grouped cross-validation ({main}, out-of-fold)",
-    )
-    for name, data in result["systems"].items():
-        f1 = data["summary"].get("ner_f1")
-        re_f1 = data["summary"].get("re_f1")
-        line = f"{name}: NER F1 {f1['mean']:.3f} ± {f1['sd'] or 0:.3f}"
-        if re_f1:
-            line += f", RE F1 {re_f1['mean']:.3f} ± {re_f1['sd'] or 0:.3f}"
-        print(line + f" over {result['folds']} folds")
-    print(f"report: {out / 'report.html'} (summary {out / 'report.md'}, metrics {out / 'metrics.json'})")
+    print(result.summary())
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tradeie.cli.args import add_push_arguments, push_options
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     group = sub.add_parser(
@@ -21,11 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "comes from HF_TOKEN or the huggingface_hub login (`hf auth login`), never from a flag.",
     )
     model.add_argument("run", metavar="RUN", help="run folder, e.g. training/runs/demo")
-    model.add_argument("--repo-id", required=True, help="OWNER/NAME of the model repository")
-    model.add_argument("--private", action="store_true", help="create the repository as private")
-    model.add_argument("--revision", default=None, help="branch to commit to (created if missing)")
-    model.add_argument("--message", default=None, help="commit message")
-    model.add_argument("--dry-run", action="store_true", help="list what would be uploaded and where; send nothing")
+    add_push_arguments(model, "model")
     model.add_argument(
         "--keep", default=None, metavar="DIR", help="also write the staged repository (card included) to this folder"
     )
@@ -35,14 +33,5 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_push_model(args: argparse.Namespace) -> int:
     from tradeie.data.hub import format_push_result, push_model
 
-    result = push_model(
-        args.run,
-        args.repo_id,
-        private=args.private,
-        revision=args.revision,
-        dry_run=args.dry_run,
-        commit_message=args.message,
-        keep=args.keep,
-    )
-    print(format_push_result(result))
+    print(format_push_result(push_model(args.run, args.repo_id, keep=args.keep, **push_options(args))))
     return 0

@@ -218,40 +218,6 @@ def _as_list(value) -> list[dict]:
 # --------------------------------------------------------------------------- model repository card
 
 RUN_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "run_card.md"
-_PIPELINE_TASKS = {
-    "ner": ("token-classification", "Named entity recognition"),
-    "re": ("text-classification", "Relation extraction"),
-}
-
-
-def _member_rows(member: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    metrics = member.get("metrics") or {}
-    keys = [("eval", "validation", None), ("test", "test", None)]
-    if member["task"] == "re":
-        keys = [
-            ("eval", "validation", "gold entities"),
-            ("eval_end_to_end", "validation", "predicted entities"),
-            ("test", "test", "gold entities"),
-            ("test_end_to_end", "test", "predicted entities"),
-        ]
-    for key, split, setting in keys:
-        scores = metrics.get(key)
-        if isinstance(scores, dict) and {"precision", "recall", "f1"} <= set(scores):
-            rows.append(
-                {
-                    "member": member["folder"],
-                    "task": member["task"],
-                    "key": key,
-                    "split": split,
-                    "setting": setting or "entity-level strict",
-                    "precision": scores["precision"],
-                    "recall": scores["recall"],
-                    "f1": scores["f1"],
-                    "support": scores.get("support", ""),
-                }
-            )
-    return rows
 
 
 def make_run_card(
@@ -268,27 +234,16 @@ def make_run_card(
     folder. The ``model-index`` holds every scored split of every member (strict
     precision/recall/F1), as huggingface_hub's eval-results parser reads it.
     """
-    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+    from huggingface_hub import ModelCard, ModelCardData
+
+    from tradeie.evaluation.report import held_out_results, held_out_rows
 
     dataset = dataset_name or "tradeie"
-    rows = [row for m in members for row in _member_rows(m)]
-    results = []
-    for row in rows:
-        task_type, task_name = _PIPELINE_TASKS[row["task"]]
-        for metric in ("precision", "recall", "f1"):
-            results.append(
-                EvalResult(
-                    task_type=task_type,
-                    task_name=task_name,
-                    dataset_type=dataset,
-                    dataset_name=dataset,
-                    dataset_split=row["split"],
-                    metric_type=metric,
-                    metric_value=round(float(row[metric]), 4),
-                    metric_name=f"{row['member']} {'F1' if metric == 'f1' else metric} ({row['setting']})",
-                    metric_config=f"{row['member']}:{row['key']}",
-                )
-            )
+    rows, results = [], []
+    for m in members:
+        member_rows = [{**row, "member": m["folder"]} for row in held_out_rows(m["task"], m.get("metrics") or {})]
+        rows += member_rows
+        results += held_out_results(member_rows, dataset=dataset, source=m["folder"], label=m["folder"])
     transformer_ner = next((m["folder"] for m in members if m["task"] == "ner" and m.get("transformers")), None)
     data = ModelCardData(
         model_name=repo_id.split("/")[-1],

@@ -6,10 +6,12 @@ The token comes only from ``HF_TOKEN`` or huggingface_hub's stored login
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tradeie.errors import TradeieError
 
@@ -59,12 +61,14 @@ def repo_url(repo_id: str, revision: str | None = None, endpoint: str | None = N
     return f"{base}/tree/{revision}" if revision else base
 
 
-def _check_folder(folder: Path) -> list[tuple[str, int]]:
+def _check_folder(folder: Path, repo_type: str) -> list[tuple[str, int]]:
     if not folder.is_dir():
         raise TradeieError(f"{folder}: no such folder", hint="build it with `tradeie dataset build --out DIR`")
     files = folder_files(folder)
     names = {name for name, _ in files}
-    if "README.md" not in names or not any(n.startswith("data/") and n.endswith(".parquet") for n in names):
+    if repo_type == REPO_TYPE and (
+        "README.md" not in names or not any(n.startswith("data/") and n.endswith(".parquet") for n in names)
+    ):
         raise TradeieError(
             f"{folder}: not a Hub dataset folder (needs README.md and data/*/*.parquet)",
             hint="build it with `tradeie dataset build --out DIR`",
@@ -143,19 +147,20 @@ def push_folder(
     dry_run: bool = False,
     commit_message: str | None = None,
     endpoint: str | None = None,
+    repo_type: str = REPO_TYPE,
 ) -> PushResult:
-    """Create the dataset repo if needed and upload ``folder`` in one commit.
+    """Create the repo (a dataset repo unless ``repo_type``) if needed and upload ``folder`` in one commit.
 
     ``dry_run`` needs no token and sends nothing: it returns the exact file
     list (``allow_patterns`` of the real upload) and the resolved repo URL.
     """
     folder = Path(folder)
-    files = _check_folder(folder)
+    files = _check_folder(folder, repo_type)
     _check_repo_id(repo_id)
     base = _endpoint(endpoint)
     result = PushResult(
         repo_id=repo_id,
-        repo_url=repo_url(repo_id, revision, base),
+        repo_url=repo_url(repo_id, revision, base, repo_type),
         revision=revision,
         private=private,
         files=files,
@@ -167,21 +172,13 @@ def push_folder(
         folder,
         files,
         repo_id,
-        REPO_TYPE,
+        repo_type,
         base,
         private=private,
         revision=revision,
         commit_message=commit_message or f"Upload dataset ({len(files)} files) with tradeie",
     )
-    return PushResult(
-        repo_id=repo_id,
-        repo_url=result.repo_url,
-        revision=revision,
-        private=private,
-        files=files,
-        dry_run=False,
-        commit_url=commit_url,
-    )
+    return dataclasses.replace(result, dry_run=False, commit_url=commit_url)
 
 
 def _upload(
@@ -344,15 +341,7 @@ def _pinned_requirement(dist: str) -> str:
 
 
 def push_model(
-    run_dir: str | os.PathLike,
-    repo_id: str,
-    *,
-    private: bool = False,
-    revision: str | None = None,
-    dry_run: bool = False,
-    commit_message: str | None = None,
-    endpoint: str | None = None,
-    keep: str | os.PathLike | None = None,
+    run_dir: str | os.PathLike, repo_id: str, *, keep: str | os.PathLike | None = None, **options: Any
 ) -> PushResult:
     """Upload a trained run to a model repository in one commit (``dry_run``: list it, send nothing).
 
@@ -360,45 +349,25 @@ def push_model(
     ``config.json``, training config, metrics), plus a ``README.md`` model card
     with ``model-index`` results, saying which member is a plain transformers
     model and how to load each, and the spaCy pipeline the members need.
-    ``keep``: also write the staged repository to this folder.
+    ``keep``: also write the staged repository to this folder; ``options``: those of
+    :func:`push_folder` (``private``, ``revision``, ``dry_run``, ``commit_message``, ``endpoint``).
     """
     import shutil
     import tempfile
 
     _check_repo_id(repo_id)
-    base = _endpoint(endpoint)
     with tempfile.TemporaryDirectory(prefix="tradeie-push-model-") as tmp:
         staging = Path(tmp) / "repo"
         staging.mkdir()
         stage_run(run_dir, staging, repo_id)
-        files = folder_files(staging)
         if keep is not None:
             from tradeie.io.atomic import atomic_directory
 
             with atomic_directory(keep) as out:
                 shutil.copytree(staging, out, dirs_exist_ok=True)
-        url = repo_url(repo_id, revision, base, repo_type="model")
-        if dry_run:
-            return PushResult(repo_id=repo_id, repo_url=url, revision=revision, private=private, files=files)
-        commit_url = _upload(
-            staging,
-            files,
-            repo_id,
-            "model",
-            base,
-            private=private,
-            revision=revision,
-            commit_message=commit_message or f"Upload tradeie run {Path(run_dir).name} ({len(files)} files)",
-        )
-    return PushResult(
-        repo_id=repo_id,
-        repo_url=url,
-        revision=revision,
-        private=private,
-        files=files,
-        dry_run=False,
-        commit_url=commit_url,
-    )
+        n_files = len(folder_files(staging))
+        message = options.pop("commit_message", None) or f"Upload tradeie run {Path(run_dir).name} ({n_files} files)"
+        return push_folder(staging, repo_id, repo_type="model", commit_message=message, **options)
 
 
 def format_push_result(result: PushResult) -> str:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tradeie.evaluation.experiments import strip_annotations
 from tradeie.document import Document
 from tradeie.errors import TradeieError
 from tradeie.evaluation.evaluate import evaluate_documents, strip_relations
+from tradeie.evaluation.experiments import parse_overrides, strip_annotations, system_config
 from tradeie.io.atomic import atomic_directory, write_json_atomic, write_text_atomic
 from tradeie.schema import ENTITY_LABELS, RELATION_LABELS
 
@@ -48,12 +48,8 @@ class Comparison:
 
 def _fit(name: str, train: list[Document], dev: list[Document] | None, overrides: dict[str, list[str]]):
     from tradeie.systems.base import system_class
-    from tradeie.training.config import overrides_config
 
-    cls = system_class(name)
-    system = cls()
-    if overrides.get(name):
-        system = cls(overrides_config(cls.config_class, overrides[name], name, base=system.config))
+    system = system_class(name)(system_config(name, overrides.get(name, ())))
     start = time.perf_counter()
     system.fit(train, dev)
     return system, time.perf_counter() - start
@@ -76,6 +72,12 @@ def compare_systems(
     entities of ``ner_for_re`` (default: the first NER system).
     """
     overrides = overrides or {}
+    unused = sorted(set(overrides) - {*ner_systems, *re_systems})
+    if unused:
+        raise TradeieError(
+            f"--set {unused[0]}.{overrides[unused[0]][0]}: {unused[0]!r} is not among the compared systems",
+            hint="--set SYSTEM.KEY=VALUE names a system of --ner or --re",
+        )
     train, gold = splits.get("train") or [], splits.get(split) or []
     if not train:
         raise TradeieError("the train split is empty", hint="rebuild the dataset")
@@ -110,6 +112,34 @@ def compare_systems(
     return result
 
 
+def compare_dataset(
+    dataset: str | Path,
+    ner_systems: Sequence[str],
+    re_systems: Sequence[str] = (),
+    *,
+    out: str | Path,
+    split: str = "validation",
+    ner_for_re: str | None = None,
+    n_resamples: int = 1000,
+    overrides: Sequence[str] = (),
+) -> Comparison:
+    """:func:`compare_systems` on a dataset folder with ``--set SYSTEM.KEY=VALUE`` overrides;
+    ``compare.md`` and ``compare.json`` written to ``out``."""
+    from tradeie.evaluation.sources import dataset_splits
+
+    comp = compare_systems(
+        dataset_splits(dataset),
+        ner_systems,
+        re_systems,
+        split=split,
+        ner_for_re=ner_for_re,
+        n_resamples=n_resamples,
+        overrides=parse_overrides(overrides),
+    )
+    write_comparison(comp, out)
+    return comp
+
+
 # --------------------------------------------------------------------------- rendering
 
 
@@ -123,34 +153,55 @@ def _f(cell: dict[str, Any] | None, stat: str = "f1", ci: bool = False) -> str:
     return text
 
 
-def ner_rows(run: SystemRun) -> list[str]:
+#: Columns of the NER and relation tables between the system name and its timings.
+NER_COLUMNS = (
+    "strict micro F1 [95% CI]",
+    "P",
+    "R",
+    "partial F1 [95% CI]",
+    *[f"{lab} strict / partial" for lab in ENTITY_LABELS],
+)
+RE_COLUMNS = (
+    "mention-pair relaxed F1 [CI]",
+    "fact F1 [CI]",
+    "gold ents: mention relaxed F1",
+    "gold ents: fact F1 [CI]",
+    *[f"{lab} (relaxed)" for lab in RELATION_LABELS],
+)
+
+
+def ner_cells(run: SystemRun) -> list[str]:
+    """The :data:`NER_COLUMNS` cells of one run."""
     m = run.metrics["ner"]
     strict, partial = m["seqeval"]["strict"], m["nervaluate"]["partial"]
     cells = [
-        run.name,
         _f(strict["micro"], ci=True),
         _f(strict["micro"], "precision"),
         _f(strict["micro"], "recall"),
         _f(partial["micro"], ci=True),
     ]
-    cells += [f"{_f(strict['per_label'].get(lab))} / {_f(partial['per_label'].get(lab))}" for lab in ENTITY_LABELS]
-    cells += [f"{run.fit_seconds:.1f}", f"{run.predict_seconds:.1f}"]
-    return cells
+    return cells + [
+        f"{_f(strict['per_label'].get(lab))} / {_f(partial['per_label'].get(lab))}" for lab in ENTITY_LABELS
+    ]
 
 
-def re_rows(run: SystemRun) -> list[str]:
+def re_cells(run: SystemRun) -> list[str]:
+    """The :data:`RE_COLUMNS` cells of one run."""
     re = run.metrics["re"]
     e2e, gold = re.get("end_to_end", {}), re.get("gold_entities", {})
     cells = [
-        run.name,
         _f(e2e.get("relaxed", {}).get("micro"), ci=True),
         _f(e2e.get("facts", {}).get("micro"), ci=True),
         _f(gold.get("relaxed", {}).get("micro")),
         _f(gold.get("facts", {}).get("micro"), ci=True),
     ]
-    cells += [_f(e2e.get("relaxed", {}).get("per_label", {}).get(lab)) for lab in RELATION_LABELS]
-    cells += [f"{run.fit_seconds:.1f}", f"{run.predict_seconds:.1f}"]
-    return cells
+    return cells + [_f(e2e.get("relaxed", {}).get("per_label", {}).get(lab)) for lab in RELATION_LABELS]
+
+
+def _runs_table(columns: Sequence[str], runs: list[SystemRun], cells) -> str:
+    """One row per run: its name, ``cells(run)`` under ``columns``, fit and predict seconds."""
+    rows = [[r.name, *cells(r), f"{r.fit_seconds:.1f}", f"{r.predict_seconds:.1f}"] for r in runs]
+    return _table(["system", *columns, "fit s", "predict s"], rows)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -180,19 +231,7 @@ def render_markdown(comp: Comparison, title: str = "Systems compared") -> str:
         out += [
             "## NER",
             "",
-            _table(
-                [
-                    "system",
-                    "strict micro F1 [95% CI]",
-                    "P",
-                    "R",
-                    "partial F1 [95% CI]",
-                    *[f"{lab} strict / partial" for lab in ENTITY_LABELS],
-                    "fit s",
-                    "predict s",
-                ],
-                [ner_rows(r) for r in ner],
-            ),
+            _runs_table(NER_COLUMNS, ner, ner_cells),
             "",
         ]
         kinds = sorted({k for r in ner for per in error_counts(r).values() for k in per})
@@ -217,19 +256,7 @@ def render_markdown(comp: Comparison, title: str = "Systems compared") -> str:
             "Mention-pair scores count a relation as right when both arguments overlap the gold ones (relaxed); "
             "fact scores compare (head referent, tail referent, label) sets per document.",
             "",
-            _table(
-                [
-                    "system",
-                    "mention-pair relaxed F1 [CI]",
-                    "fact F1 [CI]",
-                    "gold ents: mention relaxed F1",
-                    "gold ents: fact F1 [CI]",
-                    *[f"{lab} (relaxed)" for lab in RELATION_LABELS],
-                    "fit s",
-                    "predict s",
-                ],
-                [re_rows(r) for r in rel],
-            ),
+            _runs_table(RE_COLUMNS, rel, re_cells),
             "",
         ]
     return "\n".join(out)

@@ -19,24 +19,19 @@ from __future__ import annotations
 import logging
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from tradeie.corpus import sentences_of
 from tradeie.document import Document, Entity
 from tradeie.errors import TradeieError
-from tradeie.io.atomic import read_jsonl
 from tradeie.evaluation.scores import (
-    DEFAULT_CONFIDENCE,
-    DEFAULT_RESAMPLES,
-    BOOTSTRAP_SEED,
     compute_metrics,
     overlaps,
     relaxed_relation_matches,
     relation_tuples,
 )
-from tradeie.schema import ENTITY_LABELS, RELATION_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -45,85 +40,40 @@ log = logging.getLogger(__name__)
 
 
 def _check_document(doc: Document, where: str) -> Document:
-    """Validate offsets, labels and relation ids of a loaded document; fill missing entity ids/text."""
-    entities = []
-    for k, ent in enumerate(doc.entities):
-        if not 0 <= ent.start < ent.end <= len(doc.text):
-            raise TradeieError(
-                f"{where}: document {doc.id}: entity [{ent.start}:{ent.end}] outside the text (length {len(doc.text)})",
-                hint="offsets are character offsets into 'text'",
-            )
-        if ent.text and ent.text != doc.text[ent.start : ent.end]:
-            raise TradeieError(
-                f"{where}: document {doc.id}: entity [{ent.start}:{ent.end}] says {ent.text!r} but the text "
-                f"there is {doc.text[ent.start : ent.end]!r}",
-                hint="offsets must be code points into 'text'",
-            )
-        if ent.label not in ENTITY_LABELS:
-            raise TradeieError(
-                f"{where}: document {doc.id}: unknown entity label {ent.label!r} at [{ent.start}:{ent.end}]",
-                hint=f"use one of {', '.join(ENTITY_LABELS)}",
-            )
-        entities.append(
-            Entity(ent.start, ent.end, ent.label, ent.id or f"T{k + 1}", doc.text[ent.start : ent.end], ent.score)
-        )
-    ids = [e.id for e in entities]
-    if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise TradeieError(
-            f"{where}: document {doc.id}: entity id {dup!r} used twice", hint="give each entity its own id"
-        )
-    for rel in doc.relations:
-        if rel.head not in ids or rel.tail not in ids:
-            raise TradeieError(
-                f"{where}: document {doc.id}: relation {rel.head} -> {rel.tail} ({rel.label}) "
-                "refers to an unknown entity id",
-                hint="head and tail must be ids of 'entities'",
-            )
-        if rel.label not in RELATION_LABELS:
-            raise TradeieError(
-                f"{where}: document {doc.id}: unknown relation label {rel.label!r}",
-                hint=f"use one of {', '.join(RELATION_LABELS)}",
-            )
-    return doc.with_annotations(entities)
+    """Check a loaded document (the ``PREDICTIONS`` rules of :mod:`tradeie.annotations.validate`:
+    offsets, entity text, labels, unique ids, relation ends); fill missing entity ids and text."""
+    from tradeie.annotations.validate import PREDICTIONS, check_document, raise_first_error
+
+    doc = doc.with_annotations(e if e.id else replace(e, id=f"T{k + 1}") for k, e in enumerate(doc.entities))
+    raise_first_error(check_document(doc, PREDICTIONS), where)
+    return doc.with_annotations(
+        Entity(e.start, e.end, e.label, e.id, doc.text[e.start : e.end], e.score) for e in doc.entities
+    )
 
 
 def read_documents_jsonl(path: str | Path) -> list[Document]:
-    """Documents from JSONL rows ``{"id", "text", "entities": [...], "relations": [...]}``."""
-    docs = []
-    for lineno, row in enumerate(read_jsonl(path), 1):
-        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            raise TradeieError(
-                f"{path}:{lineno}: expected an object with a 'text' string",
-                hint='rows look like {"id", "text", "entities", "relations"}',
-            )
-        row = {"id": row.get("id", f"line-{lineno}"), **row}
-        try:
-            doc = Document.from_dict(row)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise TradeieError(
-                f"{path}:{lineno}: malformed entity or relation ({exc})",
-                hint="entities need start, end, label; relations need head, tail, label",
-            ) from None
-        docs.append(_check_document(doc, f"{path}:{lineno}"))
-    return docs
+    """Checked documents from Documents JSONL (:mod:`tradeie.io.jsonl`); a row without an id is ``line-N``."""
+    from tradeie.io.jsonl import iter_documents
+
+    return [_check_document(doc, f"{path}:{lineno}") for lineno, doc in iter_documents(path, id_prefix="line")]
 
 
 def load_gold(path: str | Path) -> list[Document]:
     """Gold documents from JSONL or a Label Studio JSON export (file or folder), validated.
 
     Gold that breaks the schema (overlapping spans, edge whitespace, a relation
-    against its type signature) is an error: scoring it would silently alter it.
+    against its type signature, a span across sentences) is an error: scoring it
+    would silently alter it.
     """
-    docs = _read_gold(path)
-    from tradeie.annotations.gold import validate
+    from tradeie.annotations.validate import GOLD, errors, validate_documents
 
-    report = validate(docs)
-    if report.errors:
-        more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+    docs = _read_gold(path)
+    found = errors(validate_documents(docs, rules=GOLD, consistency=False))
+    if found:
+        first, more = found[0], f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         raise TradeieError(
-            f"{path}: invalid gold: {report.errors[0]}{more}",
-            hint="run `tradeie annotations validate` on it and fix the annotations",
+            f"{path}: invalid gold: {first.subject}: {first.problem}{more}",
+            hint=(f"{first.fix}; " if first.fix else "") + "`tradeie annotations validate` lists every problem",
         )
     return docs
 
@@ -158,16 +108,6 @@ def load_predictions(path: str | Path) -> list[Document]:
             )
         return [_check_document(preds[-1], str(path)) for preds in export.predictions.values()]
     return read_documents_jsonl(path)
-
-
-def load_dataset_split(folder: str | Path, split: str) -> list[Document]:
-    """Gold documents of one split of a dataset folder (``tradeie dataset build --out``)."""
-    from tradeie.data.dataset import documents_from_dataset, load_hub_folder
-
-    data = load_hub_folder(folder, "documents")
-    if split not in data:
-        raise TradeieError(f"{folder}: no split {split!r} (has {', '.join(data)})", hint="choose another --split")
-    return documents_from_dataset(data[split])
 
 
 def pair_documents(gold: list[Document], pred: list[Document], where: str = "predictions") -> list[Document]:
@@ -321,6 +261,31 @@ def _rel(r: tuple[Entity, Entity, str] | None) -> dict | None:
     return None if r is None else {"head": _ent(r[0]), "tail": _ent(r[1]), "label": r[2]}
 
 
+def _error_row(
+    doc: Document, sentences: list[tuple[int, int]], task: str, setting: str, match: SpanMatch | RelationMatch
+) -> dict[str, Any]:
+    """One FP/FN row: the match's kind, both sides and the sentence(s) around them."""
+    describe = _ent if task == "ner" else _rel
+    if task == "ner":
+        spans = [e for e in (match.gold, match.pred) if e is not None]
+    else:
+        spans = list((match.gold or match.pred)[:2])
+    s, e = _context(doc, sentences, min(x.start for x in spans), max(x.end for x in spans))
+    return {
+        "doc_id": doc.id,
+        "task": task,
+        "setting": setting,
+        "kind": match.kind,
+        "fp": match.pred is not None,
+        "fn": match.gold is not None,
+        "gold": describe(match.gold),
+        "pred": describe(match.pred),
+        "context_start": s,
+        "context_end": e,
+        "context": doc.text[s:e],
+    }
+
+
 def error_rows(
     gold: list[Document], pred: list[Document], pred_gold_entities: list[Document] | None = None
 ) -> list[dict[str, Any]]:
@@ -328,51 +293,20 @@ def error_rows(
     rows: list[dict[str, Any]] = []
     for i, (g, p) in enumerate(zip(gold, pred)):
         sentences = sentences_of(g)
-        for m in match_entities(g.entities, p.entities):
-            if m.kind == "correct":
-                continue
-            spans = [e for e in (m.gold, m.pred) if e is not None]
-            s, e = _context(g, sentences, min(x.start for x in spans), max(x.end for x in spans))
-            rows.append(
-                {
-                    "doc_id": g.id,
-                    "task": "ner",
-                    "setting": "end_to_end",
-                    "kind": m.kind,
-                    "fp": m.pred is not None,
-                    "fn": m.gold is not None,
-                    "gold": _ent(m.gold),
-                    "pred": _ent(m.pred),
-                    "context_start": s,
-                    "context_end": e,
-                    "context": g.text[s:e],
-                }
-            )
+        rows += [
+            _error_row(g, sentences, "ner", "end_to_end", m)
+            for m in match_entities(g.entities, p.entities)
+            if m.kind != "correct"
+        ]
         settings = [("end_to_end", p)]
         if pred_gold_entities is not None:
             settings.append(("gold_entities", pred_gold_entities[i]))
         for setting, doc in settings:
-            for m in match_relations(g, doc, end_to_end=setting == "end_to_end"):
-                if m.kind == "correct":
-                    continue
-                rel = m.gold or m.pred
-                lo, hi = min(rel[0].start, rel[1].start), max(rel[0].end, rel[1].end)
-                s, e = _context(g, sentences, lo, hi)
-                rows.append(
-                    {
-                        "doc_id": g.id,
-                        "task": "re",
-                        "setting": setting,
-                        "kind": m.kind,
-                        "fp": m.pred is not None,
-                        "fn": m.gold is not None,
-                        "gold": _rel(m.gold),
-                        "pred": _rel(m.pred),
-                        "context_start": s,
-                        "context_end": e,
-                        "context": g.text[s:e],
-                    }
-                )
+            rows += [
+                _error_row(g, sentences, "re", setting, m)
+                for m in match_relations(g, doc, end_to_end=setting == "end_to_end")
+                if m.kind != "correct"
+            ]
     return rows
 
 
@@ -396,27 +330,21 @@ def error_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def evaluate_documents(
-    gold: list[Document],
-    pred: list[Document],
-    *,
-    pred_gold_entities: list[Document] | None = None,
-    n_resamples: int = DEFAULT_RESAMPLES,
-    seed: int = BOOTSTRAP_SEED,
-    confidence: float = DEFAULT_CONFIDENCE,
+    gold: list[Document], pred: list[Document], *, pred_gold_entities: list[Document] | None = None, **bootstrap: Any
 ) -> dict[str, Any]:
     """All metrics of ``pred`` against ``gold`` plus error analysis rows.
 
     ``pred`` is paired with ``gold`` by document id (or identical text);
     ``pred_gold_entities`` optionally holds relation predictions made from gold entities.
+    ``bootstrap``: ``n_resamples``, ``seed`` and ``confidence`` of
+    :func:`~tradeie.evaluation.scores.compute_metrics` (the same defaults).
     """
     if not gold:
         raise TradeieError("no gold documents to evaluate", hint="check the --gold file or --split")
     pred = pair_documents(gold, pred)
     if pred_gold_entities is not None:
         pred_gold_entities = pair_documents(gold, pred_gold_entities, "predictions with gold entities")
-    metrics = compute_metrics(
-        gold, pred, pred_gold_entities=pred_gold_entities, n_resamples=n_resamples, seed=seed, confidence=confidence
-    )
+    metrics = compute_metrics(gold, pred, pred_gold_entities=pred_gold_entities, **bootstrap)
     rows = error_rows(gold, pred, pred_gold_entities)
     metrics["errors"] = {**error_summary(rows), "rows": rows}
     return metrics

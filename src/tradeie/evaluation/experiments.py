@@ -14,35 +14,35 @@ predictions are also scored together ("pooled", with bootstrap intervals).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
+import re
 import shutil
 import statistics
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from tradeie.document import Document
 from tradeie.errors import TradeieError
 from tradeie.evaluation.evaluate import evaluate_documents, strip_relations
+from tradeie.evaluation.report import HEADLINE_ROWS
 from tradeie.evaluation.scores import DEFAULT_RESAMPLES, compute_metrics
+from tradeie.systems.transformer import DEFAULT_NER_CONFIG
+from tradeie.systems.transformer_re import DEFAULT_RE_CONFIG
 
 log = logging.getLogger(__name__)
 
-#: Figures summarised over folds (besides per-label F1).
-FOLD_METRICS = (
-    "ner_f1",
-    "ner_precision",
-    "ner_recall",
-    "ner_macro_f1",
-    "ner_partial_f1",
-    "ner_char_span_f1",
-    "re_f1",
-    "re_relaxed_f1",
-    "re_gold_entities_f1",
-)
+#: Figures summarised over folds (besides per-label F1): the headline rows but the fact scores.
+FOLD_METRICS = tuple(k for k in HEADLINE_ROWS if not k.endswith("fact_f1"))
 CURVE_METRICS = ("ner_f1", "re_f1")
+#: ``--systems`` names besides the registered systems: the fine-tuned transformers, the gazetteer baseline.
+MODEL = "model"
+GAZETTEER = "gazetteer"
+DEFAULT_SYSTEMS = (MODEL, "crf", GAZETTEER)
 
 
 class Predictor(Protocol):
@@ -69,10 +69,16 @@ class BaselineSystem:
 
     relations = False
 
-    def __init__(self, kind: str, config=None) -> None:
+    def __init__(self, kind: str, config=None, *, name: str | None = None) -> None:
         self.kind = kind
-        self.name = kind
+        self.name = name or kind
         self.config = config
+
+    @property
+    def configs(self) -> dict[str, Any]:
+        from tradeie.training.config import BaselineConfig
+
+        return {self.kind: self.config or BaselineConfig()}
 
     def fit(self, train_docs: Sequence[Document], work_dir: Path):
         from tradeie.training.baselines import fit_baseline
@@ -102,14 +108,25 @@ class TransformerSystem:
     training documents; otherwise training runs without validation.
     """
 
-    name = "model"
-
-    def __init__(self, ner_config, re_config=None, *, min_docs_for_validation: int = 4, seed: int = 13) -> None:
+    def __init__(
+        self,
+        ner_config,
+        re_config=None,
+        *,
+        min_docs_for_validation: int = 4,
+        seed: int = 13,
+        name: str = MODEL,
+    ) -> None:
+        self.name = name
         self.ner_config = ner_config
         self.re_config = re_config
         self.relations = re_config is not None
         self.min_docs_for_validation = min_docs_for_validation
         self.seed = seed
+
+    @property
+    def configs(self) -> dict[str, Any]:
+        return {"ner": self.ner_config, "re": self.re_config}
 
     def _inner_split(self, docs: list[Document]) -> tuple[list[Document], list[Document]]:
         from tradeie.data.splits import groups_of
@@ -147,36 +164,173 @@ class _SystemsPredictor:
         return self.relation.predict(list(docs))
 
 
+def system_config(name: str, overrides: Sequence[str] = ()):
+    """The config of registered system ``name`` with ``KEY=VALUE`` overrides applied (and checked) now."""
+    from tradeie.systems.base import system_class
+    from tradeie.training.config import overrides_config
+
+    cls = system_class(name)
+    default = cls().config
+    return overrides_config(cls.config_class, overrides, name, base=default) if overrides else default
+
+
 class RegisteredSystem:
     """A system of :mod:`tradeie.systems` by name, or an NER + relation pair written ``NER+RE``
-    (e.g. ``crf+re-rules``)."""
+    (e.g. ``crf+re-rules``); ``overrides`` maps a part's name to its ``KEY=VALUE`` items."""
 
-    def __init__(self, name: str, overrides: dict[str, list[str]] | None = None) -> None:
-        from tradeie.systems.base import system_class
-
-        self.name = name
-        self.ner_name, _, self.re_name = name.partition("+")
+    def __init__(self, system: str, overrides: dict[str, list[str]] | None = None, *, name: str | None = None) -> None:
+        self.name = name or system
+        self.ner_name, _, self.re_name = system.partition("+")
         self.relations = bool(self.re_name)
-        self.overrides = overrides or {}
-        for part in (self.ner_name, self.re_name):
-            if part:
-                system_class(part)  # unknown names fail before any training
+        overrides = overrides or {}
+        # unknown names and bad overrides fail here, before any training
+        parts = [part for part in (self.ner_name, self.re_name) if part]
+        self.configs = {part: system_config(part, overrides.get(part, ())) for part in parts}
 
-    def _make(self, name: str):
+    def _make(self, part: str):
         from tradeie.systems.base import system_class
-        from tradeie.training.config import overrides_config
 
-        cls = system_class(name)
-        system = cls()
-        if self.overrides.get(name):
-            system = cls(overrides_config(cls.config_class, self.overrides[name], name, base=system.config))
-        return system
+        return system_class(part)(self.configs[part])
 
     def fit(self, train_docs: Sequence[Document], work_dir: Path) -> _SystemsPredictor:
         train = list(train_docs)
         ner = self._make(self.ner_name).fit(train)
         relation = self._make(self.re_name).fit(train) if self.re_name else None
         return _SystemsPredictor(ner, relation)
+
+
+# --------------------------------------------------------------------------- choosing systems
+
+_SPEC = re.compile(r"^([^\[\],\s]+)(?:\[(.*)\])?$")
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    """One ``--systems`` entry: ``NAME``, or a config variant ``NAME[KEY=VALUE,...]`` of it."""
+
+    name: str
+    base: str
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """What config values can target: ``ner``/``re`` for ``model``, each member of a pair, else the name."""
+        return ("ner", "re") if self.base == MODEL else tuple(self.base.split("+"))
+
+
+def parse_system(text: str) -> SystemSpec:
+    """``crf`` -> crf; ``crf[c2=0.5, max_iterations=50]`` -> a variant named ``crf[c2=0.5,max_iterations=50]``.
+
+    Items are split at commas that start a new ``KEY=``, so list values stay whole:
+    ``crf-rules[rule_labels=["TARIFF","AGREEMENT"]]``.
+    """
+    match = _SPEC.match(text.strip())
+    if match is None:
+        raise TradeieError(f"--systems: {text!r}: expected NAME or NAME[KEY=VALUE,...]", hint="e.g. crf,crf[c2=0.5]")
+    base, inner = match.groups()
+    if inner is None:
+        return SystemSpec(base, base)
+    items = tuple(x.strip() for x in re.split(r",(?=\s*[\w.-]+\s*=)", inner) if x.strip())  # keeps a=[x,y] whole
+    if not items or any("=" not in x for x in items):
+        raise TradeieError(
+            f"--systems: {text!r}: expected KEY=VALUE items inside [...]", hint=f"e.g. {base}[KEY=VALUE]"
+        )
+    return SystemSpec(f"{base}[{','.join(items)}]", base, items)
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, list[str]]:
+    """``--set SYSTEM.KEY=VALUE`` items as ``{SYSTEM: ["KEY=VALUE", ...]}``."""
+    out: dict[str, list[str]] = {}
+    for item in items:
+        key = item.partition("=")[0]
+        target, dot, rest = item.partition(".")
+        if "=" not in item or not dot or "." not in key or not target:
+            raise TradeieError(f"--set {item!r}: expected SYSTEM.KEY=VALUE", hint="e.g. --set crf.c1=0.1")
+        out.setdefault(target, []).append(rest)
+    return out
+
+
+def _variant_overrides(spec: SystemSpec) -> dict[str, list[str]]:
+    """A variant's items per part; ``KEY=VALUE`` without a part only where the system has one part."""
+    out: dict[str, list[str]] = {}
+    for item in spec.overrides:
+        if "." in item.partition("=")[0]:
+            part, _, rest = item.partition(".")
+        elif len(spec.parts) == 1:
+            part, rest = spec.parts[0], item
+        else:
+            part, rest = "", item
+        if part not in spec.parts:
+            raise TradeieError(
+                f"--systems: {spec.name}: {item!r} sets no part of {spec.base}",
+                hint=f"write PART.KEY=VALUE with PART one of {', '.join(spec.parts)}",
+            )
+        out.setdefault(part, []).append(rest)
+    return out
+
+
+def _check_names(specs: Sequence[SystemSpec]) -> None:
+    from tradeie.systems.base import system_names
+
+    registered = set(system_names())
+    unknown = sorted(
+        {s.base for s in specs if s.base not in {MODEL, GAZETTEER} | registered and not set(s.parts) <= registered}
+    )
+    if unknown or not specs:
+        raise TradeieError(
+            f"--systems: unknown system(s) {', '.join(unknown) or '(none given)'}",
+            hint=f"choose from model, gazetteer, {', '.join(sorted(registered))} or NER+RE pairs such as crf+re-rules",
+        )
+    names = [s.name for s in specs]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise TradeieError(f"--systems: {', '.join(twice)} given twice", hint="name each system or variant once")
+
+
+def make_systems(
+    names: Sequence[str],
+    overrides: Sequence[str] = (),
+    *,
+    ner_config: str | Path = DEFAULT_NER_CONFIG,
+    re_config: str | Path = DEFAULT_RE_CONFIG,
+    seed: int = 13,
+) -> list[System]:
+    """The systems of ``tradeie cv --systems``, every config checked before any training.
+
+    A name is a registered system, an ``NER+RE`` pair, ``model`` (the transformers
+    of ``ner_config`` and ``re_config``; ``re_config="none"``: NER only) or
+    ``gazetteer``. ``NAME[KEY=VALUE,...]`` is a variant of it (an ablation row):
+    ``PART.KEY=VALUE`` sets one member of a pair (``ner.``/``re.`` for ``model``).
+    ``overrides`` (``--set SYSTEM.KEY=VALUE``) set every system with that part, before
+    the variants' own values.
+    """
+    specs = [parse_system(n) for n in names]
+    _check_names(specs)
+    shared = parse_overrides(overrides)
+    unused = sorted(set(shared) - {part for spec in specs for part in spec.parts})
+    if unused:
+        raise TradeieError(
+            f"--set {unused[0]}.{shared[unused[0]][0]}: no system in --systems has a part {unused[0]!r}",
+            hint="--set SYSTEM.KEY=VALUE names a system of --systems (ner./re. for model)",
+        )
+    systems: list[System] = []
+    for spec in specs:
+        own = _variant_overrides(spec)
+        per_part = {part: [*shared.get(part, ()), *own.get(part, ())] for part in spec.parts}
+        if spec.base == MODEL:
+            from tradeie.training.config import load_config
+
+            ner = load_config(ner_config, per_part["ner"], task="ner")
+            re_cfg = None if str(re_config) == "none" else load_config(re_config, per_part["re"], task="re")
+            systems.append(TransformerSystem(ner, re_cfg, seed=seed, name=spec.name))
+        elif spec.base == GAZETTEER:
+            from tradeie.training.config import BaselineConfig, overrides_config
+
+            config = overrides_config(BaselineConfig, per_part[GAZETTEER], "baseline", base=BaselineConfig())
+            systems.append(BaselineSystem(GAZETTEER, config if per_part[GAZETTEER] else None, name=spec.name))
+        else:
+            systems.append(RegisteredSystem(spec.base, per_part, name=spec.name))
+    return systems
 
 
 def load_run(run_dir: str | Path):
@@ -223,6 +377,62 @@ def mean_sd(values: Sequence[float]) -> dict[str, Any]:
     }
 
 
+@dataclass
+class CVResult:
+    """What :func:`run_cv` measured.
+
+    ``systems``: per system, the figures of every fold (``per_fold``), their mean
+    ± sd (``summary``) and, where the system has one, its ``config``; ``pooled``:
+    full metrics of the out-of-fold predictions (kept in ``predictions``) against
+    ``gold``; ``learning_curve``: mean ± sd per training-set size.
+    """
+
+    folds: int
+    seed: int
+    n_documents: int
+    assignments: list[dict[str, Any]]
+    systems: dict[str, dict[str, Any]]
+    learning_curve: dict[str, list[dict[str, Any]]]
+    gold: list[Document]
+    pooled: dict[str, dict[str, Any]]
+    predictions: dict[str, dict[str, list[Document] | None]]
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON-able part (no documents, no pooled metrics): ``metrics.json``'s ``cv``."""
+        return {
+            "folds": self.folds,
+            "seed": self.seed,
+            "n_documents": self.n_documents,
+            "assignments": self.assignments,
+            "systems": self.systems,
+            "learning_curve": self.learning_curve,
+        }
+
+    def lines(self) -> list[str]:
+        """One line per system: NER (and RE) F1 mean ± sd over the folds."""
+        out = []
+        for name, data in self.systems.items():
+            f1, re_f1 = data["summary"].get("ner_f1"), data["summary"].get("re_f1")
+            line = f"{name}: NER F1 {f1['mean']:.3f} ± {f1['sd'] or 0:.3f}"
+            if re_f1:
+                line += f", RE F1 {re_f1['mean']:.3f} ± {re_f1['sd'] or 0:.3f}"
+            out.append(line + f" over {self.folds} folds")
+        return out
+
+
+def _configs_json(system: System) -> dict[str, Any] | None:
+    """A system's config values per part (``configs``), for the record; None for systems without one."""
+    configs = getattr(system, "configs", None)
+    if not configs:
+        return None
+    return {part: dataclasses.asdict(c) if dataclasses.is_dataclass(c) else c for part, c in configs.items()}
+
+
+def _folder_name(name: str) -> str:
+    """A work folder name for a system or variant name (``crf[c2=0.5]`` -> ``crf_c2=0.5_``)."""
+    return re.sub(r"[^\w.=+-]", "_", name)
+
+
 def run_cv(
     docs: Sequence[Document],
     systems: Sequence[System],
@@ -234,14 +444,11 @@ def run_cv(
     n_resamples: int = DEFAULT_RESAMPLES,
     work_dir: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
+) -> CVResult:
     """Grouped K-fold CV of every system; mean ± sd per metric, pooled out-of-fold scores, learning curve.
 
     ``learning_curve`` lists training-set sizes (documents); within each fold the
     first n documents of a seeded shuffle of its training documents are used.
-    Returns a dict with ``folds``, ``systems`` (per fold values and summary),
-    ``pooled`` (full metrics of the out-of-fold predictions per system) and
-    ``learning_curve``; the predictions themselves are in ``predictions``.
     """
     from tradeie.data.splits import group_kfold
 
@@ -265,7 +472,7 @@ def run_cv(
             train, test = [by_id[i] for i in train_ids], [by_id[i] for i in test_ids]
             for system in systems:
                 say(f"fold {f + 1}/{len(folds)}: {system.name} on {len(train)} training, {len(test)} test documents")
-                predictor = system.fit(train, root / f"fold{f}" / system.name)
+                predictor = system.fit(train, root / f"fold{f}" / _folder_name(system.name))
                 pred, pge = _predict(system, predictor, test)
                 m = compute_metrics(test, pred, pred_gold_entities=pge, n_resamples=0)
                 per_fold[system.name].append(fold_values(m, system.relations))
@@ -298,22 +505,24 @@ def run_cv(
         pooled[system.name] = evaluate_documents(gold, pred, pred_gold_entities=pge, n_resamples=n_resamples, seed=seed)
         pooled[system.name]["system"] = {"name": system.name, "relations": system.relations}
         predictions[system.name] = {"entities_and_relations": pred, "gold_entities": pge}
-    return {
-        "folds": len(folds),
-        "seed": seed,
-        "n_documents": len(docs),
-        "assignments": [{"fold": f, "train": tr, "test": te} for f, (tr, te) in enumerate(folds)],
-        "systems": {
-            name: {
-                "per_fold": values,
-                "summary": {
-                    key: mean_sd([v[key] for v in values if key in v])
-                    for key in dict.fromkeys(k for v in values for k in v)
-                },
-            }
-            for name, values in per_fold.items()
-        },
-        "learning_curve": {
+    summaries = {}
+    for system in systems:
+        values = per_fold[system.name]
+        keys = dict.fromkeys(k for v in values for k in v)
+        summaries[system.name] = {
+            "per_fold": values,
+            "summary": {key: mean_sd([v[key] for v in values if key in v]) for key in keys},
+        }
+        config = _configs_json(system)
+        if config is not None:
+            summaries[system.name]["config"] = config
+    return CVResult(
+        folds=len(folds),
+        seed=seed,
+        n_documents=len(docs),
+        assignments=[{"fold": f, "train": tr, "test": te} for f, (tr, te) in enumerate(folds)],
+        systems=summaries,
+        learning_curve={
             name: [
                 {
                     "n_train": n,
@@ -324,10 +533,10 @@ def run_cv(
             for name, points in curve.items()
             if points
         },
-        "gold": gold,
-        "pooled": pooled,
-        "predictions": predictions,
-    }
+        gold=gold,
+        pooled=pooled,
+        predictions=predictions,
+    )
 
 
 def _curve_points(
@@ -356,15 +565,10 @@ def _curve_points(
             continue
         say(f"fold {fold + 1}: learning curve, {system.name} on {n} training documents")
         try:
-            predictor = system.fit(shuffled[:n], root / f"fold{fold}" / f"{system.name}-n{n}")
+            predictor = system.fit(shuffled[:n], root / f"fold{fold}" / f"{_folder_name(system.name)}-n{n}")
         except TradeieError as exc:  # e.g. a subset without any relation to learn from
             log.warning("learning curve: %s with %d documents skipped (%s)", system.name, n, exc)
             continue
         pred, pge = _predict(system, predictor, test)
         values = fold_values(compute_metrics(test, pred, pred_gold_entities=pge, n_resamples=0), system.relations)
         out.setdefault(n, []).append({m: values[m] for m in CURVE_METRICS if m in values})
-
-
-def cv_summary_json(result: dict[str, Any]) -> dict[str, Any]:
-    """The JSON-able part of a :func:`run_cv` result (no documents, pooled metrics without error rows)."""
-    return {key: value for key, value in result.items() if key not in ("gold", "pooled", "predictions")}

@@ -63,6 +63,11 @@ def system_name(metrics: dict[str, Any]) -> str:
     return str(metrics.get("system", {}).get("name") or MAIN_SYSTEM)
 
 
+def all_systems(metrics: dict[str, Any], baselines: dict[str, dict[str, Any]] | None = None) -> dict[str, dict]:
+    """The system of ``metrics`` by its name, then the baselines: the columns of the headline table."""
+    return {system_name(metrics): metrics, **(baselines or {})}
+
+
 def predicts_relations(metrics: dict[str, Any]) -> bool:
     """False for systems declared NER-only (``metrics["system"]["relations"]``)."""
     return bool(metrics.get("system", {}).get("relations", True))
@@ -98,7 +103,114 @@ def headline_markdown(systems: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def report_line(out: str | Path) -> str:
+    """Where a report folder's files are (the last line ``evaluate`` and ``cv`` print)."""
+    out = Path(out)
+    return f"report: {out / 'report.html'} (summary {out / 'report.md'}, metrics {out / 'metrics.json'})"
+
+
 # --------------------------------------------------------------------------- model card
+
+#: model-index task type and name of each tradeie task.
+MODEL_INDEX_TASKS = {
+    "ner": ("token-classification", "Named entity recognition"),
+    "re": ("text-classification", "Relation extraction"),
+}
+#: Headline figures in a model-index, per task: (headline key, metric type, metric config).
+HEADLINE_RESULTS = {
+    "ner": (
+        ("ner_f1", "f1", "strict"),
+        ("ner_precision", "precision", "strict"),
+        ("ner_recall", "recall", "strict"),
+        ("ner_partial_f1", "f1", "partial"),
+    ),
+    "re": (
+        ("re_f1", "f1", "end_to_end"),
+        ("re_relaxed_f1", "f1", "end_to_end_relaxed"),
+        ("re_gold_entities_f1", "f1", "gold_entities"),
+    ),
+}
+#: Held-out scores in a trainer's ``metrics.json``, per task: (key, split, setting).
+HELD_OUT_KEYS = {
+    "ner": (("eval", "validation", "entity-level strict"), ("test", "test", "entity-level strict")),
+    "re": (
+        ("eval", "validation", "gold entities"),
+        ("eval_end_to_end", "validation", "predicted entities"),
+        ("test", "test", "gold entities"),
+        ("test_end_to_end", "test", "predicted entities"),
+    ),
+}
+STATS = ("precision", "recall", "f1")
+
+
+def eval_result(
+    task: str,
+    *,
+    dataset: str,
+    split: str,
+    metric_type: str,
+    value: float,
+    name: str,
+    config: str,
+    dataset_type: str | None = None,
+    dataset_config: str | None = None,
+):
+    """One ``model-index`` entry (huggingface_hub's ``EvalResult``) of a tradeie task (``ner`` or ``re``)."""
+    from huggingface_hub import EvalResult
+
+    task_type, task_name = MODEL_INDEX_TASKS[task]
+    return EvalResult(
+        task_type=task_type,
+        task_name=task_name,
+        dataset_type=dataset_type or dataset,
+        dataset_name=dataset,
+        dataset_config=dataset_config,
+        dataset_split=split,
+        metric_type=metric_type,
+        metric_value=round(float(value), 4),
+        metric_name=name,
+        metric_config=config,
+    )
+
+
+def held_out_rows(task: str, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """The held-out scores of a trainer's ``metrics.json``: one row per split and setting (a card's table)."""
+    rows = []
+    for key, split, setting in HELD_OUT_KEYS.get(task, ()):
+        scores = metrics.get(key)
+        if isinstance(scores, dict) and set(STATS) <= set(scores):
+            rows.append(
+                {
+                    "task": task,
+                    "key": key,
+                    "split": split,
+                    "setting": setting,
+                    **{stat: scores[stat] for stat in STATS},
+                    "support": scores.get("support", ""),
+                }
+            )
+    return rows
+
+
+def held_out_results(rows: list[dict[str, Any]], *, dataset: str, source: str, label: str = "") -> list:
+    """Strict precision, recall and F1 of every :func:`held_out_rows` row as ``model-index`` entries.
+
+    Each entry's config is ``SOURCE:KEY`` (e.g. ``seqeval:test``) and its name
+    ``LABEL F1 (SETTING)``.
+    """
+    return [
+        eval_result(
+            row["task"],
+            dataset=dataset,
+            split=row["split"],
+            metric_type=stat,
+            value=row[stat],
+            name=f"{label + ' ' if label else ''}{'F1' if stat == 'f1' else stat.capitalize()} ({row['setting']})",
+            config=f"{source}:{row['key']}",
+        )
+        for row in rows
+        for stat in STATS
+    ]
 
 
 def model_index_from_metrics(
@@ -118,34 +230,12 @@ def model_index_from_metrics(
     results (end to end and with gold entities; only for systems that predict
     relations). 95% intervals go into the metric names.
     """
-    from huggingface_hub import EvalResult
     from huggingface_hub.repocard_data import eval_results_to_model_index
 
-    results = []
     head = metrics.get("headline", {})
-    task_table = {
-        "token-classification": (
-            "Named entity recognition",
-            [
-                ("ner_f1", "f1", "strict"),
-                ("ner_precision", "precision", "strict"),
-                ("ner_recall", "recall", "strict"),
-                ("ner_partial_f1", "f1", "partial"),
-            ],
-        ),
-        "text-classification": (
-            "Relation extraction",
-            [
-                ("re_f1", "f1", "end_to_end"),
-                ("re_relaxed_f1", "f1", "end_to_end_relaxed"),
-                ("re_gold_entities_f1", "f1", "gold_entities"),
-            ],
-        ),
-    }
-    for task_type, (task_name, keys) in task_table.items():
-        if task_type == "token-classification" and "ner" not in tasks:
-            continue
-        if task_type == "text-classification" and ("re" not in tasks or not predicts_relations(metrics)):
+    results = []
+    for task, keys in HEADLINE_RESULTS.items():
+        if task not in tasks or (task == "re" and not predicts_relations(metrics)):
             continue
         for key, metric_type, config in keys:
             if key not in head:
@@ -155,17 +245,16 @@ def model_index_from_metrics(
             if h["ci_low"] is not None:
                 name += f" (95% CI {h['ci_low']:.3f}-{h['ci_high']:.3f})"
             results.append(
-                EvalResult(
-                    task_type=task_type,
-                    task_name=task_name,
+                eval_result(
+                    task,
+                    dataset=dataset_name,
                     dataset_type=dataset_type,
-                    dataset_name=dataset_name,
                     dataset_config=dataset_config,
-                    dataset_split=split,
+                    split=split,
                     metric_type=metric_type,
-                    metric_value=round(float(h["value"]), 4),
-                    metric_name=name,
-                    metric_config=config,
+                    value=h["value"],
+                    name=name,
+                    config=config,
                 )
             )
     return eval_results_to_model_index(model_name, results) if results else []
@@ -479,6 +568,31 @@ def cv_rows(cv: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["metric"], r["system"]))
 
 
+def _render(
+    template: str,
+    metrics: dict[str, Any],
+    *,
+    title: str,
+    baselines: dict[str, dict] | None,
+    cv: dict[str, Any] | None,
+    **context: Any,
+) -> str:
+    """A report template with what every report shows: headline table, top errors, cross-validation."""
+    return (
+        _env()
+        .get_template(template)
+        .render(
+            title=title,
+            m=metrics,
+            headline=headline_table(all_systems(metrics, baselines)),
+            top_errors=top_errors(metrics.get("errors", {}).get("rows", [])),
+            cv=cv,
+            cv_rows=cv_rows(cv) if cv else [],
+            **context,
+        )
+    )
+
+
 def render_markdown(
     metrics: dict[str, Any],
     *,
@@ -487,21 +601,15 @@ def render_markdown(
     cv: dict[str, Any] | None = None,
     plots: dict[str, str] | None = None,
 ) -> str:
-    systems = {system_name(metrics): metrics, **(baselines or {})}
-    return (
-        _env()
-        .get_template("report.md.j2")
-        .render(
-            title=title,
-            m=metrics,
-            headline=headline_table(systems),
-            baselines=baselines or {},
-            top_errors=top_errors(metrics.get("errors", {}).get("rows", [])),
-            cv=cv,
-            cv_rows=cv_rows(cv) if cv else [],
-            plots=plots or {},
-            predicts_relations=predicts_relations(metrics),
-        )
+    """``report.md`` (plots linked by file name)."""
+    return _render(
+        "report.md.j2",
+        metrics,
+        title=title,
+        baselines=baselines,
+        cv=cv,
+        plots=plots or {},
+        predicts_relations=predicts_relations(metrics),
     )
 
 
@@ -525,22 +633,15 @@ def render_html(
 
     pred = pair_documents(gold, pred)
     pge = pair_documents(gold, pred_gold_entities) if pred_gold_entities is not None else [None] * len(gold)
-    docs = [document_view(g, p, q) for g, p, q in zip(gold, pred, pge)]
-    systems = {system_name(metrics): metrics, **(baselines or {})}
-    return (
-        _env()
-        .get_template("report.html.j2")
-        .render(
-            title=title,
-            m=metrics,
-            headline=headline_table(systems),
-            docs=docs,
-            colors=_colors(),
-            plots={k: _data_uri(v) for k, v in (plots or {}).items()},
-            cv=cv,
-            cv_rows=cv_rows(cv) if cv else [],
-            top_errors=top_errors(metrics.get("errors", {}).get("rows", [])),
-        )
+    return _render(
+        "report.html.j2",
+        metrics,
+        title=title,
+        baselines=baselines,
+        cv=cv,
+        docs=[document_view(g, p, q) for g, p, q in zip(gold, pred, pge)],
+        colors=_colors(),
+        plots={k: _data_uri(v) for k, v in (plots or {}).items()},
     )
 
 
@@ -610,7 +711,7 @@ def write_report(
     """
     out_dir = Path(out_dir)
     title = title or out_dir.name
-    systems = {system_name(metrics): metrics, **(baselines or {})}
+    systems = all_systems(metrics, baselines)
     with atomic_directory(out_dir) as tmp:
         plots = {
             "per_label": plot_per_label(systems, tmp / PLOT_FILES["per_label"]),

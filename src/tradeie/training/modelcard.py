@@ -16,17 +16,10 @@ from tradeie.schema import BIO_TAGS, ENTITY_TYPES, RELATION_CLASSES, RELATION_TY
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "model_card.md"
 
-_TASKS = {
-    "ner": (
-        "token-classification",
-        "Named entity recognition",
-        "Token classification (IOB2) of ACTOR, AGREEMENT and TARIFF mentions.",
-    ),
-    "re": (
-        "text-classification",
-        "Relation extraction",
-        "Relation classification of typed-entity-marked pairs (party_to, imposes, targets, part_of, no_relation).",
-    ),
+#: What each task's model does (the card's summary line).
+_DESCRIPTIONS = {
+    "ner": "Token classification (IOB2) of ACTOR, AGREEMENT and TARIFF mentions.",
+    "re": "Relation classification of typed-entity-marked pairs (party_to, imposes, targets, part_of, no_relation).",
 }
 
 
@@ -57,57 +50,16 @@ def _hub_base_model(base_model: str) -> str | None:
     return None if os.path.exists(base_model) else base_model
 
 
-def _result_rows(task: str, metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    settings = [("eval", "validation", None), ("test", "test", None)]
-    if task == "re":
-        settings = [
-            ("eval", "validation", "gold entities"),
-            ("eval_end_to_end", "validation", "predicted entities"),
-            ("test", "test", "gold entities"),
-            ("test_end_to_end", "test", "predicted entities"),
-        ]
-    for key, split, setting in settings:
-        scores = metrics.get(key)
-        if scores:
-            rows.append(
-                {
-                    "key": key,
-                    "split": split,
-                    "setting": setting or "entity-level strict",
-                    "precision": scores["precision"],
-                    "recall": scores["recall"],
-                    "f1": scores["f1"],
-                    "support": scores["support"],
-                }
-            )
-    return rows
-
-
 def build_model_card(task: str, config, metrics: dict[str, Any], base_model: str, dataset_name: str | None = None):
     """A huggingface_hub ``ModelCard`` whose ``model-index`` holds the scored splits."""
-    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+    from huggingface_hub import ModelCard, ModelCardData
 
-    task_type, task_name, description = _TASKS[task]
+    from tradeie.evaluation.report import MODEL_INDEX_TASKS, held_out_results, held_out_rows
+
+    task_type, task_name = MODEL_INDEX_TASKS[task]
     dataset = dataset_name or "tradeie seed corpus"
-    rows = _result_rows(task, metrics)
-    metric_name = "seqeval" if task == "ner" else "relation_f1"
-    eval_results = []
-    for row in rows:
-        for metric in ("precision", "recall", "f1"):
-            eval_results.append(
-                EvalResult(
-                    task_type=task_type,
-                    task_name=task_name,
-                    dataset_type=dataset,
-                    dataset_name=dataset,
-                    dataset_split=row["split"],
-                    metric_type=metric,
-                    metric_value=round(row[metric], 4),
-                    metric_name=f"{metric.capitalize() if metric != 'f1' else 'F1'} ({row['setting']})",
-                    metric_config=f"{metric_name}:{row['key']}",
-                )
-            )
+    rows = held_out_rows(task, metrics)
+    eval_results = held_out_results(rows, dataset=dataset, source="seqeval" if task == "ner" else "relation_f1")
     hub_base = _hub_base_model(base_model)
     data = ModelCardData(
         model_name=f"tradeie-{config.run_name}-{task}",
@@ -142,7 +94,7 @@ def build_model_card(task: str, config, metrics: dict[str, Any], base_model: str
         task=task,
         run_name=config.run_name,
         summary=f"{task_name} model for trade and critical-minerals news, fine-tuned with tradeie.",
-        task_description=description,
+        task_description=_DESCRIPTIONS[task],
         base_model_display=_base_display(base_model),
         dataset_display=f"{dataset} ({len(metrics.get('train_documents', []))} training documents{augmented})",
         labels=labels,
