@@ -86,7 +86,7 @@ def cli_run(tmp_path_factory, dataset_dir, tiny_model, repo_root):
 
 
 def test_train_commands_write_models_and_print_metrics(cli_run, dataset_dir, capsys):
-    from tradeie.cli.train import load_splits
+    from tradeie.training.runs import load_splits, summary
 
     splits = load_splits(dataset_dir)
     ner_metrics = json.loads((cli_run / "ner" / "metrics.json").read_text())
@@ -98,10 +98,14 @@ def test_train_commands_write_models_and_print_metrics(cli_run, dataset_dir, cap
     assert "test_end_to_end" in re_metrics and re_metrics["ner_model"] == str(cli_run / "ner")
     for kind in ("crf", "gazetteer"):
         assert (cli_run / "baselines" / kind / "baseline.json").exists()
-    from tradeie.cli.train import summary
-
     text = summary(cli_run / "re", "re")
     assert "test (gold entities)" in text and "test (predicted entities)" in text
+    timing = re_metrics["timing"]
+    assert (
+        f"  per epoch: evaluation {timing['eval_seconds_per_epoch']:.2f} s, checkpoint "
+        f"{timing['save_seconds_per_epoch']:.2f} s ({timing['shares']['eval']:.0%} and "
+        f"{timing['shares']['save']:.0%} of the total)"
+    ) in text.splitlines()
     text = summary(cli_run / "baselines", "baseline")
     assert "crf baseline, test" in text and "gazetteer baseline, validation" in text
 
@@ -190,9 +194,30 @@ def test_predict_errors(cli_run, tmp_path, capsys):
     rows = tmp_path / "rows.jsonl"
     rows.write_text('{"id": "x"}\n', encoding="utf-8")
     assert main(["predict", "--model", str(cli_run), str(rows)]) == 2
-    assert 'no "text"' in capsys.readouterr().err
+    assert "rows.jsonl:1: expected an object with a 'text' string" in capsys.readouterr().err
     dup = tmp_path / "dup"
     dup.mkdir()
     (dup / "a.txt").write_text("x", encoding="utf-8")
     assert main(["predict", "--model", str(cli_run), str(dup), str(dup / "a.txt")]) == 2
     assert "duplicate document ids" in capsys.readouterr().err
+
+
+def test_train_system_lists_fits_saves_and_refuses_to_overwrite(dataset_dir, tmp_path, capsys):
+    import spacy
+
+    blank = tmp_path / "blank"
+    spacy.blank("en").to_disk(blank)
+    assert main(["train", "system"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[0] == "crf (ner): sklearn-crfsuite CRF over spaCy features and rule matches (all labels)."
+    assert "re-rules (re): Rule-based relation extraction over the documents' own entities" in listing[3]
+    assert main(["train", "system", "--list"]) == 0
+    assert "max_iterations" in capsys.readouterr().out
+    command = ["train", "system", "rules", "--set", f"pipeline={blank}", "--dataset", str(dataset_dir)]
+    assert main([*command, "--output", str(tmp_path / "run")]) == 0
+    assert capsys.readouterr().out == f"saved rules (ner) to {tmp_path / 'run' / 'ner'}\n"
+    saved = json.loads((tmp_path / "run" / "ner" / "system.json").read_text())
+    assert saved["system"] == "rules" and saved["config"]["pipeline"] == str(blank)
+    assert main([*command, "--output", str(tmp_path / "run")]) == 2
+    assert "already exists (a trained model); refusing to replace it" in capsys.readouterr().err
+    assert main([*command, "--output", str(tmp_path / "run"), "--overwrite"]) == 0

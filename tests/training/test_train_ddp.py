@@ -1,4 +1,8 @@
-"""`torchrun --nproc_per_node=2` on CPU (gloo): both ranks finish, one model is saved."""
+"""`torchrun --nproc_per_node=2` on CPU (gloo): both ranks finish, one model is saved.
+
+The relation model is evaluated each epoch on 7 pairs split over 2 ranks (one padded): the type masks still
+match the predictions one to one.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +17,18 @@ SCRIPT = textwrap.dedent("""
     from pathlib import Path
     import torch.distributed as dist
     from tradeie.document import Document
-    from tradeie.training.config import NERConfig
+    from tradeie.training.config import NERConfig, REConfig
     from tradeie.training.ner import fit_ner
+    from tradeie.training.relation import fit_re
 
     base, docs_path, out, marks = sys.argv[1:5]
     docs = [Document.from_dict(json.loads(line)) for line in open(docs_path, encoding="utf-8")]
     config = NERConfig(base_model=base, epochs=2, batch_size=4, learning_rate=5e-3, max_length=64, stride=8,
                        seeds=[1, 2], progress_bars=False, logging_steps=1000, early_stopping_patience=1)
     path = fit_ner(docs[:4], docs[4:6], config, Path(out) / "ner")
+    re_config = REConfig(base_model=base, epochs=2, batch_size=4, eval_batch_size=2, learning_rate=5e-3, max_length=96,
+                         seeds=[1], progress_bars=False, logging_steps=1000, early_stopping_patience=0)
+    fit_re(docs[:4], docs[4:5], re_config, Path(out) / "re")
     rank = dist.get_rank()
     Path(marks, f"rank{rank}.json").write_text(json.dumps({
         "rank": rank, "world_size": dist.get_world_size(), "backend": dist.get_backend(),
@@ -66,11 +74,13 @@ def test_torchrun_two_cpu_processes(tmp_path, tiny_model, toy_docs):
     assert [r["rank"] for r in ranks] == [0, 1]
     assert all(r["world_size"] == 2 and r["backend"] == "gloo" and r["saved"] for r in ranks)
     saved = sorted(p.relative_to(run) for p in run.rglob("model.safetensors"))
-    assert [str(p) for p in saved] == ["ner/model.safetensors"]
-    assert sorted(p.name for p in run.iterdir()) == ["ner"]  # no checkpoints or temp folders left
+    assert [str(p) for p in saved] == ["ner/model.safetensors", "re/model.safetensors"]
+    assert sorted(p.name for p in run.iterdir()) == ["ner", "re"]  # no checkpoints or temp folders left
     metrics = json.loads((run / "ner" / "metrics.json").read_text())
     assert metrics["eval"] is not None and [s["seed"] for s in metrics["seeds"]] == [1, 2]
     # real data parallelism: 2 ranks x batch 4 -> one optimiser step per 8 windows
     windows = metrics["train_windows"]
     for run_ in metrics["seeds"]:
         assert run_["steps"] == round(run_["epochs"]) * -(-windows // 8)
+    re_metrics = json.loads((run / "re" / "metrics.json").read_text())
+    assert re_metrics["eval_documents"] == [toy_docs[4].id] and re_metrics["seeds"][0]["epochs"] == 2.0

@@ -193,3 +193,52 @@ def test_unconstrained_decoding_keeps_stray_inside_as_span():
     probs[2, LABEL2ID["O"]] = 0.5
     assert [s[:3] for s in decode_entities(doc, toks, probs, labels, False)] == [(7, 14, "TARIFF")]
     assert decode_entities(doc, toks, probs, labels, True) == []
+
+
+class EchoModel:
+    """Logits that echo each input: a sequence classifier scoring [first id, length], or per token [id, 0]."""
+
+    def __init__(self, per_token: bool):
+        import torch
+
+        self.torch, self.per_token = torch, per_token
+        self._param = torch.zeros(1)
+        self.batches: list[tuple[list[list[int]], dict]] = []
+
+    def parameters(self):
+        yield self._param
+
+    def __call__(self, input_ids, attention_mask, **extra):
+        torch = self.torch
+        assert not torch.is_grad_enabled() and torch.is_inference_mode_enabled()
+        self.batches.append((input_ids.tolist(), {k: v.tolist() for k, v in extra.items()}))
+        if self.per_token:
+            logits = torch.stack([input_ids.float(), torch.zeros_like(input_ids, dtype=torch.float)], -1)
+        else:
+            logits = torch.stack([input_ids[:, 0].float(), attention_mask.sum(1).float()], -1)
+        return type("Out", (), {"logits": logits})()
+
+
+def test_batched_probs_sorts_by_length_pads_and_returns_indices():
+    from tradeie.training.common import batched_probs
+
+    inputs = [[1, 2, 3], [4], [5, 6], [7]]
+    model = EchoModel(per_token=False)
+    out = list(batched_probs(model, inputs, pad_id=0, batch_size=2))
+    assert [batch for batch, _ in out] == [[1, 3], [2, 0]]  # shortest first, stable
+    assert [ids for ids, _ in model.batches] == [[[4], [7]], [[5, 6, 0], [1, 2, 3]]]
+    assert out[1][1].shape == (2, 2)
+    expected = np.exp([[5.0, 2.0], [1.0, 3.0]])
+    np.testing.assert_allclose(out[1][1], expected / expected.sum(1, keepdims=True), rtol=1e-6)
+    # a token classifier: [batch, width, labels], padding after each input; extra inputs reach the model
+    model = EchoModel(per_token=True)
+
+    def extra(batch, width):
+        import torch
+
+        return {"feature_ids": torch.tensor([[i] * width for i in batch])}
+
+    [(batch, probs)] = list(batched_probs(model, [[2, 1], [3]], pad_id=9, batch_size=8, extra_inputs=extra))
+    assert batch == [1, 0] and probs.shape == (2, 2, 2)
+    assert model.batches == [([[3, 9], [2, 1]], {"feature_ids": [[1, 1], [0, 0]]})]
+    assert list(batched_probs(model, [], pad_id=0, batch_size=2)) == []

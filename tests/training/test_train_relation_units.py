@@ -143,3 +143,59 @@ def test_downsample_negatives(toy_docs):
     assert downsample_negatives(feats, cands, 0.1, seed=1)[1] == kept  # deterministic
     assert downsample_negatives(feats, cands, 0.0, seed=1)[1] == cands  # 0 keeps everything
     assert downsample_negatives(feats, cands, 100.0, seed=1)[1] == cands  # more than available
+
+
+def _eval_pred(logits, gold):
+    from transformers import EvalPrediction
+
+    return EvalPrediction(predictions=np.array(logits, dtype=float), label_ids=np.array(gold))
+
+
+def test_pair_metrics_decode_with_the_type_constraints(marked_doc):
+    from tradeie.training.relation import _pair_metrics
+
+    doc = marked_doc("d", "[India|ACTOR|a] cut [tariffs|TARIFF|t] in the [deal|AGREEMENT|g] .")
+    cands = {(c.head.id, c.tail.id): c for c in candidate_pairs(doc)}
+    pairs = [cands[("a", "g")], cands[("a", "t")]]
+    imposes = [0.0] * len(RELATION_CLASSES)
+    imposes[LABEL2ID["imposes"]], imposes[LABEL2ID["party_to"]] = 3.0, 2.0
+    gold = [LABEL2ID["party_to"], LABEL2ID["imposes"]]
+    # "imposes" is not allowed ACTOR -> AGREEMENT: the first pair decodes to party_to, so both are right
+    metrics = _pair_metrics([allowed_mask(c) for c in pairs])(_eval_pred([imposes, imposes], gold))
+    assert metrics == {"f1": 1.0, "accuracy": 1.0, "selection": 1.001}
+
+
+def test_pair_metrics_refuse_predictions_that_do_not_match_the_masks(marked_doc):
+    """Never decode without the type constraints: a count mismatch is an internal error, not a zip that drops pairs."""
+    from tradeie.training.relation import _pair_metrics
+
+    doc = marked_doc("d", "[India|ACTOR|a] cut [tariffs|TARIFF|t] in the [deal|AGREEMENT|g] .")
+    masks = [allowed_mask(c) for c in candidate_pairs(doc)]
+    assert len(masks) == 4
+    compute = _pair_metrics(masks)
+    row = [0.0] * len(RELATION_CLASSES)
+    with pytest.raises(RuntimeError) as info:
+        compute(_eval_pred([row] * 3, [0] * 3))
+    assert str(info.value) == (
+        "relation evaluation: 3 predictions for 4 candidate pairs "
+        "(the type masks must match the evaluation pairs one to one)"
+    )
+    with pytest.raises(RuntimeError, match="5 predictions for 4 candidate pairs"):
+        compute(_eval_pred([row] * 5, [0] * 5))
+    assert compute(_eval_pred([row] * 4, [0] * 4))["f1"] == 0.0
+
+
+def test_relation_rows_become_the_candidates_they_describe(toy_docs, marker_tokenizer):
+    from tradeie.training.relation import pair_examples, published_pairs, row_candidate
+
+    doc = toy_docs[0]
+    rows = published_pairs([doc], 0)
+    cands = candidate_pairs(doc)
+    assert [row_candidate(r) for r in rows] == cands
+    assert [(c.head.id, c.tail.id, c.head.text) for c in map(row_candidate, rows)] == [
+        (c.head.id, c.tail.id, c.head.text) for c in cands
+    ]
+    feats, kept, skipped = pair_examples(marker_tokenizer, rows, 96)
+    assert skipped == 0 and kept == cands
+    assert [f["input_ids"] for f in feats] == [encode_candidate(marker_tokenizer, doc.text, c, 96) for c in cands]
+    assert [f["labels"] for f in feats] == [LABEL2ID[c.label] for c in cands]

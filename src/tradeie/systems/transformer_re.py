@@ -4,76 +4,46 @@ behind the System interface (task ``re``: relations between the documents' own e
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tradeie.document import Document, Relation
-from tradeie.errors import TradeieError
 from tradeie.text.linguistic import DEFAULT_PIPELINE
-from tradeie.training.config import REConfig, load_config
-from tradeie.systems.base import SYSTEM_FILE, System
+from tradeie.training.config import REConfig
+from tradeie.systems.base import System
+from tradeie.systems.transformer import ModelFolderSystem, project_config
 
 DEFAULT_RE_CONFIG = "training/re.toml"
 
 
 def default_re_config() -> REConfig:
     """The project's relation training config (``training/re.toml``) when present, else the defaults."""
-    if Path(DEFAULT_RE_CONFIG).is_file():
-        return load_config(DEFAULT_RE_CONFIG, task="re")
-    return REConfig(task="re")
+    return project_config(DEFAULT_RE_CONFIG, "re", REConfig)
 
 
-def _copy_tree(src: Path, dst: Path) -> None:
-    for item in src.iterdir():
-        if item.name == SYSTEM_FILE:
-            continue
-        if item.is_dir():
-            shutil.copytree(item, dst / item.name, dirs_exist_ok=True)
-        else:
-            shutil.copy2(item, dst / item.name)
-
-
-class TransformerRESystem(System):
+class TransformerRESystem(ModelFolderSystem):
     """Typed entity markers + sequence classification over same-sentence candidate pairs."""
 
     name = "re-transformer"
     task = "re"
     config_class = REConfig
+    default_config = staticmethod(default_re_config)
 
-    def __init__(self, config: REConfig | None = None) -> None:
-        super().__init__(config if config is not None else default_re_config())
-        self.classifier = None
-        self._folder: Path | None = None
-        self._tmp: tempfile.TemporaryDirectory | None = None
+    @property
+    def classifier(self):
+        """The :class:`~tradeie.training.relation.RelationClassifier` (None before fit or load)."""
+        return self.predictor
 
-    def fit(self, train: Sequence[Document], dev: Sequence[Document] | None = None) -> TransformerRESystem:
-        from tradeie.training.relation import RelationClassifier, fit_re
+    def _train(self, train: list[Document], dev: list[Document] | None, folder: Path) -> None:
+        from tradeie.training.relation import fit_re
 
-        self._tmp = tempfile.TemporaryDirectory(prefix="tradeie-re-")
-        self._folder = Path(self._tmp.name) / "re"
-        fit_re(list(train), list(dev) if dev else None, self.config, self._folder)
-        self.classifier = RelationClassifier.load(self._folder)
-        return self
+        fit_re(train, dev, self.config, folder)
 
-    def predict(self, docs: Sequence[Document]) -> list[Document]:
-        if self.classifier is None:
-            raise TradeieError(f"system {self.name}: not trained", hint="fit or load it first")
-        return self.classifier.predict(list(docs))
-
-    def _save_state(self, folder: Path) -> None:
-        if self._folder is None:
-            raise TradeieError(f"system {self.name}: nothing to save", hint="fit it first")
-        if self._folder.resolve() != folder.resolve():
-            _copy_tree(self._folder, folder)
-
-    def _load_state(self, folder: Path) -> None:
+    def _open(self, folder: Path):
         from tradeie.training.relation import RelationClassifier
 
-        self._folder = folder
-        self.classifier = RelationClassifier.load(folder)
+        return RelationClassifier.load(folder)
 
 
 @dataclass

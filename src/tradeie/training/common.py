@@ -1,7 +1,11 @@
-"""Trainer plumbing shared by the NER and relation trainers.
+"""The training skeleton shared by the NER and relation trainers.
 
-Class-weighted loss, class-balanced sampling, TrainingArguments from a
-config, the multi-seed loop with best/mean/sd, distributed-safe writing.
+:func:`fit_model` runs every step the two have in common on a
+:class:`TaskParts` (what differs: examples, model, collator, metrics):
+class-weighted loss, class-balanced sampling, TrainingArguments from a
+config, the Trainer, the multi-seed loop with checkpoints, resume and
+best/mean/sd, ``metrics.json`` with timing, distributed-safe writing.
+:func:`batched_probs` is the one batched inference loop of both predictors.
 """
 
 from __future__ import annotations
@@ -13,15 +17,19 @@ import shutil
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tradeie.document import Document
 from tradeie.errors import TradeieError
 from tradeie.training.config import TrainConfig
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +268,17 @@ class SeedRun:
     steps: int
     train_seconds: float
     log_history: list = field(default_factory=list)
+    #: Per epoch: wall seconds of the training steps, evaluation and checkpoint saving (:mod:`.timing`).
+    epoch_seconds: list[dict[str, float]] = field(default_factory=list)
+    #: Wall seconds of scoring the validation documents with the one scorer after training.
+    score_seconds: float = 0.0
+
+    def timing(self) -> dict[str, Any]:
+        from tradeie.training.timing import timing_summary
+
+        summary = timing_summary(self.epoch_seconds, self.train_seconds + self.score_seconds, self.score_seconds)
+        per_epoch = [{f"{phase}_seconds": round(s, 4) for phase, s in e.items()} for e in self.epoch_seconds]
+        return {**summary, "per_epoch": per_epoch}
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -268,7 +287,16 @@ class SeedRun:
             "epochs": self.epochs,
             "steps": self.steps,
             "train_seconds": round(self.train_seconds, 2),
+            "timing": self.timing(),
         }
+
+
+def _epoch_seconds(trainer) -> list[dict[str, float]]:
+    """The epochs timed by the trainer's :class:`~tradeie.training.timing.EpochTimer` ([] without one)."""
+    from tradeie.training.timing import EpochTimer
+
+    timers = [cb for cb in trainer.callback_handler.callbacks if isinstance(cb, EpochTimer)]
+    return timers[0].epochs if timers else []
 
 
 def run_seeds(
@@ -321,6 +349,8 @@ def run_seeds(
                     trainer.state.global_step,
                     elapsed,
                     list(trainer.state.log_history),
+                    _epoch_seconds(trainer),
+                    time.perf_counter() - started - elapsed,
                 )
             )
             if is_main_process():
@@ -346,12 +376,19 @@ def run_seeds(
 
 
 def seed_summary(runs: list[SeedRun], best_index: int) -> dict[str, Any]:
-    """best / mean / sd of the eval F1 over seeds, and every seed's run."""
+    """best / mean / sd of the eval F1 over seeds, every seed's run, and where the time went over all seeds."""
+    from tradeie.training.timing import timing_summary
+
     f1s = [r.eval["f1"] for r in runs if r.eval is not None]
     out: dict[str, Any] = {
         "seeds": [r.summary() for r in runs],
         "best_seed": runs[best_index].seed,
         "train_seconds": round(sum(r.train_seconds for r in runs), 2),
+        "timing": timing_summary(
+            [e for r in runs for e in r.epoch_seconds],
+            sum(r.train_seconds + r.score_seconds for r in runs),
+            sum(r.score_seconds for r in runs),
+        ),
     }
     if f1s:
         out["eval_f1_best"] = max(f1s)
@@ -462,3 +499,190 @@ def save_trained(
             write_model_card(tmp, task, config, metrics, base, dataset_name)
     barrier()
     return output_dir
+
+
+# --------------------------------------------------------------- the shared fit
+
+
+def prepare(config: TrainConfig) -> str:
+    """Validate ``config``, set torch's threads and check ``max_length`` against the encoder; the base model."""
+    config.validate()
+    setup_torch(config)
+    base = config.resolved_base_model()
+    check_length(config, base)
+    return base
+
+
+def augmented_copies(config: TrainConfig, train_docs: Sequence[Document]) -> list[Document]:
+    """Mention-replacement copies of ``train_docs`` when ``config.augment`` (seeded by the first seed), else []."""
+    if not config.augment:
+        return []
+    from tradeie.training.augment import augment_documents
+
+    return augment_documents(train_docs, config.augment_copies, config.augment_prob, config.seeds[0])
+
+
+def label_counts(examples: Sequence[dict[str, Any]]) -> Counter:
+    """How often each label id occurs in the examples' ``labels`` (one id or a list of ids; -100 ignored)."""
+    counts: Counter = Counter()
+    for example in examples:
+        labels = example["labels"]
+        for label in labels if isinstance(labels, list) else [labels]:
+            if label != -100:
+                counts[label] += 1
+    return counts
+
+
+@dataclass
+class TrainingDocuments:
+    """The documents of one fit: ``train`` (real), ``eval`` (scored, may be empty), ``augmented`` copies."""
+
+    train: list[Document]
+    eval: list[Document]
+    augmented: list[Document]
+
+
+@dataclass
+class TaskParts:
+    """What differs between the NER and the relation trainer; :func:`fit_model` does the rest."""
+
+    #: ``"ner"`` or ``"re"`` (``metrics.json`` ``task``, the model card).
+    task: str
+    #: The classifier's labels in id order.
+    labels: Sequence[str]
+    #: Encoded training examples (``input_ids``, ``attention_mask``, ``labels``: an id or a list of ids).
+    train: list[dict[str, Any]]
+    #: Encoded examples scored every epoch for early stopping and the best checkpoint (empty: none).
+    eval: list[dict[str, Any]]
+    #: Per training example, its group for ``balanced_sampling``.
+    groups: list[str]
+    #: A freshly initialised model (called once per seed, after ``set_seed``, with load reports silenced).
+    new_model: Callable[[], Any]
+    collator: Any
+    #: Trainer ``compute_metrics`` over ``eval``: ``f1`` and the ``selection`` score epochs are chosen on.
+    epoch_metrics: Callable[[Any], dict[str, float]]
+    #: The one scorer on the validation documents (seed choice, ``metrics.json`` ``eval``); None without them.
+    score: Callable[[Any], dict[str, Any] | None]
+    #: ``metrics.json`` entries from the kept model (test scores, end-to-end scores).
+    report: Callable[[Any], dict[str, Any]]
+    #: Task-specific ``metrics.json`` entries known before training.
+    metrics: dict[str, Any] = field(default_factory=dict)
+    preprocess_logits: Callable | None = None
+    #: Extra entries of the saved training config.
+    settings_extra: dict[str, Any] | None = None
+    #: Writes extra files into the model folder before it is published.
+    write_extra: Callable[[Path], None] | None = None
+
+
+def fit_model(
+    parts: TaskParts,
+    config: TrainConfig,
+    output_dir: str | Path,
+    *,
+    base: str,
+    tokenizer,
+    documents: TrainingDocuments,
+    dataset_name: str | None,
+) -> Path:
+    """Train one model per seed on ``parts``, keep the best, score it and save the folder; return its path.
+
+    The steps both trainers share: class-balanced sampling and class-weighted
+    loss (``balanced_sampling``, ``class_weights``), the Trainer with early
+    stopping and per-epoch timing, the seed loop with checkpoints and
+    ``--resume`` (:func:`run_seeds`, seeds chosen by ``parts.score``),
+    ``metrics.json`` and the model folder (:func:`save_trained`).
+    """
+    from transformers import set_seed
+
+    from tradeie.training.timing import EpochTimer
+
+    output_dir = Path(output_dir)
+    has_eval = bool(parts.eval)
+    sample_weights = balanced_sample_weights(parts.groups) if config.balanced_sampling else None
+    loss_func = (
+        weighted_loss(inverse_frequency_weights(label_counts(parts.train), len(parts.labels)))
+        if config.class_weights
+        else None
+    )
+    trainer_cls = make_trainer_class()
+
+    def train_one(seed: int, args):
+        set_seed(seed)
+        with quiet_transformers():  # the new classifier head is expected to be missing
+            model = parts.new_model()
+        trainer = trainer_cls(
+            model=model,
+            args=args,
+            train_dataset=ListDataset(parts.train),
+            eval_dataset=ListDataset(parts.eval) if has_eval else None,
+            data_collator=parts.collator,
+            processing_class=tokenizer,
+            compute_metrics=parts.epoch_metrics if has_eval else None,
+            preprocess_logits_for_metrics=parts.preprocess_logits,
+            compute_loss_func=loss_func,
+            callbacks=[*early_stopping(config, has_eval), EpochTimer()],
+            sample_weights=sample_weights,
+        )
+        trainer.train()
+        return trainer
+
+    model, runs, best = run_seeds(config, checkpoint_dir(output_dir), has_eval, train_one, parts.score)
+    metrics: dict[str, Any] = {
+        "task": parts.task,
+        "base_model": base,
+        "dataset": dataset_name,
+        "train_documents": [d.id for d in documents.train],
+        "eval_documents": [d.id for d in documents.eval],
+        "augmented_documents": len(documents.augmented),
+        **parts.metrics,
+        **seed_summary(runs, best),
+        "eval": runs[best].eval,
+    }
+    metrics.update(parts.report(model))
+    return save_trained(
+        output_dir,
+        parts.task,
+        model,
+        tokenizer,
+        config,
+        base,
+        metrics,
+        dataset_name,
+        settings_extra=parts.settings_extra,
+        write_extra=parts.write_extra,
+    )
+
+
+# ------------------------------------------------------------------ inference
+
+
+def batched_probs(
+    model,
+    inputs: Sequence[Sequence[int]],
+    pad_id: int,
+    batch_size: int,
+    extra_inputs: Callable[[list[int], int], dict[str, Any]] | None = None,
+) -> Iterator[tuple[list[int], np.ndarray]]:
+    """Softmax class probabilities of ``model`` over ``inputs`` (token id lists), shortest inputs first.
+
+    Inputs are sorted by length (stable), batched by ``batch_size``, padded
+    with ``pad_id`` and run under ``torch.inference_mode``. Yields, per batch,
+    the indices into ``inputs`` and their probabilities: ``[batch, labels]``
+    for a sequence classifier, ``[batch, width, labels]`` for a token
+    classifier (an input's positions first, then padding).
+    ``extra_inputs(indices, width)`` gives further model inputs of a batch
+    (tensors; moved to the model's device).
+    """
+    import torch
+
+    order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            width = max(len(inputs[i]) for i in batch)
+            ids = torch.tensor([[*inputs[i], *[pad_id] * (width - len(inputs[i]))] for i in batch], device=device)
+            mask = torch.tensor([[1] * len(inputs[i]) + [0] * (width - len(inputs[i])) for i in batch], device=device)
+            extra = {} if extra_inputs is None else {k: v.to(device) for k, v in extra_inputs(batch, width).items()}
+            logits = model(input_ids=ids, attention_mask=mask, **extra).logits.float()
+            yield batch, torch.softmax(logits, -1).cpu().numpy()

@@ -266,38 +266,36 @@ class NERTagger:
 
     def word_probs(self, rows: Sequence[Sequence[Token]]) -> list[np.ndarray]:
         """Per-word tag probabilities for each row, averaged over the windows holding its first sub-word."""
-        import torch
+        from tradeie.training.common import batched_probs
 
         encoded = encode_words(self.tokenizer, [[t.text for t in toks] for toks in rows])
         cls, sep = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
-        items = []
-        for r, (ids, wids) in enumerate(encoded):
-            for a, b in window_spans(wids, self.settings.max_length - 2, self.settings.stride):
-                items.append((r, a, b, [cls, *ids[a:b], sep]))
-        items.sort(key=lambda it: len(it[3]))
+        windows = [
+            (r, a, b)
+            for r, (_, wids) in enumerate(encoded)
+            for a, b in window_spans(wids, self.settings.max_length - 2, self.settings.stride)
+        ]
+        inputs = [[cls, *encoded[r][0][a:b], sep] for r, a, b in windows]
         sums = [np.zeros((len(toks), len(self.labels))) for toks in rows]
         counts = [np.zeros(len(toks)) for toks in rows]
         firsts = [first_subword_mask(wids) for _, wids in encoded]
         sub_feats = self._subword_features(rows, encoded)
-        device = next(self.model.parameters()).device
+        extra = None
+        if sub_feats is not None:
+            n = len(self.features.names)
+
+            def extra(batch: list[int], width: int) -> dict[str, Any]:
+                return {"feature_ids": _feature_batch(sub_feats, [windows[i] for i in batch], width, n)}
+
         pad = self.tokenizer.pad_token_id or 0
-        with torch.inference_mode():
-            for i in range(0, len(items), self.settings.batch_size):
-                batch = items[i : i + self.settings.batch_size]
-                width = max(len(it[3]) for it in batch)
-                input_ids = torch.tensor([it[3] + [pad] * (width - len(it[3])) for it in batch], device=device)
-                mask = torch.tensor([[1] * len(it[3]) + [0] * (width - len(it[3])) for it in batch], device=device)
-                extra = {}
-                if sub_feats is not None:
-                    extra["feature_ids"] = _feature_batch(sub_feats, batch, width, device, len(self.features.names))
-                probs = torch.softmax(self.model(input_ids=input_ids, attention_mask=mask, **extra).logits.float(), -1)
-                probs = probs.cpu().numpy()
-                for (r, a, b, _), p in zip(batch, probs):
-                    wids = encoded[r][1]
-                    for k in range(a, b):
-                        if firsts[r][k]:
-                            sums[r][wids[k]] += p[k - a + 1]
-                            counts[r][wids[k]] += 1
+        for batch, probs in batched_probs(self.model, inputs, pad, self.settings.batch_size, extra):
+            for i, p in zip(batch, probs):
+                r, a, b = windows[i]
+                wids = encoded[r][1]
+                for k in range(a, b):
+                    if firsts[r][k]:
+                        sums[r][wids[k]] += p[k - a + 1]
+                        counts[r][wids[k]] += 1
         out = []
         for s, c in zip(sums, counts):
             missing = c == 0  # words with no sub-word at all (e.g. only control characters)
@@ -342,13 +340,13 @@ class NERTagger:
         return out
 
 
-def _feature_batch(sub_feats: Sequence[list[list[int]]], batch, width: int, device, n: int):
-    """``[batch, width, n]`` feature ids for windows ``(row, a, b, ids)``: zeros on specials and padding."""
+def _feature_batch(sub_feats: Sequence[list[list[int]]], windows: Sequence[tuple[int, int, int]], width: int, n: int):
+    """``[batch, width, n]`` feature ids of windows ``(row, a, b)``: zeros on specials and padding."""
     import torch
 
     edge = [[0] * n]
-    rows = [edge + sub_feats[r][a:b] + edge + edge * (width - len(ids)) for r, a, b, ids in batch]
-    return torch.tensor(rows, dtype=torch.long, device=device).reshape(len(batch), width, n)
+    rows = [edge + sub_feats[r][a:b] + edge + edge * (width - (b - a + 2)) for r, a, b in windows]
+    return torch.tensor(rows, dtype=torch.long).reshape(len(windows), width, n)
 
 
 # ----------------------------------------------------------------- training
@@ -444,13 +442,11 @@ def fit_ner_dataset(
     (``documents``: its splits, if already loaded) gives the documents that are
     scored end to end, augmented and fed to the gazetteer.
     """
-    from tradeie.data.dataset import documents_from_dataset, load_hub_folder
+    from tradeie.data.dataset import load_hub_folder
+    from tradeie.training.runs import load_splits
 
     rows = load_hub_folder(folder, "ner")
-    if documents is None:
-        documents = {}
-        for doc in documents_from_dataset(load_hub_folder(folder, "documents")):
-            documents.setdefault(doc.meta.get("split") or "train", []).append(doc)
+    documents = load_splits(folder) if documents is None else documents
     return fit_ner(
         documents.get("train", []),
         documents.get("validation") or None,
@@ -486,31 +482,23 @@ def fit_ner(
     ``test_docs``, if given, are scored once with the final model. The folder gets the model
     (safetensors), tokenizer, ``config.json`` with ``id2label``/``label2id``,
     ``training_config.json``, ``metrics.json`` and a model card ``README.md``.
-    Runs unchanged under ``torchrun``/``accelerate launch`` (only rank 0 writes).
+    The shared steps (seeds, Trainer, checkpoints, saving) are
+    :func:`tradeie.training.common.fit_model`'s. Runs unchanged under
+    ``torchrun``/``accelerate launch`` (only rank 0 writes).
     """
-    from transformers import AutoModelForTokenClassification, AutoTokenizer, DataCollatorForTokenClassification
-    from transformers import set_seed
+    from transformers import AutoTokenizer
 
     from tradeie.evaluation.experiments import strip_annotations
     from tradeie.training import common
-    from tradeie.training.augment import augment_documents
 
-    config.validate()
-    common.setup_torch(config)
-    output_dir = Path(output_dir)
-    base = config.resolved_base_model()
-    common.check_length(config, base)
-    train_docs, eval_docs = list(train_docs), list(eval_docs or [])
+    base = common.prepare(config)
+    train_docs, eval_docs, test_docs = list(train_docs), list(eval_docs or []), list(test_docs or [])
     if not any(d.entities for d in train_docs):
         raise TradeieError(
             "NER training: the training documents have no entities",
             hint="annotate documents or check the dataset split",
         )
-    augmented = (
-        augment_documents(train_docs, config.augment_copies, config.augment_prob, config.seeds[0])
-        if config.augment
-        else []
-    )
+    augmented = common.augmented_copies(config, train_docs)
     tokenizer = AutoTokenizer.from_pretrained(base)
     train_rows = tagged_tokens(
         [*(published_rows(train_docs) if train_rows is None else train_rows), *published_rows(augmented)]
@@ -524,17 +512,6 @@ def fit_ner(
     eval_feats = window_features(
         tokenizer, eval_rows, config.max_length, config.stride, config.label_all_subtokens, eval_ids
     )
-    has_eval = bool(eval_feats)
-    label_counts = Counter(LABELS[i][2:] for f in train_feats for i in f["labels"] if i > 0)
-    sample_weights = (
-        common.balanced_sample_weights([_window_group(f["labels"], label_counts) for f in train_feats])
-        if config.balanced_sampling
-        else None
-    )
-    loss_func = None
-    if config.class_weights:
-        tag_counts = Counter(i for f in train_feats for i in f["labels"] if i != -100)
-        loss_func = common.weighted_loss(common.inverse_frequency_weights(tag_counts, len(LABELS)))
     log.info(
         "NER: %d training windows (%d documents, %d augmented), %d eval windows",
         len(train_feats),
@@ -542,70 +519,63 @@ def fit_ner(
         len(augmented),
         len(eval_feats),
     )
+    entity_counts = Counter(LABELS[i][2:] for f in train_feats for i in f["labels"] if i > 0)
     settings = NERSettings(config.max_length, config.stride, config.constrained_decoding, config.eval_batch_size)
     gazetteer = None
     if config.gazetteer_ensemble:
         from tradeie.training.baselines import GazetteerBaseline
 
         gazetteer = GazetteerBaseline.fit(train_docs, config.gazetteer_min_precision)
-    trainer_cls = common.make_trainer_class()
-    work_dir = output_dir.parent / f".{output_dir.name}.checkpoints"
 
-    def train_one(seed: int, args):
-        set_seed(seed)
-        collator = DataCollatorForTokenClassification(tokenizer)
-        with common.quiet_transformers():  # the new classifier head is expected to be missing
-            if linguistic is None:
-                model = AutoModelForTokenClassification.from_pretrained(
-                    base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID
-                )
-            else:
-                from tradeie.training.feature_model import FeatureCollator, FeatureTaggerForTokenClassification
+    def scores(model, docs: list[Document]) -> dict[str, Any]:
+        return score_entities(docs, NERTagger(model, tokenizer, settings, gazetteer).predict(strip_annotations(docs)))
 
-                model = FeatureTaggerForTokenClassification.from_encoder(
-                    base, labels=list(LABELS), features=linguistic[0], feature_dim=config.feature_dim
-                )
-                collator = FeatureCollator(collator, tokenizer.padding_side)
-        trainer = trainer_cls(
-            model=model,
-            args=args,
-            train_dataset=common.ListDataset(train_feats),
-            eval_dataset=common.ListDataset(eval_feats) if has_eval else None,
-            data_collator=collator,
-            processing_class=tokenizer,
-            compute_metrics=_window_metrics(LABELS) if has_eval else None,
-            preprocess_logits_for_metrics=_argmax_logits,
-            compute_loss_func=loss_func,
-            callbacks=common.early_stopping(config, has_eval),
-            sample_weights=sample_weights,
-        )
-        trainer.train()
-        return trainer
+    def report(model) -> dict[str, Any]:
+        return {"test_documents": [d.id for d in test_docs], "test": scores(model, test_docs)} if test_docs else {}
 
-    def score(model) -> dict | None:
-        if not eval_docs:
-            return None
-        tagger = NERTagger(model, tokenizer, settings, gazetteer)
-        return score_entities(eval_docs, tagger.predict(strip_annotations(eval_docs)))
-
-    model, runs, best = common.run_seeds(config, work_dir, has_eval, train_one, score)
-    metrics: dict[str, Any] = {
-        "task": "ner",
-        "base_model": base,
-        "dataset": dataset_name,
-        "train_documents": [d.id for d in train_docs],
-        "eval_documents": [d.id for d in eval_docs],
-        "augmented_documents": len(augmented),
-        "train_windows": len(train_feats),
-        **({} if linguistic is None else {"linguistic": linguistic[3]}),
-        **common.seed_summary(runs, best),
-        "eval": runs[best].eval,
-    }
-    if test_docs:
-        metrics["test_documents"] = [d.id for d in test_docs]
-        tagger = NERTagger(model, tokenizer, settings, gazetteer)
-        metrics["test"] = score_entities(test_docs, tagger.predict(strip_annotations(test_docs)))
-    save_gazetteer = None if gazetteer is None else (lambda folder: gazetteer.save(folder / "gazetteer"))
-    return common.save_trained(
-        output_dir, "ner", model, tokenizer, config, base, metrics, dataset_name, write_extra=save_gazetteer
+    parts = common.TaskParts(
+        task="ner",
+        labels=LABELS,
+        train=train_feats,
+        eval=eval_feats,
+        groups=[_window_group(f["labels"], entity_counts) for f in train_feats],
+        new_model=lambda: _new_tagger(base, config, None if linguistic is None else linguistic[0]),
+        collator=_collator(tokenizer, linguistic is not None),
+        epoch_metrics=_window_metrics(LABELS),
+        score=lambda model: scores(model, eval_docs) if eval_docs else None,
+        report=report,
+        metrics={"train_windows": len(train_feats), **({} if linguistic is None else {"linguistic": linguistic[3]})},
+        preprocess_logits=_argmax_logits,
+        write_extra=None if gazetteer is None else (lambda folder: gazetteer.save(folder / "gazetteer")),
     )
+    documents = common.TrainingDocuments(train_docs, eval_docs, augmented)
+    return common.fit_model(
+        parts, config, output_dir, base=base, tokenizer=tokenizer, documents=documents, dataset_name=dataset_name
+    )
+
+
+def _new_tagger(base: str, config: NERConfig, features: dict[str, Any] | None):
+    """A token classifier over ``base`` with a new head (and feature embeddings with ``features``)."""
+    if features is None:
+        from transformers import AutoModelForTokenClassification
+
+        return AutoModelForTokenClassification.from_pretrained(
+            base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID
+        )
+    from tradeie.training.feature_model import FeatureTaggerForTokenClassification
+
+    return FeatureTaggerForTokenClassification.from_encoder(
+        base, labels=list(LABELS), features=features, feature_dim=config.feature_dim
+    )
+
+
+def _collator(tokenizer, with_features: bool):
+    """Pads token-classification windows (labels with -100; ``feature_ids`` with zeros ``with_features``)."""
+    from transformers import DataCollatorForTokenClassification
+
+    collator = DataCollatorForTokenClassification(tokenizer)
+    if not with_features:
+        return collator
+    from tradeie.training.feature_model import FeatureCollator
+
+    return FeatureCollator(collator, tokenizer.padding_side)

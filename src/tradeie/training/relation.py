@@ -1,19 +1,24 @@
 """Relation classification with typed entity markers.
 
-Candidates are :func:`tradeie.data.relcands.candidate_pairs` (ordered pairs the
-schema allows, within ``window`` sentences); each is rendered with
-:func:`tradeie.data.relcands.marked_text` (``[H:ACTOR] India [/H] ... [T:AGREEMENT]
-deal [/T]``, markers added to the tokenizer as special tokens) and classified
-by a sequence-classification head over ``no_relation`` + the schema's labels.
-Decoding only allows the labels the pair's types permit. A context longer
-than ``max_length`` is cropped around the two marked mentions.
+Training rows are the published dataset ``relations`` rows (one per ordered
+candidate pair: the marked ``text``, ``head``/``tail`` spans with their types,
+``label``): ``tradeie train re`` reads them from the dataset folder
+(:func:`fit_re_dataset`), and documents (cross-validation folds, augmented
+copies) become rows through :func:`tradeie.data.dataset.relation_rows`, the
+function that builds the published ones. Candidates are
+:func:`tradeie.data.relcands.candidate_pairs` (ordered pairs the schema allows,
+within ``window`` sentences) rendered with :func:`tradeie.data.relcands.marked_text`
+(``[H:ACTOR] India [/H] ... [T:AGREEMENT] deal [/T]``, markers added to the
+tokenizer as special tokens) and classified by a sequence-classification head
+over ``no_relation`` + the schema's labels. Decoding only allows the labels
+the pair's types permit. A context longer than ``max_length`` is cropped
+around the two marked mentions.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +29,7 @@ import numpy as np
 from tradeie.document import Document, Entity, Relation
 from tradeie.errors import TradeieError
 from tradeie.data.relcands import DEFAULT_WINDOW, Candidate, candidate_pairs, marked_text, marker_tokens
-from tradeie.schema import NO_RELATION, RELATION_CLASSES, allowed_relation
+from tradeie.schema import ENTITY_LABELS, NO_RELATION, RELATION_CLASSES, allowed_relation
 from tradeie.training.config import REConfig
 
 log = logging.getLogger(__name__)
@@ -48,11 +53,16 @@ def allowed_mask(cand: Candidate) -> np.ndarray:
 
 
 def encode_candidate(tokenizer, text: str, cand: Candidate, max_length: int) -> list[int] | None:
-    """Input ids ``[CLS] marked context [SEP]``; cropped around the markers if too long.
+    """Input ids ``[CLS] marked context [SEP]`` of a candidate pair of ``text`` (see :func:`encode_marked`)."""
+    return encode_marked(tokenizer, marked_text(text, cand), max_length)
+
+
+def encode_marked(tokenizer, marked: str, max_length: int) -> list[int] | None:
+    """Input ids ``[CLS] marked [SEP]``; cropped around the markers if too long.
 
     Returns None when the two marked mentions alone do not fit in ``max_length``.
     """
-    ids = tokenizer(marked_text(text, cand), add_special_tokens=False)["input_ids"]
+    ids = tokenizer(marked, add_special_tokens=False)["input_ids"]
     size = max_length - 2
     if len(ids) > size:
         marker_ids = set(tokenizer.convert_tokens_to_ids(marker_tokens()))
@@ -75,19 +85,68 @@ def decode_relation(probs: np.ndarray, mask: np.ndarray, threshold: float = 0.0)
     return label, score
 
 
-def _features(
-    tokenizer, docs: Sequence[Document], window: int, max_length: int, entities=None
+# ------------------------------------------------------------- relations rows
+
+#: A row of the dataset ``relations`` config (``document_id``, marked ``text``, ``context_start``,
+#: ``context_end``, ``head``/``tail`` spans with ``label`` ids, ``sentence_distance``, ``label`` id).
+PairRow = dict[str, Any]
+
+
+def published_pairs(docs: Sequence[Document], window: int) -> list[PairRow]:
+    """The ``relations`` rows of ``docs`` exactly as ``tradeie dataset build --window WINDOW`` publishes them."""
+    from tradeie.data.dataset import relation_rows
+
+    return [row for doc in docs for row in relation_rows(doc, window)]
+
+
+def _row_entity(span: dict[str, Any]) -> Entity:
+    label = ENTITY_LABELS[span["label"]]
+    return Entity(span["start"], span["end"], label, span["id"], span["text"], referent=span["referent"] or "")
+
+
+def row_candidate(row: PairRow) -> Candidate:
+    """The candidate pair a ``relations`` row describes (label ids into :data:`LABELS` and the entity labels)."""
+    return Candidate(
+        doc_id=row["document_id"],
+        head=_row_entity(row["head"]),
+        tail=_row_entity(row["tail"]),
+        label=LABELS[row["label"]],
+        context_start=row["context_start"],
+        context_end=row["context_end"],
+        sentence_distance=row["sentence_distance"],
+    )
+
+
+def pair_examples(
+    tokenizer, rows: Sequence[PairRow], max_length: int
 ) -> tuple[list[dict[str, Any]], list[Candidate], int]:
+    """Training examples (input_ids, attention_mask, labels) of ``relations`` rows, their candidates,
+    and how many rows were skipped because their two marked mentions do not fit in ``max_length``."""
     feats, cands, skipped = [], [], 0
-    for d, doc in enumerate(docs):
-        for cand in candidate_pairs(doc, window, None if entities is None else entities[d]):
+    for row in rows:
+        ids = encode_marked(tokenizer, row["text"], max_length)
+        if ids is None:
+            skipped += 1
+            continue
+        feats.append({"input_ids": ids, "attention_mask": [1] * len(ids), "labels": row["label"]})
+        cands.append(row_candidate(row))
+    return feats, cands, skipped
+
+
+def _candidate_inputs(
+    tokenizer, docs: Sequence[Document], entities: Sequence[Sequence[Entity]], window: int, max_length: int
+) -> tuple[list[list[int]], list[Candidate], int]:
+    """Input ids of every candidate pair of ``entities`` in ``docs``, the candidates, and how many did not fit."""
+    inputs, cands, skipped = [], [], 0
+    for doc, ents in zip(docs, entities, strict=True):
+        for cand in candidate_pairs(doc, window, ents):
             ids = encode_candidate(tokenizer, doc.text, cand, max_length)
             if ids is None:
                 skipped += 1
                 continue
-            feats.append({"input_ids": ids, "attention_mask": [1] * len(ids), "labels": LABEL2ID[cand.label]})
+            inputs.append(ids)
             cands.append(cand)
-    return feats, cands, skipped
+    return inputs, cands, skipped
 
 
 def downsample_negatives(
@@ -138,41 +197,30 @@ class RelationClassifier:
             settings.batch_size = batch_size
         return cls(model, tokenizer, settings)
 
-    def pair_probs(self, feats: Sequence[dict[str, Any]]) -> np.ndarray:
-        """Class probabilities per encoded pair (batched, sorted by length, inference mode)."""
-        import torch
+    def pair_probs(self, inputs: Sequence[Sequence[int]]) -> np.ndarray:
+        """Class probabilities per encoded pair (:func:`tradeie.training.common.batched_probs`)."""
+        from tradeie.training.common import batched_probs
 
-        order = sorted(range(len(feats)), key=lambda i: len(feats[i]["input_ids"]))
-        out = np.zeros((len(feats), len(LABELS)))
-        device = next(self.model.parameters()).device
+        out = np.zeros((len(inputs), len(LABELS)))
         pad = self.tokenizer.pad_token_id or 0
-        with torch.inference_mode():
-            for b in range(0, len(order), self.settings.batch_size):
-                idx = order[b : b + self.settings.batch_size]
-                width = max(len(feats[i]["input_ids"]) for i in idx)
-                ids = torch.tensor(
-                    [feats[i]["input_ids"] + [pad] * (width - len(feats[i]["input_ids"])) for i in idx], device=device
-                )
-                mask = torch.tensor(
-                    [[1] * len(feats[i]["input_ids"]) + [0] * (width - len(feats[i]["input_ids"])) for i in idx],
-                    device=device,
-                )
-                logits = self.model(input_ids=ids, attention_mask=mask).logits.float()
-                out[idx] = torch.softmax(logits, -1).cpu().numpy()
+        for batch, probs in batched_probs(self.model, inputs, pad, self.settings.batch_size):
+            out[batch] = probs
         return out
 
     def predict(self, docs: Sequence[Document], entities: Sequence[Sequence[Entity]] | None = None) -> list[Document]:
         """Copies of ``docs`` carrying ``entities`` (default: their own) and the predicted relations."""
         ents = [list(d.entities) if entities is None else list(entities[i]) for i, d in enumerate(docs)]
         ents = [_with_ids(e) for e in ents]
-        feats, cands, skipped = _features(self.tokenizer, docs, self.settings.window, self.settings.max_length, ents)
+        inputs, cands, skipped = _candidate_inputs(
+            self.tokenizer, docs, ents, self.settings.window, self.settings.max_length
+        )
         if skipped:
             log.warning(
                 "%d candidate pairs longer than max_length=%d were not classified", skipped, self.settings.max_length
             )
-        probs = self.pair_probs(feats) if feats else np.zeros((0, len(LABELS)))
+        probs = self.pair_probs(inputs)
         by_doc: dict[str, list[Relation]] = {}
-        for cand, p in zip(cands, probs):
+        for cand, p in zip(cands, probs, strict=True):
             label, score = decode_relation(p, allowed_mask(cand), self.settings.threshold)
             if label != NO_RELATION:
                 by_doc.setdefault(cand.doc_id, []).append(Relation(cand.head.id, cand.tail.id, label, round(score, 4)))
@@ -197,8 +245,9 @@ def _pair_metrics(masks: list[np.ndarray]):
     """compute_metrics for Trainer: micro F1 over the relation labels with type-constrained decoding.
 
     ``masks`` holds one type mask per evaluation pair, in order; a different
-    number of predictions is an error (never decoding without the constraints).
-    P/R/F1 come from :func:`tradeie.evaluation.scores.prf`; only epochs are chosen on it.
+    number of predictions is an internal error (decoding is never done
+    without the constraints). P/R/F1 come from
+    :func:`tradeie.evaluation.scores.prf`; only epochs are chosen on it.
     """
     from tradeie.evaluation.scores import prf
 
@@ -211,7 +260,7 @@ def _pair_metrics(masks: list[np.ndarray]):
             )
         probs = np.exp(logits - logits.max(axis=1, keepdims=True))
         probs /= probs.sum(axis=1, keepdims=True)
-        pred = np.array([LABEL2ID[decode_relation(p, mask)[0]] for p, mask in zip(probs, masks)])
+        pred = np.array([LABEL2ID[decode_relation(p, mask)[0]] for p, mask in zip(probs, masks, strict=True)])
         neg = LABEL2ID[NO_RELATION]
         scores = prf(int(((pred == gold) & (gold != neg)).sum()), int((pred != neg).sum()), int((gold != neg).sum()))
         accuracy = float((pred == gold).mean()) if len(gold) else 0.0
@@ -230,6 +279,73 @@ def score_relations(
     return {k: v.as_dict() for k, v in relation_figures(gold, pred_gold_entities, pred_end_to_end).items()}
 
 
+# ----------------------------------------------------------------- training
+
+
+def _check_relations_config(rows, folder: str | Path) -> None:
+    """The ``relations`` config's label names must be this schema's, in the same order."""
+    for split, ds in rows.items():
+        features = ds.features
+        found = (list(features["label"].names), list(features["head"]["label"].names))
+        if found != (list(LABELS), list(ENTITY_LABELS)):
+            raise TradeieError(
+                f"{folder}: relations/{split}: labels {found[0]} and entity labels {found[1]} are not "
+                f"this schema's {list(LABELS)} and {list(ENTITY_LABELS)}",
+                hint="rebuild the dataset with this version of tradeie",
+            )
+
+
+def rows_within(rows, window: int, folder: str | Path) -> dict[str, list[PairRow]]:
+    """Each split's ``relations`` rows whose mentions are at most ``window`` sentences apart.
+
+    The rows hold the pairs of the window the dataset was built with; a larger
+    ``window`` than any row's ``sentence_distance`` needs a rebuilt dataset.
+    """
+    published = max((max(ds["sentence_distance"], default=0) for ds in rows.values()), default=0)
+    if window > published:
+        raise TradeieError(
+            f"{folder}: its relations rows pair mentions at most {published} sentence(s) apart, "
+            f"fewer than window = {window}",
+            hint=f"rebuild it with `tradeie dataset build --window {window}`, or --set window={published}",
+        )
+    return {split: [row for row in ds if row["sentence_distance"] <= window] for split, ds in rows.items()}
+
+
+def fit_re_dataset(
+    folder: str | Path,
+    config: REConfig,
+    output_dir: str | Path,
+    *,
+    documents: dict[str, list[Document]] | None = None,
+    ner_dir: str | Path | None = None,
+) -> Path:
+    """``tradeie train re``: train on the dataset folder's ``relations`` rows as published.
+
+    The rows are ``datasets.load_dataset(folder, "relations")``'s train and
+    validation splits (those within ``config.window`` sentences), exactly what a
+    user's own script gets; the ``documents`` config (``documents``: its splits,
+    if already loaded) gives the documents that are scored end to end and augmented.
+    """
+    from tradeie.data.dataset import load_hub_folder
+    from tradeie.training.runs import load_splits
+
+    published = load_hub_folder(folder, "relations")
+    _check_relations_config(published, folder)
+    rows = rows_within(published, config.window, folder)
+    documents = load_splits(folder) if documents is None else documents
+    return fit_re(
+        documents.get("train", []),
+        documents.get("validation") or None,
+        config,
+        output_dir,
+        test_docs=documents.get("test") or None,
+        ner_dir=ner_dir,
+        dataset_name=str(folder),
+        train_rows=rows.get("train", []),
+        eval_rows=rows.get("validation", []),
+    )
+
+
 def fit_re(
     train_docs: Sequence[Document],
     eval_docs: Sequence[Document] | None,
@@ -239,46 +355,47 @@ def fit_re(
     test_docs: Sequence[Document] | None = None,
     ner_dir: str | Path | None = None,
     dataset_name: str | None = None,
+    train_rows: Sequence[PairRow] | None = None,
+    eval_rows: Sequence[PairRow] | None = None,
 ) -> Path:
     """Fine-tune the relation classifier on the gold entities of ``train_docs``; save to ``output_dir``.
 
-    ``eval_docs`` (real documents, may be None) select the best epoch and
-    seed and are scored with gold entities (strict relation F1) and, when an
-    NER model is given as ``ner_dir``, end to end with its predicted
-    entities. ``test_docs`` are scored the same way once at the end.
+    The model trains on ``train_rows`` (published ``relations`` rows; default:
+    those of ``train_docs`` through :func:`published_pairs`) plus the rows of
+    augmented copies (if ``config.augment``). ``eval_rows`` (default: those of
+    ``eval_docs``) select the best epoch; ``eval_docs`` (real documents, may be
+    None) select the seed and are scored with gold entities (strict relation
+    F1) and, when an NER model is given as ``ner_dir``, end to end with its
+    predicted entities. ``test_docs`` are scored the same way once at the end.
     Candidate pairs follow ``config.window``; class imbalance is handled by
     ``negative_ratio`` (down-sampling), ``class_weights`` and/or
-    ``balanced_sampling``. Returns ``output_dir``; only rank 0 writes under DDP.
+    ``balanced_sampling``. The shared steps are
+    :func:`tradeie.training.common.fit_model`'s. Returns ``output_dir``; only
+    rank 0 writes under DDP.
     """
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
-    from transformers import set_seed
+    from transformers import AutoTokenizer, DataCollatorWithPadding
 
-    from tradeie.evaluation.experiments import strip_annotations
     from tradeie.evaluation.evaluate import strip_relations
     from tradeie.training import common
-    from tradeie.training.augment import augment_documents
 
-    config.validate()
-    common.setup_torch(config)
-    output_dir = Path(output_dir)
-    base = config.resolved_base_model()
-    common.check_length(config, base)
-    train_docs, eval_docs = list(train_docs), list(eval_docs or [])
-    augmented = (
-        augment_documents(train_docs, config.augment_copies, config.augment_prob, config.seeds[0])
-        if config.augment
-        else []
-    )
+    base = common.prepare(config)
+    train_docs, eval_docs, test_docs = list(train_docs), list(eval_docs or []), list(test_docs or [])
+    augmented = common.augmented_copies(config, train_docs)
     tokenizer = AutoTokenizer.from_pretrained(base)
     add_marker_tokens(tokenizer)
-    train_feats, train_cands, skipped = _features(tokenizer, train_docs + augmented, config.window, config.max_length)
+    train_rows = [
+        *(published_pairs(train_docs, config.window) if train_rows is None else train_rows),
+        *published_pairs(augmented, config.window),
+    ]
+    train_feats, train_cands, skipped = pair_examples(tokenizer, train_rows, config.max_length)
     train_feats, train_cands = downsample_negatives(train_feats, train_cands, config.negative_ratio, config.seeds[0])
     if not any(c.label != NO_RELATION for c in train_cands):
         raise TradeieError(
             "RE training: the training documents have no relation within the candidate window",
             hint="annotate relations or raise `window`",
         )
-    eval_feats, eval_cands, _ = _features(tokenizer, eval_docs, config.window, config.max_length)
+    eval_rows = published_pairs(eval_docs, config.window) if eval_rows is None else eval_rows
+    eval_feats, eval_cands, _ = pair_examples(tokenizer, eval_rows, config.max_length)
     if eval_feats and not any(c.label != NO_RELATION for c in eval_cands):
         log.warning(
             "RE: the validation documents hold no relation to select epochs on; training all %d "
@@ -286,8 +403,7 @@ def fit_re(
             config.epochs,
         )
         eval_feats, eval_cands = [], []
-    has_eval = bool(eval_feats)
-    counts = Counter(f["labels"] for f in train_feats)
+    counts = common.label_counts(train_feats)
     log.info(
         "RE: %d training pairs (%s), %d skipped as too long, %d eval pairs",
         len(train_feats),
@@ -295,66 +411,66 @@ def fit_re(
         skipped,
         len(eval_feats),
     )
-    sample_weights = (
-        common.balanced_sample_weights([str(f["labels"]) for f in train_feats]) if config.balanced_sampling else None
-    )
-    loss_func = (
-        common.weighted_loss(common.inverse_frequency_weights(counts, len(LABELS))) if config.class_weights else None
-    )
     settings = RESettings(config.window, config.max_length, config.threshold, config.eval_batch_size)
-    trainer_cls = common.make_trainer_class()
-    work_dir = output_dir.parent / f".{output_dir.name}.checkpoints"
-    masks = [allowed_mask(c) for c in eval_cands]
 
-    def train_one(seed: int, args):
-        set_seed(seed)
-        with common.quiet_transformers():  # the new classifier head is expected to be missing
-            model = AutoModelForSequenceClassification.from_pretrained(
-                base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID
-            )
-            model.resize_token_embeddings(len(tokenizer))
-        trainer = trainer_cls(
-            model=model,
-            args=args,
-            train_dataset=common.ListDataset(train_feats),
-            eval_dataset=common.ListDataset(eval_feats) if has_eval else None,
-            data_collator=DataCollatorWithPadding(tokenizer),
-            processing_class=tokenizer,
-            compute_metrics=_pair_metrics(masks) if has_eval else None,
-            compute_loss_func=loss_func,
-            callbacks=common.early_stopping(config, has_eval),
-            sample_weights=sample_weights,
-        )
-        trainer.train()
-        return trainer
-
-    def score(model) -> dict | None:
+    def score(model) -> dict[str, Any] | None:
         if not eval_docs:
             return None
         classifier = RelationClassifier(model, tokenizer, settings)
         return score_relations(eval_docs, classifier.predict(strip_relations(eval_docs)))["gold_entities"]
 
-    model, runs, best = common.run_seeds(config, work_dir, has_eval, train_one, score)
-    classifier = RelationClassifier(model, tokenizer, settings)
-    metrics: dict[str, Any] = {
-        "task": "re",
-        "base_model": base,
-        "dataset": dataset_name,
-        "window": config.window,
-        "train_documents": [d.id for d in train_docs],
-        "eval_documents": [d.id for d in eval_docs],
-        "augmented_documents": len(augmented),
-        "train_pairs": dict(sorted((LABELS[k], v) for k, v in counts.items())),
-        **common.seed_summary(runs, best),
-        "eval": runs[best].eval,
-    }
+    parts = common.TaskParts(
+        task="re",
+        labels=LABELS,
+        train=train_feats,
+        eval=eval_feats,
+        groups=[str(f["labels"]) for f in train_feats],
+        new_model=lambda: _new_classifier(base, tokenizer),
+        collator=DataCollatorWithPadding(tokenizer),
+        epoch_metrics=_pair_metrics([allowed_mask(c) for c in eval_cands]),
+        score=score,
+        report=lambda model: _final_scores(
+            RelationClassifier(model, tokenizer, settings), eval_docs, test_docs, ner_dir
+        ),
+        metrics={"window": config.window, "train_pairs": dict(sorted((LABELS[k], v) for k, v in counts.items()))},
+        settings_extra={"markers": marker_tokens()},
+    )
+    documents = common.TrainingDocuments(train_docs, eval_docs, augmented)
+    return common.fit_model(
+        parts, config, output_dir, base=base, tokenizer=tokenizer, documents=documents, dataset_name=dataset_name
+    )
+
+
+def _new_classifier(base: str, tokenizer):
+    """A sequence classifier over ``base`` with a new head and embeddings for the marker tokens."""
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(
+        base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID
+    )
+    model.resize_token_embeddings(len(tokenizer))
+    return model
+
+
+def _final_scores(
+    classifier: RelationClassifier,
+    eval_docs: Sequence[Document],
+    test_docs: Sequence[Document],
+    ner_dir: str | Path | None,
+) -> dict[str, Any]:
+    """``metrics.json`` entries of the kept model: test scores with gold entities and, with an NER
+    model in ``ner_dir``, validation and test scores with its predicted entities."""
+    from tradeie.evaluation.evaluate import strip_relations
+    from tradeie.evaluation.experiments import strip_annotations
+
+    out: dict[str, Any] = {}
     tagger = None
     if ner_dir is not None and (Path(ner_dir) / "config.json").exists():
         from tradeie.training.ner import NERTagger
 
         tagger = NERTagger.load(ner_dir)
-        metrics["ner_model"] = str(ner_dir)
-    for key, docs in (("eval", eval_docs), ("test", test_docs or [])):
+        out["ner_model"] = str(ner_dir)
+    for key, docs in (("eval", eval_docs), ("test", test_docs)):
         if not docs or (key == "eval" and tagger is None):
             continue
         with_gold = classifier.predict(strip_relations(docs))
@@ -364,25 +480,16 @@ def fit_re(
             end_to_end = classifier.predict(bare, [p.entities for p in tagger.predict(bare)])
         scores = score_relations(docs, with_gold, end_to_end)
         if key == "test":
-            metrics["test_documents"] = [d.id for d in docs]
-            metrics["test"] = scores["gold_entities"]
+            out["test_documents"] = [d.id for d in docs]
+            out["test"] = scores["gold_entities"]
         if end_to_end is not None:
-            metrics[f"{key}_end_to_end"] = scores["end_to_end"]
-    return common.save_trained(
-        output_dir,
-        "re",
-        model,
-        tokenizer,
-        config,
-        base,
-        metrics,
-        dataset_name,
-        settings_extra={"markers": marker_tokens()},
-    )
+            out[f"{key}_end_to_end"] = scores["end_to_end"]
+    return out
 
 
 __all__ = [
     "fit_re",
+    "fit_re_dataset",
     "score_relations",
     "RelationClassifier",
     "encode_candidate",
