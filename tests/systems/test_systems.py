@@ -85,3 +85,23 @@ def test_compare_scores_every_system_on_the_chosen_split(blank_pipeline, toy_doc
     assert (rules["support"], rules["predicted"], rules["matched"]) == (5, 5, 5)
     text = render_markdown(comp)
     assert "| rules | 1.000" in text and "scored on the **validation** split: 1 documents (t3)" in text
+
+
+def test_transformer_re_system_fits_saves_and_loads_the_same(tiny_train_settings, toy_docs, tmp_path):
+    from tradeie.systems.transformer_re import TransformerRESystem
+    from tradeie.training.config import REConfig
+
+    system = TransformerRESystem(REConfig(**{**tiny_train_settings, "max_length": 96}))
+    with pytest.raises(TradeieError, match="not trained"):
+        system.predict(toy_docs)
+    system.fit(toy_docs[:2], toy_docs[2:])
+    assert system.classifier is system.predictor and system.classifier is not None
+    before = system.predict(toy_docs)
+    assert [d.entities for d in before] == [d.entities for d in toy_docs]
+    system.save(tmp_path / "re")
+    assert {"system.json", "model.safetensors", "config.json", "metrics.json"} <= {
+        p.name for p in (tmp_path / "re").iterdir()
+    }
+    again = load_system(tmp_path / "re")
+    assert again.name == "re-transformer" and again.task == "re"
+    assert [d.relations for d in again.predict(toy_docs)] == [d.relations for d in before]
