@@ -15,7 +15,7 @@ import numpy as np
 
 from tradeie.document import Document
 from tradeie.errors import TradeieError
-from tradeie.io.atomic import read_jsonl, write_jsonl_atomic
+from tradeie.io.jsonl import write_documents
 from tradeie.text.tokens import Token, entity_cuts, sentence_spans, sentence_tokens, tokenize
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,9 @@ SHINGLE_SIZE = 5
 #: Provenance of a document's text, recorded as ``origin`` in the corpus and the dataset.
 ORIGIN_REAL_NEWS = "real-news"
 ORIGIN_WRITTEN = "written-for-dataset"
-ORIGINS = (ORIGIN_REAL_NEWS, ORIGIN_WRITTEN)
+#: Articles written after every system choice was frozen; they only ever go to the test split.
+ORIGIN_HELD_OUT = "written-held-out"
+ORIGINS = (ORIGIN_REAL_NEWS, ORIGIN_WRITTEN, ORIGIN_HELD_OUT)
 NEAR_DUPLICATE_THRESHOLD = 0.15
 #: Invisible format characters dropped by :func:`normalise`: zero-width space, word joiner, BOM,
 #: soft hyphen and bidirectional controls (ZWJ/ZWNJ stay: they shape emoji and scripts).
@@ -347,12 +349,16 @@ def build_corpus(
     out_path: str | Path,
     threshold: float = NEAR_DUPLICATE_THRESHOLD,
     articles_dir: str | Path | None = None,
+    heldout_dir: str | Path | None = None,
 ) -> list[Document]:
     """Build ``corpus/documents.jsonl`` from every ``*.txt`` in ``seeds_dir`` (real news) and,
-    when given, ``articles_dir`` (articles written for this dataset)."""
+    when given, ``articles_dir`` (articles written for this dataset) and ``heldout_dir``
+    (articles written for the held-out test set)."""
     sources = [(Path(seeds_dir), ORIGIN_REAL_NEWS)]
     if articles_dir is not None:
         sources.append((Path(articles_dir), ORIGIN_WRITTEN))
+    if heldout_dir is not None:
+        sources.append((Path(heldout_dir), ORIGIN_HELD_OUT))
     docs = []
     for folder, origin in sources:
         paths = sorted(folder.glob("*.txt"))
@@ -365,7 +371,7 @@ def build_corpus(
     for doc in docs:
         doc.meta["near_duplicate_group"] = groups[doc.id]
         doc.meta["similar"] = similar.get(doc.id, {})
-    write_jsonl_atomic(out_path, (corpus_row(d) for d in docs))
+    write_documents(out_path, docs, "corpus")
     return docs
 
 
@@ -385,19 +391,8 @@ def _check_id_clashes(docs: list[Document]) -> None:
         seen[key] = doc
 
 
-def corpus_row(doc: Document) -> dict:
-    return {"id": doc.id, "text": doc.text, **doc.meta}
-
-
 def load_corpus(path: str | Path) -> list[Document]:
-    """Load ``documents.jsonl`` written by :func:`build_corpus`."""
-    docs = []
-    for row in read_jsonl(path):
-        row = dict(row)
-        try:
-            docs.append(Document(id=row.pop("id"), text=row.pop("text"), meta=row))
-        except KeyError as exc:
-            raise TradeieError(
-                f"{path}: a row lacks the {exc} field", hint="rebuild with `tradeie corpus build`"
-            ) from None
-    return docs
+    """Load ``documents.jsonl`` written by :func:`build_corpus` (Documents JSONL, ``corpus`` layout)."""
+    from tradeie.io.jsonl import read_documents
+
+    return read_documents(path)

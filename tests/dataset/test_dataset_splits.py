@@ -96,3 +96,27 @@ def test_group_kfold_errors(docs):
         group_kfold(docs, 4)
     with pytest.raises(TradeieError, match="too small"):
         group_kfold(docs, 1)
+
+
+def _origin_doc(doc_id: str, origin: str, group: str | None = None) -> Document:
+    meta = {"origin": origin, **({"near_duplicate_group": group} if group else {})}
+    return Document(id=doc_id, text="x", meta=meta)
+
+
+def test_held_out_articles_always_go_to_test_and_leave_the_other_splits_unchanged():
+    written = [_origin_doc(f"w{i:02d}", "written-for-dataset") for i in range(8)]
+    seeds = [_origin_doc("s1", "real-news", "S"), _origin_doc("s2", "real-news", "S")]
+    held = [_origin_doc("h01", "written-held-out"), _origin_doc("h02", "written-held-out")]
+    before = assign_splits(written + seeds)
+    after = assign_splits(written + seeds + held)
+    assert after == {**before, "h01": "test", "h02": "test"}
+
+
+def test_held_out_group_goes_to_test_whole_and_may_not_mix_with_train_only_documents():
+    written = [_origin_doc(f"w{i:02d}", "written-for-dataset") for i in range(6)]
+    group = [_origin_doc("h01", "written-held-out", "H"), _origin_doc("w99", "written-for-dataset", "H")]
+    assignment = assign_splits(written + group)
+    assert assignment["h01"] == assignment["w99"] == "test"
+    clash = [_origin_doc("h01", "written-held-out", "S"), _origin_doc("s1", "real-news", "S")]
+    with pytest.raises(TradeieError, match=r"document 'h01' \(written-held-out\) is a near-duplicate of 's1'"):
+        assign_splits(written + clash)

@@ -9,7 +9,18 @@ from tradeie.cli import main
 
 
 def test_user_error_is_one_line_exit_2_and_debug_adds_the_traceback(capsys, tmp_path):
-    argv = ["corpus", "build", "--seeds", tmp_path / "missing", "--articles", "", "--out", tmp_path / "c.jsonl"]
+    argv = [
+        "corpus",
+        "build",
+        "--seeds",
+        tmp_path / "missing",
+        "--articles",
+        "",
+        "--heldout",
+        "",
+        "--out",
+        tmp_path / "c.jsonl",
+    ]
     line = cli_error(capsys, argv)
     assert line == f"tradeie: error: {tmp_path / 'missing'}: no .txt files found (fix: put raw article texts there)"
     for position in (0, len(argv)):  # --debug is accepted before or after the command
@@ -42,7 +53,9 @@ def test_an_os_error_on_a_user_path_is_a_user_error(capsys, tmp_path):
     (seeds / "a.txt").write_text("India signed.", encoding="utf-8")
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    line = cli_error(capsys, ["corpus", "build", "--seeds", seeds, "--articles", "", "--out", blocker / "c.jsonl"])
+    line = cli_error(
+        capsys, ["corpus", "build", "--seeds", seeds, "--articles", "", "--heldout", "", "--out", blocker / "c.jsonl"]
+    )
     assert line.startswith("tradeie: error: ") and str(blocker) in line
 
 

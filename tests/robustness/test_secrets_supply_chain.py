@@ -49,7 +49,24 @@ def test_a_full_pipeline_never_writes_or_prints_the_tokens(tmp_path, monkeypatch
         seeds.mkdir()
         for k in range(4):
             (seeds / f"d{k}.txt").write_text(TEXTS[k], encoding="utf-8")
-        assert main(["-v", "corpus", "build", "--seeds", "seeds", "--articles", "", "--out", "corpus.jsonl"]) == 0
+        assert (
+            main(
+                [
+                    "-v",
+                    "corpus",
+                    "build",
+                    "--seeds",
+                    "seeds",
+                    "--articles",
+                    "",
+                    "--heldout",
+                    "",
+                    "--out",
+                    "corpus.jsonl",
+                ]
+            )
+            == 0
+        )
         gold = tmp_path / "gold"
         gold.mkdir()
         from tradeie.corpus import load_corpus

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 log = logging.getLogger("tradeie.corpus")
+DEFAULT_HELDOUT = "corpus/heldout"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="folder of .txt articles written for this dataset (origin written-for-dataset); "
         "'' for none (default: %(default)s)",
     )
+    build.add_argument(
+        "--heldout",
+        default=None,
+        help="folder of .txt articles written for the held-out test set (origin written-held-out; "
+        "always in the test split) (default: corpus/heldout when it exists)",
+    )
     build.add_argument("--out", default="corpus/documents.jsonl", help="output JSONL (default: %(default)s)")
     build.add_argument(
         "--threshold",
@@ -37,7 +45,12 @@ def run_build(args: argparse.Namespace) -> int:
     from tradeie.corpus import NEAR_DUPLICATE_THRESHOLD, build_corpus
 
     threshold = NEAR_DUPLICATE_THRESHOLD if args.threshold is None else args.threshold
-    docs = build_corpus(args.seeds, args.out, threshold, articles_dir=args.articles or None)
+    heldout = args.heldout
+    if heldout is None and Path(DEFAULT_HELDOUT).is_dir():
+        heldout = DEFAULT_HELDOUT
+    docs = build_corpus(
+        args.seeds, args.out, threshold, articles_dir=args.articles or None, heldout_dir=heldout or None
+    )
     groups: dict[str, list[str]] = {}
     for doc in docs:
         groups.setdefault(doc.meta["near_duplicate_group"], []).append(doc.id)

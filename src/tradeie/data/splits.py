@@ -22,7 +22,11 @@ Split policy (:func:`assign_splits`), deterministic for a given seed:
    validation and test measure the model on articles of other stories
    (when the other documents form at least three groups; otherwise every
    document is split as above).
-5. Validation and test must each hold every entity and relation label that
+5. Documents whose ``origin`` is in ``test_only_origins`` (default: articles
+   written for the held-out test set after every system choice was made)
+   always go to test, with their whole near-duplicate group; a group that
+   mixes train-only and test-only documents is an error.
+6. Validation and test must each hold every entity and relation label that
    the split documents carry: when the seeded order leaves a label out of
    either, the next order derived from the seed is tried (up to
    ``MAX_ORDERS``); the first order that covers every label wins.
@@ -44,6 +48,8 @@ DEFAULT_SEED = 1
 FILL_PRIORITY: tuple[str, ...] = ("train", "test", "validation")
 #: Origins whose documents always go to train (see the policy above).
 TRAIN_ONLY_ORIGINS: tuple[str, ...] = ("real-news",)
+#: Origins whose documents always go to test (see the policy above).
+TEST_ONLY_ORIGINS: tuple[str, ...] = ("written-held-out",)
 MAX_ORDERS = 200
 
 
@@ -101,9 +107,12 @@ def assign_splits(
     ratios: Sequence[float] = DEFAULT_RATIOS,
     seed: int = DEFAULT_SEED,
     train_only_origins: Sequence[str] = TRAIN_ONLY_ORIGINS,
+    test_only_origins: Sequence[str] = TEST_ONLY_ORIGINS,
 ) -> dict[str, str]:
     """Document id -> ``train`` / ``validation`` / ``test`` (see the module docstring for the policy)."""
     _check_unique(docs)
+    held_out = _test_only_groups(docs, train_only_origins, test_only_origins)
+    docs = [d for d in docs if group_of(d) not in held_out]
     pinned = [d for d in docs if d.meta.get("origin") in train_only_origins]
     free = [d for d in docs if d.meta.get("origin") not in train_only_origins]
     if len(groups_of(free)) < len(SPLIT_NAMES):  # too few other stories to fill every split
@@ -123,8 +132,32 @@ def assign_splits(
         if covered:
             best = out
             break
+    best = dict(best or {})
     best.update({d.id: "train" for d in pinned})
+    best.update({doc_id: "test" for ids in held_out.values() for doc_id in ids})
     return dict(sorted(best.items()))
+
+
+def _test_only_groups(
+    docs: Sequence[Document], train_only_origins: Sequence[str], test_only_origins: Sequence[str]
+) -> dict[str, list[str]]:
+    """Near-duplicate groups holding a test-only document (group -> document ids)."""
+    groups = groups_of(docs)
+    origin = {d.id: d.meta.get("origin") for d in docs}
+    out = {}
+    for group, ids in groups.items():
+        if not any(origin[i] in test_only_origins for i in ids):
+            continue
+        clash = [i for i in ids if origin[i] in train_only_origins]
+        if clash:
+            held = [i for i in ids if origin[i] in test_only_origins]
+            raise TradeieError(
+                f"document {held[0]!r} ({origin[held[0]]}) is a near-duplicate of {clash[0]!r} "
+                f"({origin[clash[0]]}), which always goes to train",
+                hint="a held-out article must not be a near-copy of training text: rewrite it",
+            )
+        out[group] = ids
+    return out
 
 
 def _assign(docs: Sequence[Document], shares: dict[str, float], seed: int | str) -> dict[str, str]:
