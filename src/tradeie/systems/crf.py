@@ -25,7 +25,8 @@ from tradeie.io.atomic import write_bytes_atomic
 from tradeie.text.linguistic import DEFAULT_PIPELINE, parse_sentences
 from tradeie.text.tokens import Token, bio_tags, index_span_tags, spans_from_bio, word_shape
 from tradeie.systems.base import System, with_entities
-from tradeie.systems.rules import RulesConfig, RuleSystem, propagate_actors, token_spans_to_chars
+from tradeie.systems.constraints import DEFAULT_CONSTRAINTS, Sentence, check_names
+from tradeie.systems.rules import RulesConfig, RuleSystem, finish_spans, token_spans_to_chars
 
 
 @dataclass
@@ -47,6 +48,13 @@ class CRFConfig:
         default=True,
         metadata={"help": "one sense per document: other occurrences of a predicted actor name are actors too"},
     )
+    constraints: tuple[str, ...] = field(
+        default=DEFAULT_CONSTRAINTS,
+        metadata={"help": "guideline constraints applied to the predictions (see tradeie.systems.constraints)"},
+    )
+
+    def __post_init__(self) -> None:
+        check_names(self.constraints)
 
 
 def sentence_features(sdoc, rule_tags: Sequence[str] | None, config: CRFConfig) -> list[dict[str, Any]]:
@@ -157,9 +165,10 @@ class CRFSystem(System):
             spans[d] += [s for s in token_spans_to_chars(toks, found) if s[2] in keep_rules]
         out = []
         for d, doc in enumerate(docs):
-            found = _drop_overlaps(spans[d])
-            if self.config.propagate:
-                found = propagate_actors(doc.text, [toks for k, toks in units if k == d], found)
+            sentences = [Sentence(toks, sdoc) for (k, toks), sdoc in zip(units, parsed) if k == d]
+            found = finish_spans(
+                doc.text, sentences, _drop_overlaps(spans[d]), self.config.constraints, self.config.propagate
+            )
             out.append(with_entities(doc, found))
         return out
 

@@ -30,6 +30,7 @@ from tradeie.io.atomic import write_json_atomic
 from tradeie.text.linguistic import DEFAULT_PIPELINE, parse_sentences
 from tradeie.text.tokens import Token, tokenize
 from tradeie.systems.base import System, with_entities
+from tradeie.systems.constraints import DEFAULT_CONSTRAINTS, Context, Sentence, check_names, complete, filter_actors
 
 AGREEMENT_HEADS = (
     "agreement",
@@ -171,8 +172,8 @@ RATE_WORDS = ("%", "per", "cent", "percent", "percentage")
 STATISTIC_WORDS = ("average", "effective", "mean", "weighted")
 PREMODIFIER_POS = ("ADJ", "NOUN", "PROPN", "NUM", "VERB")
 
-#: Countries' common short forms, abbreviations, blocs and bodies (beside pycountry's names).
-EXTRA_ACTORS = (
+#: Countries' common short forms and abbreviations, and blocs (beside pycountry's names).
+COUNTRY_ALIASES = (
     "US",
     "U.S.",
     "USA",
@@ -219,6 +220,9 @@ EXTRA_ACTORS = (
     "G20",
     "OPEC",
     "NATO",
+)
+#: Governments' bodies and international organisations.
+BODIES = (
     "USTR",
     "White House",
     "State Department",
@@ -228,6 +232,9 @@ EXTRA_ACTORS = (
     "European Parliament",
     "Council",
     "Kremlin",
+)
+#: Capitals in the gazetteer (ACTOR where they stand for a government; see constraints.CAPITALS).
+GAZETTEER_CAPITALS = (
     "Beijing",
     "Washington",
     "New Delhi",
@@ -248,6 +255,8 @@ EXTRA_ACTORS = (
     "Bern",
     "Oslo",
 )
+#: The gazetteer's own entries beside pycountry's country names.
+EXTRA_ACTORS = (*COUNTRY_ALIASES, *BODIES, *GAZETTEER_CAPITALS)
 
 
 @dataclass
@@ -265,6 +274,13 @@ class RulesConfig:
     labels: tuple[str, ...] = field(
         default=("ACTOR", "AGREEMENT", "TARIFF"), metadata={"help": "labels the rule system predicts"}
     )
+    constraints: tuple[str, ...] = field(
+        default=DEFAULT_CONSTRAINTS,
+        metadata={"help": "guideline constraints applied to the predictions (see tradeie.systems.constraints)"},
+    )
+
+    def __post_init__(self) -> None:
+        check_names(self.constraints)
 
 
 @lru_cache(maxsize=1)
@@ -490,6 +506,27 @@ def propagate_actors(
     return sorted(out)
 
 
+@lru_cache(maxsize=1)
+def countries() -> frozenset[str]:
+    """Country names, their short forms and blocs: never a title, a demonym or a place."""
+    return frozenset(country_names()) | frozenset(COUNTRY_ALIASES)
+
+
+def finish_spans(
+    text: str,
+    sentences: Sequence[Sentence],
+    spans: list[tuple[int, int, str]],
+    constraints: Sequence[str],
+    propagate: bool,
+) -> list[tuple[int, int, str]]:
+    """A document's final spans: completing constraints, actor propagation, then the actor filters."""
+    ctx = Context(text, sentences, countries())
+    spans = complete(ctx, spans, constraints)
+    if propagate:
+        spans = propagate_actors(text, [s.tokens for s in sentences], spans)
+    return filter_actors(ctx, spans, constraints)
+
+
 def training_actors(train: Sequence[Document], min_precision: float) -> list[str]:
     """ACTOR strings of ``train`` annotated at least ``min_precision`` of the times they occur
     (the ACTOR entries of the gazetteer baseline fitted on ``train``)."""
@@ -534,15 +571,18 @@ class RuleSystem(System):
 
     def predict(self, docs: Sequence[Document]) -> list[Document]:
         units = [(d, toks) for d, doc in enumerate(docs) for toks in document_tokens(doc.with_annotations(())) if toks]
-        matches = self.match_sentences([toks for _, toks in units])
+        parsed = parse_sentences([toks for _, toks in units], self.config.pipeline)
+        matches = self.match_sentences([toks for _, toks in units], parsed)
         spans: list[list[tuple[int, int, str]]] = [[] for _ in docs]
         for (d, toks), found in zip(units, matches):
             spans[d] += [s for s in token_spans_to_chars(toks, found) if s[2] in self.config.labels]
         out = []
         for d, doc in enumerate(docs):
-            sentences = [toks for k, toks in units if k == d]
-            found = propagate_actors(doc.text, sentences, spans[d]) if "ACTOR" in self.config.labels else spans[d]
-            out.append(with_entities(doc, found))
+            sentences = [Sentence(toks, sdoc) for (k, toks), sdoc in zip(units, parsed) if k == d]
+            found = finish_spans(
+                doc.text, sentences, spans[d], self.config.constraints, propagate="ACTOR" in self.config.labels
+            )
+            out.append(with_entities(doc, [s for s in found if s[2] in self.config.labels]))
         return out
 
     def _save_state(self, folder: Path) -> None:
