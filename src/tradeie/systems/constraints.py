@@ -33,30 +33,33 @@ from tradeie.text.tokens import Token
 
 Span = tuple[int, int, str]
 
+#: Capitals in the actor gazetteer (ACTOR where they stand for a government).
+GAZETTEER_CAPITALS = (
+    "Beijing",
+    "Washington",
+    "New Delhi",
+    "Tokyo",
+    "Brussels",
+    "London",
+    "Ottawa",
+    "Canberra",
+    "Seoul",
+    "Kyiv",
+    "Jakarta",
+    "Moscow",
+    "Paris",
+    "Berlin",
+    "Brasilia",
+    "Brasília",
+    "Mexico City",
+    "Bern",
+    "Oslo",
+)
 #: Capitals and seats of government: ACTOR only when they stand for a government (guidelines, D3).
-CAPITALS = frozenset(
+CAPITALS = frozenset(GAZETTEER_CAPITALS) | frozenset(
     (
-        "Beijing",
-        "Washington",
-        "New Delhi",
         "Delhi",
-        "Tokyo",
-        "Brussels",
-        "London",
-        "Ottawa",
-        "Canberra",
-        "Seoul",
-        "Kyiv",
         "Kiev",
-        "Jakarta",
-        "Moscow",
-        "Paris",
-        "Berlin",
-        "Brasilia",
-        "Brasília",
-        "Mexico City",
-        "Bern",
-        "Oslo",
         "Geneva",
         "Wellington",
         "Pretoria",

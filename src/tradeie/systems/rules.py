@@ -30,7 +30,15 @@ from tradeie.io.atomic import write_json_atomic
 from tradeie.text.linguistic import DEFAULT_PIPELINE, parse_sentences
 from tradeie.text.tokens import Token, tokenize
 from tradeie.systems.base import System, with_entities
-from tradeie.systems.constraints import DEFAULT_CONSTRAINTS, Context, Sentence, check_names, complete, filter_actors
+from tradeie.systems.constraints import (
+    GAZETTEER_CAPITALS,
+    DEFAULT_CONSTRAINTS,
+    Context,
+    Sentence,
+    check_names,
+    complete,
+    filter_actors,
+)
 
 AGREEMENT_HEADS = (
     "agreement",
@@ -232,28 +240,6 @@ BODIES = (
     "European Parliament",
     "Council",
     "Kremlin",
-)
-#: Capitals in the gazetteer (ACTOR where they stand for a government; see constraints.CAPITALS).
-GAZETTEER_CAPITALS = (
-    "Beijing",
-    "Washington",
-    "New Delhi",
-    "Tokyo",
-    "Brussels",
-    "London",
-    "Ottawa",
-    "Canberra",
-    "Seoul",
-    "Kyiv",
-    "Jakarta",
-    "Moscow",
-    "Paris",
-    "Berlin",
-    "Brasilia",
-    "Brasília",
-    "Mexico City",
-    "Bern",
-    "Oslo",
 )
 #: The gazetteer's own entries beside pycountry's country names.
 EXTRA_ACTORS = (*COUNTRY_ALIASES, *BODIES, *GAZETTEER_CAPITALS)
