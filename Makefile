@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml requirements/spacy-models.txt
 install: $(STAMP)
 
 corpus: install
-	$(BIN)/tradeie corpus build --seeds seeds --articles corpus/articles --out corpus/documents.jsonl
+	$(BIN)/tradeie corpus build --seeds seeds --articles corpus/articles --heldout corpus/heldout --out corpus/documents.jsonl
 
 validate: corpus
 	$(BIN)/tradeie annotations validate annotations/gold --corpus corpus/documents.jsonl
