@@ -87,6 +87,26 @@ def test_compare_scores_every_system_on_the_chosen_split(blank_pipeline, toy_doc
     assert "| rules | 1.000" in text and "scored on the **validation** split: 1 documents (t3)" in text
 
 
+def test_compare_scores_only_the_documents_of_the_chosen_origins(blank_pipeline, toy_docs):
+    import dataclasses
+
+    held = dataclasses.replace(toy_docs[2], id="h1", meta={**toy_docs[2].meta, "origin": "written-held-out"})
+    splits = {"train": toy_docs[:2], "validation": [], "test": [toy_docs[2], held]}
+    comp = compare_systems(
+        splits,
+        ["rules"],
+        split="test",
+        n_resamples=10,
+        overrides={"rules": [f"pipeline={blank_pipeline}"]},
+        origins=["written-held-out"],
+    )
+    assert comp.documents == ["h1"]
+    with pytest.raises(TradeieError, match="the test split has no document of origin real-news"):
+        compare_systems(
+            splits, ["rules"], split="test", overrides={"rules": [f"pipeline={blank_pipeline}"]}, origins=["real-news"]
+        )
+
+
 def test_transformer_re_system_fits_saves_and_loads_the_same(tiny_train_settings, toy_docs, tmp_path):
     from tradeie.systems.transformer_re import TransformerRESystem
     from tradeie.training.config import REConfig

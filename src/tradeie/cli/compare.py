@@ -31,6 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="NER system whose entities the relation systems use end to end (default: the first)",
     )
     add_set_argument(cmd, "override a system's config value, e.g. --set crf.c1=0.1 (repeatable)")
+    cmd.add_argument(
+        "--origin",
+        dest="origins",
+        type=csv_list,
+        default=[],
+        help="score only the split's documents of these origins, comma-separated "
+        "(e.g. written-held-out: the articles written after the systems were chosen)",
+    )
     cmd.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default: %(default)s)")
     cmd.add_argument("--out", default="eval/compare", help="output folder (default: %(default)s)")
     cmd.set_defaults(func=run_compare)
@@ -48,6 +56,7 @@ def run_compare(args: argparse.Namespace) -> int:
         ner_for_re=args.ner_for_re,
         n_resamples=args.resamples,
         overrides=args.overrides,
+        origins=args.origins,
     )
     print(render_markdown(comp))
     print(f"\nwrote {args.out}/compare.md and compare.json")

@@ -65,8 +65,10 @@ def compare_systems(
     n_resamples: int = 1000,
     seed: int = 13,
     overrides: dict[str, list[str]] | None = None,
+    origins: Sequence[str] = (),
 ) -> Comparison:
-    """Fit every system on ``splits["train"]`` and score it on ``splits[split]``.
+    """Fit every system on ``splits["train"]`` and score it on ``splits[split]``
+    (only its documents of the given ``origins``, when any are given).
 
     Relation systems are scored with gold entities and end to end on the
     entities of ``ner_for_re`` (default: the first NER system).
@@ -79,10 +81,13 @@ def compare_systems(
             hint="--set SYSTEM.KEY=VALUE names a system of --ner or --re",
         )
     train, gold = splits.get("train") or [], splits.get(split) or []
+    if origins:
+        gold = [d for d in gold if d.meta.get("origin") in origins]
     if not train:
         raise TradeieError("the train split is empty", hint="rebuild the dataset")
     if not gold:
-        raise TradeieError(f"the {split} split is empty", hint="choose another --split or rebuild the dataset")
+        what = f"the {split} split" + (f" has no document of origin {', '.join(origins)}" if origins else " is empty")
+        raise TradeieError(what, hint="choose another --split or --origin, or rebuild the dataset")
     dev = (splits.get("validation") or None) if split != "validation" else None
     result = Comparison(split=split, documents=[d.id for d in gold], train_documents=[d.id for d in train])
     bare = strip_annotations(gold)
@@ -122,6 +127,7 @@ def compare_dataset(
     ner_for_re: str | None = None,
     n_resamples: int = 1000,
     overrides: Sequence[str] = (),
+    origins: Sequence[str] = (),
 ) -> Comparison:
     """:func:`compare_systems` on a dataset folder with ``--set SYSTEM.KEY=VALUE`` overrides;
     ``compare.md`` and ``compare.json`` written to ``out``."""
@@ -135,6 +141,7 @@ def compare_dataset(
         ner_for_re=ner_for_re,
         n_resamples=n_resamples,
         overrides=parse_overrides(overrides),
+        origins=origins,
     )
     write_comparison(comp, out)
     return comp
