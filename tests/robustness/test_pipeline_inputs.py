@@ -387,6 +387,65 @@ def test_interrupted_training_keeps_no_output_and_resumes_from_its_last_checkpoi
     assert "no checkpoint to resume from" in line
 
 
+#: Runs ``tradeie ARGV`` with a callback that stalls right after the first checkpoint is written,
+#: so that the test can SIGKILL a real training process at a known point (no handler runs).
+_STALL_AFTER_FIRST_CHECKPOINT = """
+import sys, time
+from transformers import TrainerCallback
+from tradeie.training import common
+
+class Stall(TrainerCallback):
+    def on_save(self, args, state, control, **kwargs):
+        print("checkpoint written", flush=True)
+        time.sleep(600)
+
+original = common.early_stopping
+common.early_stopping = lambda *a: [*original(*a), Stall()]
+from tradeie.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow  # a training process started, killed and resumed: about 20 s
+def test_killed_training_process_leaves_no_model_and_resumes_from_its_checkpoint(
+    tmp_path, dataset_dir, tiny_model, repo_root
+):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tradeie.training import common
+
+    run = tmp_path / "run"
+    argv = [str(a) for a in _train("ner", dataset_dir, run, tiny_model, repo_root)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _STALL_AFTER_FIRST_CHECKPOINT, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        lines = iter(proc.stdout.readline, "")
+        assert any(line.strip() == "checkpoint written" for line in lines)  # the trainer logs to stdout too
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not (run / "ner").exists()  # no model folder where predict would read one
+    work = common.checkpoint_dir(run / "ner")
+    checkpoint = common.last_checkpoint(work / "seed-1")
+    assert checkpoint is not None and Path(checkpoint).name == "checkpoint-1"
+
+    assert main([*argv, "--resume"]) == 0
+    metrics = json.loads((run / "ner" / "metrics.json").read_text())
+    assert metrics["seeds"][0]["steps"] == 2 and metrics["seeds"][0]["epochs"] == 2.0
+    assert not work.exists()
+
+
 def test_interrupted_dataset_build_leaves_no_half_written_folder(tmp_path, monkeypatch):
     import tradeie.data.dataset as dataset_module
     from tradeie.data.dataset import build_dataset, write_hub_folder
