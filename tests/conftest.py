@@ -35,7 +35,9 @@ def seed_corpus(tmp_path_factory):
     from tradeie.corpus import build_corpus
 
     out = tmp_path_factory.mktemp("corpus") / "documents.jsonl"
-    docs = build_corpus(REPO / "seeds", out, articles_dir=REPO / "corpus" / "articles")
+    docs = build_corpus(
+        REPO / "seeds", out, articles_dir=REPO / "corpus" / "articles", heldout_dir=REPO / "corpus" / "heldout"
+    )
     return out, docs
 
 

@@ -8,6 +8,7 @@ given (no normalisation); long documents are handled with sliding windows.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 import logging
 import os
 from collections.abc import Iterable, Sequence
@@ -248,3 +249,42 @@ def write_predictions(
 
         write_text_atomic(out, text)
     return text
+
+
+@dataclass
+class PredictResult:
+    """What ``tradeie predict`` produced: the predictions, their serialised text and the facts written."""
+
+    predictions: list[Document]
+    text: str
+    n_facts: int | None = None
+
+    def summary(self, output: str | os.PathLike | None) -> str:
+        n_ent = sum(len(p.entities) for p in self.predictions)
+        n_rel = sum(len(p.relations) for p in self.predictions)
+        return f"wrote {len(self.predictions)} documents ({n_ent} entities, {n_rel} relations) to {output}"
+
+
+def predict_files(
+    inputs: Iterable[str | os.PathLike],
+    model: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    fmt: str = "jsonl",
+    *,
+    facts: str | os.PathLike | None = None,
+    device: str | None = None,
+    batch_size: int | None = None,
+) -> PredictResult:
+    """``tradeie predict``: read texts, run a trained run's pipeline, write predictions (and facts)."""
+    if batch_size is not None and batch_size < 1:
+        raise TradeieError(f"--batch-size {batch_size}: must be >= 1")
+    docs = read_inputs(inputs)
+    pipe = Pipeline.load(model, device=device, batch_size=batch_size)
+    predictions = pipe.predict_documents(docs)
+    text = write_predictions(docs, predictions, output, fmt, model_version=pipe.name)
+    n_facts = None
+    if facts:
+        from tradeie.facts import write_facts
+
+        n_facts = len(write_facts(predictions, facts))
+    return PredictResult(predictions, text, n_facts)

@@ -93,7 +93,9 @@ def test_real_gold_builds_and_loads(tmp_path, capsys):
     from tradeie.corpus import build_corpus
 
     corpus = tmp_path / "documents.jsonl"
-    build_corpus(REPO / "seeds", corpus, articles_dir=REPO / "corpus" / "articles")
+    build_corpus(
+        REPO / "seeds", corpus, articles_dir=REPO / "corpus" / "articles", heldout_dir=REPO / "corpus" / "heldout"
+    )
     out = tmp_path / "dataset"
     assert (
         main(

@@ -17,17 +17,19 @@ def test_seeds_are_byte_copies_of_shared(repo_root):
 
 
 def _raw_path(repo_root, doc):
-    folder = repo_root / "seeds" if doc.meta["origin"] == "real-news" else repo_root / "corpus" / "articles"
-    return folder / doc.meta["file"]
+    folders = {"real-news": "seeds", "written-for-dataset": "corpus/articles", "written-held-out": "corpus/heldout"}
+    return repo_root / folders[doc.meta["origin"]] / doc.meta["file"]
 
 
 def test_seed_documents(seed_corpus, repo_root):
     path, docs = seed_corpus
-    assert [d.id for d in docs] == sorted(p.stem for p in (repo_root / "seeds").glob("*.txt")) + sorted(
-        p.stem for p in (repo_root / "corpus" / "articles").glob("*.txt")
-    )
-    assert {d.meta["origin"] for d in docs[:4]} == {"real-news"}
-    assert {d.meta["origin"] for d in docs[4:]} == {"written-for-dataset"}
+    stems = [
+        sorted(p.stem for p in (repo_root / f).glob("*.txt")) for f in ("seeds", "corpus/articles", "corpus/heldout")
+    ]
+    assert [d.id for d in docs] == stems[0] + stems[1] + stems[2]
+    assert [d.meta["origin"] for d in docs] == ["real-news"] * 4 + ["written-for-dataset"] * 16 + [
+        "written-held-out"
+    ] * 4
     by_id = {d.id: d for d in docs}
     first = by_id["000_d9c588e8c1f3d674"]
     assert first.meta["date"] == "2026-03-13"

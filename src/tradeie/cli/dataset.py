@@ -129,29 +129,21 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from tradeie.annotations.gold import load_gold
-    from tradeie.data.dataset import build_dataset, write_hub_folder
+    from tradeie.data.dataset import build_dataset_folder
 
-    seed, ratios, window = args.seed, args.ratios, args.window
-    docs = load_gold(args.gold, args.corpus)
-    dsets = build_dataset(docs, ratios=ratios, seed=seed, window=window)
-    card_options = {"license": args.license}
-    if args.pretty_name:
-        card_options["pretty_name"] = args.pretty_name
-    stats = write_hub_folder(
-        dsets,
-        docs,
+    card_options = {"license": args.license, **({"pretty_name": args.pretty_name} if args.pretty_name else {})}
+    dsets, stats = build_dataset_folder(
+        args.gold,
+        args.corpus,
         args.out,
-        seed=seed,
-        ratios=ratios,
-        window=window,
+        seed=args.seed,
+        ratios=args.ratios,
+        window=args.window,
         guidelines=args.guidelines,
         tokenizer=args.tokenizer,
         repo_id=args.repo_id,
         **card_options,
     )
-    for config, dd in dsets.items():
-        log.info("%s: %s", config, ", ".join(f"{split} {len(ds)}" for split, ds in dd.items()))
     t = stats["total"]
     splits = ", ".join(f"{s} {v['documents']}" for s, v in stats["splits"].items())
     print(

@@ -44,27 +44,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from tradeie.errors import TradeieError
-    from tradeie.predict import Pipeline, read_inputs, write_predictions
+    from tradeie.predict import predict_files
 
-    if args.batch_size is not None and args.batch_size < 1:
-        raise TradeieError(f"--batch-size {args.batch_size}: must be >= 1")
-    docs = read_inputs(args.inputs)
-    pipe = Pipeline.load(args.model, device=args.device, batch_size=args.batch_size)
-    predictions = pipe.predict_documents(docs)
-    text = write_predictions(docs, predictions, args.output, args.format, model_version=pipe.name)
-    if args.facts:
-        from tradeie.facts import write_facts
-
-        facts = write_facts(predictions, args.facts)
-        print(f"wrote {len(facts)} facts to {args.facts}", file=sys.stderr)
+    result = predict_files(
+        args.inputs,
+        args.model,
+        args.output,
+        args.format,
+        facts=args.facts,
+        device=args.device,
+        batch_size=args.batch_size,
+    )
+    if result.n_facts is not None:
+        print(f"wrote {result.n_facts} facts to {args.facts}", file=sys.stderr)
     if args.output in (None, "-"):
-        sys.stdout.write(text)
+        sys.stdout.write(result.text)
     else:
-        n_ent = sum(len(p.entities) for p in predictions)
-        n_rel = sum(len(p.relations) for p in predictions)
-        print(
-            f"wrote {len(predictions)} documents ({n_ent} entities, {n_rel} relations) to {args.output}",
-            file=sys.stderr,
-        )
+        print(result.summary(args.output), file=sys.stderr)
     return 0

@@ -785,3 +785,28 @@ def load_hub_folder(folder: str | os.PathLike, config: str = DEFAULT_CONFIG, *, 
 def load_hub_configs(folder: str | os.PathLike, *, cache_dir: str | None = None) -> dict[str, Any]:
     """Every config of a Hub folder: ``{"ner": DatasetDict, "documents": ..., "relations": ...}``."""
     return {c: load_hub_folder(folder, c, cache_dir=cache_dir) for c in CONFIG_NAMES}
+
+
+def build_dataset_folder(
+    gold: str | Path,
+    corpus: str | Path,
+    out: str | Path,
+    *,
+    seed: int = DEFAULT_SEED,
+    ratios: Sequence[float] = DEFAULT_RATIOS,
+    window: int = DEFAULT_WINDOW,
+    **folder_options: Any,
+) -> tuple[dict, dict]:
+    """``tradeie dataset build``: gold + corpus -> the three configs -> a Hub folder at ``out``.
+
+    Returns the ``DatasetDict`` per config and the folder's stats; ``folder_options``
+    go to :func:`write_hub_folder` (guidelines, tokenizer, repo_id, card fields).
+    """
+    from tradeie.annotations.gold import load_gold
+
+    docs = load_gold(gold, corpus)
+    dsets = build_dataset(docs, ratios=ratios, seed=seed, window=window)
+    stats = write_hub_folder(dsets, docs, out, seed=seed, ratios=ratios, window=window, **folder_options)
+    for config, dd in dsets.items():
+        log.info("%s: %s", config, ", ".join(f"{split} {len(ds)}" for split, ds in dd.items()))
+    return dsets, stats
