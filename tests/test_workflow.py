@@ -13,7 +13,7 @@ from tradeie.cli import main
 @pytest.fixture()
 def workspace(tmp_path, repo_root, monkeypatch):
     """A copy of the project's committed inputs, as a fresh clone would have them."""
-    for folder in ("seeds", "corpus/articles", "annotations/gold"):
+    for folder in ("seeds", "corpus/articles", "corpus/heldout", "annotations/gold"):
         shutil.copytree(repo_root / folder, tmp_path / folder)
     shutil.copy(repo_root / "annotations" / "GUIDELINES.md", tmp_path / "annotations" / "GUIDELINES.md")
     shutil.copytree(repo_root / "training", tmp_path / "training", ignore=shutil.ignore_patterns("runs"))
@@ -58,4 +58,5 @@ def test_seeds_to_report(workspace, tiny_model, capsys):
     for name in ("metrics.json", "report.md", "report.html", "per_label_f1.png", "confusion_matrix.png"):
         assert (workspace / "eval/wf" / name).stat().st_size > 0, name
     metrics = json.loads((workspace / "eval/wf/metrics.json").read_text())
-    assert "headline" in json.dumps(metrics)
+    assert {"ner_f1", "ner_partial_f1", "re_f1", "re_fact_f1", "re_gold_entities_fact_f1"} <= set(metrics["headline"])
+    assert metrics["headline"]["ner_f1"]["support"] == 331 + 75 + 88  # the test split's gold entities (8 documents)
