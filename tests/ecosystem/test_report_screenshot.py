@@ -54,10 +54,10 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    from tradeie.evaluation.evaluate import evaluate_documents, load_gold, load_predictions
+    from tradeie.evaluation.evaluate import evaluate_documents, load_gold_file, load_predictions
     from tradeie.evaluation.report import write_report
 
-    gold, pred = load_gold(DATA / "gold.jsonl"), load_predictions(DATA / "preds.jsonl")
+    gold, pred = load_gold_file(DATA / "gold.jsonl"), load_predictions(DATA / "preds.jsonl")
     metrics = evaluate_documents(gold, pred, n_resamples=50, seed=7)
     out = tmp_path_factory.mktemp("report") / "eval"
     write_report(out, metrics, gold, pred, title="screenshot")

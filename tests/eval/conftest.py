@@ -20,9 +20,9 @@ def eval_data() -> Path:
 
 @pytest.fixture(scope="session")
 def golden_gold():
-    from tradeie.evaluation.evaluate import load_gold
+    from tradeie.evaluation.evaluate import load_gold_file
 
-    return load_gold(DATA / "gold.jsonl")
+    return load_gold_file(DATA / "gold.jsonl")
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tradeie.errors import TradeieError
-from tradeie.evaluation.evaluate import load_gold, load_predictions, pair_documents
+from tradeie.evaluation.evaluate import load_gold_file, load_predictions, pair_documents
 from tradeie.labelstudio.format import to_tasks
 
 TEXT = "India and the US signed a critical minerals agreement."
@@ -70,13 +70,13 @@ def test_missing_file_is_a_user_error(tmp_path):
     with pytest.raises(TradeieError, match="not found"):
         load_predictions(tmp_path / "nope.jsonl")
     with pytest.raises(TradeieError, match="not found"):
-        load_gold(tmp_path / "nope.jsonl")
+        load_gold_file(tmp_path / "nope.jsonl")
 
 
 def test_gold_from_label_studio_export(tmp_path, golden_gold):
     path = tmp_path / "export.json"
     path.write_text(json.dumps(to_tasks(golden_gold[:2])), encoding="utf-8")
-    docs = load_gold(path)
+    docs = load_gold_file(path)
     assert [d.id for d in docs] == [d.id for d in golden_gold[:2]]
     for a, b in zip(docs, golden_gold):
         assert {e.key for e in a.entities} == {e.key for e in b.entities}
@@ -113,7 +113,7 @@ def test_overlapping_gold_is_rejected_not_altered(tmp_path):
     import json
 
     from tradeie.errors import TradeieError
-    from tradeie.evaluation.evaluate import load_gold
+    from tradeie.evaluation.evaluate import load_gold_file
 
     row = {
         "id": "d",
@@ -127,4 +127,4 @@ def test_overlapping_gold_is_rejected_not_altered(tmp_path):
     path = tmp_path / "gold.jsonl"
     path.write_text(json.dumps(row) + "\n")
     with pytest.raises(TradeieError, match="invalid gold: .*overlaps entity a"):
-        load_gold(path)
+        load_gold_file(path)

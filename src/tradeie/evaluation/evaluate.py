@@ -58,7 +58,7 @@ def read_documents_jsonl(path: str | Path) -> list[Document]:
     return [_check_document(doc, f"{path}:{lineno}") for lineno, doc in iter_documents(path, id_prefix="line")]
 
 
-def load_gold(path: str | Path) -> list[Document]:
+def load_gold_file(path: str | Path) -> list[Document]:
     """Gold documents from JSONL or a Label Studio JSON export (file or folder), validated.
 
     Gold that breaks the schema (overlapping spans, edge whitespace, a relation

@@ -96,9 +96,9 @@ def _dataset(folder: str | Path, split: str | None, exclude_splits: Sequence[str
 
 
 def _gold_file(path: str | Path, corpus: str | Path | None, grouped: bool, command: str) -> Gold:
-    from tradeie.evaluation.evaluate import load_gold
+    from tradeie.evaluation.evaluate import load_gold_file
 
-    docs = load_gold(path)
+    docs = load_gold_file(path)
     has_groups = any(d.meta.get("near_duplicate_group") for d in docs)
     if grouped and corpus is None and not has_groups and Path(DEFAULT_CORPUS).exists():
         corpus = DEFAULT_CORPUS
