@@ -1,4 +1,5 @@
-"""SpanMarker (span-marker 1.8.1 in its own venv, transformers < 5) trains on the published `ner` config."""
+"""SpanMarker (span-marker 1.8.1 in its own venv, transformers < 5) trains on the published `ner` config and
+scores the test split with its own evaluation loop, offline (seqeval from a local module, not the Hub)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ def test_spanmarker_trains_one_short_epoch_on_the_ner_config(spanmarker_python, 
         "TRANSFORMERS_OFFLINE": "1",
         "HF_DATASETS_OFFLINE": "1",
         "HF_DATASETS_CACHE": str(tmp_path / "cache"),
+        "HF_EVALUATE_OFFLINE": "1",
+        "HF_MODULES_CACHE": str(tmp_path / "modules"),
         "CUDA_VISIBLE_DEVICES": "",
         "PYTHONPATH": "",
     }
@@ -73,4 +76,11 @@ def test_spanmarker_trains_one_short_epoch_on_the_ner_config(spanmarker_python, 
     assert result["steps"] == 18
     assert result["document_id_type"] == "int"
     assert sorted(result["labels"].values()) == ["ACTOR", "AGREEMENT", "O", "TARIFF"]
-    assert (result["predicted_sentences"], result["spans_ok"]) == (8, True)  # the saved model reloads and predicts
+    # SpanMarker's Trainer.evaluate on 16 test sentences: seqeval per label and overall, every gold entity counted
+    metrics = result["test_metrics"]
+    assert {"test_overall_precision", "test_overall_recall", "test_overall_f1", "test_overall_accuracy"} <= set(metrics)
+    assert all(0.0 <= metrics[f"test_overall_{k}"] <= 1.0 for k in ("precision", "recall", "f1", "accuracy"))
+    per_label = {k.removeprefix("test_"): v for k, v in metrics.items() if isinstance(v, dict)}
+    assert set(per_label) <= {"ACTOR", "AGREEMENT", "TARIFF"} and "ACTOR" in per_label
+    assert 0 < sum(v["number"] for v in per_label.values()) <= result["test_gold_entities"]
+    assert (result["predicted_sentences"], result["spans_ok"]) == (16, True)  # the saved model reloads and predicts

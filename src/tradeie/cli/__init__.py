@@ -31,14 +31,40 @@ COMMAND_MODULES = (
     "push",
 )
 
-#: The ``--help`` epilog: what the exit status means.
+#: The ``--help`` epilog of every command: what the exit status means, and standard input/output.
 EXIT_CODES = """exit codes:
-  0    success
-  1    the command ran but failed (a server it started exited, output pipe closed)
-  2    a usage or input mistake: bad arguments, or an error naming the file, task or document and the fix
-  130  interrupted (Ctrl-C)
+  0    success (also `ls serve` and `ls backend` stopped with Ctrl-C or SIGTERM: their normal end)
+  1    the command ran but failed: an internal error (a bug: run again with --debug), a server that
+       `ls serve` started exited, or standard output was closed early (e.g. piped into `head`)
+  2    a usage or input mistake: bad arguments, or one line naming the file, task or document and the fix
+       (also a file or folder that cannot be read or written, and `-` given for a folder output)
+  130  interrupted (Ctrl-C); outputs are written whole or not at all
 
-`-` as an input reads standard input (tradeie predict); `--output -` / `--out -` writes standard output."""
+`-` as an input reads standard input (tradeie predict). `--output -` (or `--out -`) writes a single-file
+output to standard output, status lines then go to standard error: predict (and --facts -), corpus build,
+annotations config / agreement, dataset stats, dataset export --format conll --split S, ls pull (the
+report), and the metrics of evaluate / cv (metrics.json) and compare (compare.json). Folder outputs
+(dataset build, train, annotations markup, a spaCy export, push model --keep) refuse `-`.
+Progress bars go to standard error on a terminal only (not in pipes or when CI is set;
+TRADEIE_PROGRESS=1 or 0 forces them on or off)."""
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter (descriptions wrapped), with the exit-code epilog kept as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("exit codes:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _every_parser(parser: argparse.ArgumentParser):
+    """``parser`` and each of its sub-commands' parsers, depth first."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                yield from _every_parser(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tradeie",
         description="Trade and critical-minerals NER/RE: corpus, annotations, dataset, training, evaluation.",
         epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"tradeie {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -59,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"tradeie.cli.{name}").register(sub)
+    for command in _every_parser(parser):  # every `tradeie ... --help` ends with the exit codes
+        command.epilog = command.epilog or EXIT_CODES
+        command.formatter_class = HelpFormatter
     return parser
 
 

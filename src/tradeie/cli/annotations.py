@@ -5,6 +5,14 @@ from __future__ import annotations
 import argparse
 
 from tradeie.annotations.gold import DEFAULT_CORPUS, DEFAULT_GOLD
+from tradeie.cli.args import (
+    STDOUT,
+    folder_output_help,
+    output_option,
+    refuse_stdout,
+    write_json_stdout,
+    write_stdout,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,18 +31,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     agr = cmds.add_parser("agreement", help="inter-annotator agreement between two Label Studio exports")
     agr.add_argument("a", help="reference annotations (export file or folder)")
     agr.add_argument("b", help="second annotations (export file or folder)")
-    agr.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
+    agr.add_argument(
+        "--json",
+        "--out",
+        "--output",
+        dest="json_out",
+        metavar="FILE",
+        help="also write the figures to this JSON file (`-`: the JSON alone to standard output instead of tables)",
+    )
     agr.add_argument("--list", action="store_true", help="list every disagreement")
     agr.set_defaults(func=run_agreement)
 
     mk = cmds.add_parser("markup", help="check inline-markup annotation files and convert them to Label Studio JSON")
     mk.add_argument("files", nargs="+", help="ID.ann files ([[surface|LABEL|id|referent]] markup)")
     mk.add_argument("--texts", required=True, help="folder with the ID.txt raw texts the markup must reproduce")
-    mk.add_argument("--out", help="write one Label Studio task per document into this folder")
+    output_option(
+        mk, default=None, help=folder_output_help("write one Label Studio task file per document into this folder")
+    )
     mk.set_defaults(func=run_markup)
 
     cfg = cmds.add_parser("config", help="write the Label Studio labeling config generated from the schema")
-    cfg.add_argument("--out", default="annotations/labeling_config.xml", help="(default: %(default)s)")
+    output_option(
+        cfg,
+        default="annotations/labeling_config.xml",
+        help="the XML file, written atomically; - for standard output (default: %(default)s)",
+    )
     cfg.set_defaults(func=run_config)
 
 
@@ -86,6 +107,9 @@ def run_agreement(args: argparse.Namespace) -> int:
 
     a, b = read_export(args.a).documents, read_export(args.b).documents
     figures = agreement(a, b)
+    if args.json_out == STDOUT:
+        write_json_stdout(figures)
+        return 0
     print(
         f"documents: {len(figures['documents'])}, tokens: {figures['tokens']}, "
         f"token-level Cohen's kappa: {figures['token_kappa']:.3f}"
@@ -109,14 +133,25 @@ def run_agreement(args: argparse.Namespace) -> int:
 
 def run_markup(args: argparse.Namespace) -> int:
     from tradeie.annotations.markup import check_markup_files
+    from tradeie.errors import TradeieError
 
-    return check_markup_files(args.files, args.texts, args.out)
+    refuse_stdout(args.out, "--out", "the Label Studio task folder")
+    if check_markup_files(args.files, args.texts, args.out):
+        raise TradeieError(
+            "annotations markup: problems in the markup, one per line above"
+            + ("; the files with problems were not converted" if args.out else ""),
+            hint="correct each file as its line says and run the command again",
+        )
+    return 0
 
 
 def run_config(args: argparse.Namespace) -> int:
     from tradeie.io.atomic import write_text_atomic
     from tradeie.schema import labeling_config
 
+    if args.out == STDOUT:
+        write_stdout(labeling_config())
+        return 0
     write_text_atomic(args.out, labeling_config())
     print(f"wrote {args.out}")
     return 0

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 
 def csv_list(text: str) -> list[str]:
@@ -36,3 +40,84 @@ def add_push_arguments(cmd: argparse.ArgumentParser, what: str) -> None:
 def push_options(args: argparse.Namespace) -> dict:
     """The keyword arguments of :func:`tradeie.data.hub.push_folder` given by :func:`add_push_arguments`."""
     return {"private": args.private, "revision": args.revision, "dry_run": args.dry_run, "commit_message": args.message}
+
+
+# ----------------------------------------------------------------------------- outputs: files, folders, stdout
+
+#: The output name that means standard output.
+STDOUT = "-"
+
+
+def output_option(
+    cmd: argparse.ArgumentParser, *names: str, default: str | None, help: str, dest: str = "out", metavar: str = "PATH"
+) -> None:
+    """An output option spelled ``--out`` and ``--output`` (and any further ``names``), stored in ``dest``."""
+    cmd.add_argument("--out", "--output", *names, dest=dest, default=default, metavar=metavar, help=help)
+
+
+def folder_output_help(what: str, default: str | None = None) -> str:
+    """The ``--help`` text of an output that is a folder (never standard output)."""
+    shown = f" (default: {default})" if default else ""
+    return f"{what}{shown}; a folder, so `-` (standard output) is refused"
+
+
+def refuse_stdout(value: str | None, flag: str, what: str) -> None:
+    """A folder output given as ``-``: one line, exit 2 (a folder cannot be written to standard output)."""
+    from tradeie.errors import TradeieError
+
+    if value == STDOUT:
+        raise TradeieError(
+            f"{flag} -: {what} is a folder and cannot be written to standard output",
+            hint=f"give a folder path for {flag}",
+        )
+
+
+def status_print(*outputs: str | None):
+    """``print`` for a command's status lines: to standard error when one of ``outputs`` is ``-``
+    (standard output then carries the data alone), else to standard output."""
+    import functools
+    import sys
+
+    stream = sys.stderr if STDOUT in outputs else sys.stdout
+    return functools.partial(print, file=stream)
+
+
+def write_stdout(text: str) -> None:
+    """``text`` to standard output as is (flushed, so that it is whole before the command returns)."""
+    import sys
+
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def file_or_stdout(path: str | None, suffix: str = "") -> Iterator[str | None]:
+    """The path a library call should write: ``path`` itself, or for ``-`` a temporary file
+    (named ``output<suffix>``: the suffix can choose the format) copied to standard output afterwards."""
+    if path != STDOUT:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="tradeie-stdout-") as tmp:
+        target = Path(tmp) / f"output{suffix}"
+        yield str(target)
+        write_stdout(target.read_text(encoding="utf-8"))
+
+
+@contextlib.contextmanager
+def folder_or_stdout(path: str | None, member: str) -> Iterator[str | None]:
+    """The folder a report should be written to: ``path`` itself, or for ``-`` a temporary folder
+    whose ``member`` file (e.g. ``metrics.json``) alone is copied to standard output afterwards."""
+    if path != STDOUT:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="tradeie-stdout-") as tmp:
+        target = Path(tmp) / "report"
+        yield str(target)
+        write_stdout((target / member).read_text(encoding="utf-8"))
+
+
+def write_json_stdout(obj) -> None:
+    """``obj`` as JSON to standard output, formatted as :func:`tradeie.io.atomic.write_json_atomic` writes files."""
+    import json
+
+    write_stdout(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tradeie.cli.args import add_set_argument, csv_list
+from tradeie.cli.args import STDOUT, add_set_argument, csv_list, folder_or_stdout, output_option, status_print
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -12,7 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "compare",
         help="train NER and relation systems on the train split and compare them on one split",
         description="Each system is fitted on the dataset's train split and scored on --split (validation "
-        "for choosing, test for the final report). Writes compare.md and compare.json to --out.",
+        "for choosing, test for the final report). Writes compare.md and compare.json to --out and prints "
+        "the tables; with --out -, compare.json alone goes to standard output (the tables to standard error).",
     )
     cmd.add_argument("--dataset", default="dist/dataset", help="dataset folder (default: %(default)s)")
     cmd.add_argument("--split", default="validation", help="split to score (default: %(default)s)")
@@ -40,24 +41,31 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(e.g. written-held-out: the articles written after the systems were chosen)",
     )
     cmd.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default: %(default)s)")
-    cmd.add_argument("--out", default="eval/compare", help="output folder (default: %(default)s)")
+    output_option(
+        cmd,
+        default="eval/compare",
+        help="output folder, replaced atomically (default: %(default)s); - writes compare.json to standard output",
+    )
     cmd.set_defaults(func=run_compare)
 
 
 def run_compare(args: argparse.Namespace) -> int:
     from tradeie.evaluation.compare import compare_dataset, render_markdown
 
-    comp = compare_dataset(
-        args.dataset,
-        args.ner,
-        args.re_systems,
-        out=args.out,
-        split=args.split,
-        ner_for_re=args.ner_for_re,
-        n_resamples=args.resamples,
-        overrides=args.overrides,
-        origins=args.origins,
-    )
-    print(render_markdown(comp))
-    print(f"\nwrote {args.out}/compare.md and compare.json")
+    say = status_print(args.out)
+    with folder_or_stdout(args.out, "compare.json") as out:
+        comp = compare_dataset(
+            args.dataset,
+            args.ner,
+            args.re_systems,
+            out=out,
+            split=args.split,
+            ner_for_re=args.ner_for_re,
+            n_resamples=args.resamples,
+            overrides=args.overrides,
+            origins=args.origins,
+        )
+        say(render_markdown(comp))
+    if args.out != STDOUT:
+        say(f"\nwrote {args.out}/compare.md and compare.json")
     return 0

@@ -6,6 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from tradeie.cli.args import file_or_stdout, output_option, status_print
+
 log = logging.getLogger("tradeie.corpus")
 DEFAULT_HELDOUT = "corpus/heldout"
 
@@ -31,7 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="folder of .txt articles written for the held-out test set (origin written-held-out; "
         "always in the test split) (default: corpus/heldout when it exists)",
     )
-    build.add_argument("--out", default="corpus/documents.jsonl", help="output JSONL (default: %(default)s)")
+    output_option(
+        build,
+        default="corpus/documents.jsonl",
+        help="output JSONL, written atomically; - for standard output (default: %(default)s)",
+    )
     build.add_argument(
         "--threshold",
         type=float,
@@ -48,12 +54,21 @@ def run_build(args: argparse.Namespace) -> int:
     heldout = args.heldout
     if heldout is None and Path(DEFAULT_HELDOUT).is_dir():
         heldout = DEFAULT_HELDOUT
-    docs = build_corpus(
-        args.seeds, args.out, threshold, articles_dir=args.articles or None, heldout_dir=heldout or None
-    )
+    with file_or_stdout(args.out, ".jsonl") as out:
+        docs = build_corpus(args.seeds, out, threshold, articles_dir=args.articles or None, heldout_dir=heldout or None)
+        count, origins = _summarise(docs)  # read while the (possibly temporary) file is there
+    where = "standard output" if args.out == "-" else args.out
+    status_print(args.out)(f"wrote {count} documents to {where} ({origins})")
+    return 0
+
+
+def _summarise(docs) -> tuple[int, str]:
+    """Log each document and the near-duplicate groups; the number of documents and ``n origin, ...``."""
     groups: dict[str, list[str]] = {}
+    origins: dict[str, int] = {}
     for doc in docs:
         groups.setdefault(doc.meta["near_duplicate_group"], []).append(doc.id)
+        origins[doc.meta["origin"]] = origins.get(doc.meta["origin"], 0) + 1
         log.info(
             "%s: %d chars, %d paragraphs, %d sentences, date=%s source=%s",
             doc.id,
@@ -66,8 +81,4 @@ def run_build(args: argparse.Namespace) -> int:
     for group, members in groups.items():
         if len(members) > 1:
             log.info("near-duplicate group %s: %s", group, ", ".join(members))
-    origins: dict[str, int] = {}
-    for doc in docs:
-        origins[doc.meta["origin"]] = origins.get(doc.meta["origin"], 0) + 1
-    print(f"wrote {len(docs)} documents to {args.out} (" + ", ".join(f"{n} {o}" for o, n in origins.items()) + ")")
-    return 0
+    return sum(origins.values()), ", ".join(f"{n} {o}" for o, n in origins.items())

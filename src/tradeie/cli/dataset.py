@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 
-from tradeie.cli.args import add_push_arguments, push_options
+from tradeie.cli.args import (
+    STDOUT,
+    add_push_arguments,
+    folder_output_help,
+    output_option,
+    push_options,
+    refuse_stdout,
+    write_json_stdout,
+)
 from tradeie.data.relcands import DEFAULT_WINDOW
 from tradeie.data.splits import DEFAULT_RATIOS, DEFAULT_SEED
 
@@ -36,7 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     build.add_argument("--gold", default="annotations/gold", help="gold Label Studio export(s) (default: %(default)s)")
     build.add_argument("--corpus", default="corpus/documents.jsonl", help="corpus JSONL (default: %(default)s)")
-    build.add_argument("--out", default=DEFAULT_OUT, help="output folder, replaced atomically (default: %(default)s)")
+    output_option(
+        build, default=DEFAULT_OUT, help=folder_output_help("output folder, replaced atomically", DEFAULT_OUT)
+    )
     build.add_argument("--seed", type=int, default=DEFAULT_SEED, help="split seed (default: %(default)s)")
     build.add_argument(
         "--ratios",
@@ -74,7 +84,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     stats.add_argument("--tokenizer", default=None, help="tokenizer for sub-word lengths (default: base encoder)")
     stats.add_argument(
         "--json",
+        "--out",
+        "--output",
         dest="json_out",
+        metavar="FILE",
         default=None,
         help="also write the stats to this JSON file (`-`: JSON to standard output instead of tables)",
     )
@@ -101,11 +114,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     export.add_argument("dir", nargs="?", default=DEFAULT_OUT, help="dataset folder (default: %(default)s)")
     export.add_argument("--format", dest="fmt", required=True, choices=("spacy", "conll"), help="output format")
-    export.add_argument(
-        "--out",
+    output_option(
+        export,
         default=None,
         help="output folder, replaced atomically (default: dist/spacy or dist/conll); "
-        "`-` writes one CoNLL split (--split) to standard output",
+        "`-` writes one CoNLL split (--split) to standard output (spaCy DocBin files are a folder only)",
     )
     export.add_argument(
         "--split", default=None, choices=("train", "validation", "test"), help="export only this split (default: all)"
@@ -119,9 +132,12 @@ def run_export(args: argparse.Namespace) -> int:
     from tradeie.data.exports import export_dataset
 
     out = args.out or f"dist/{args.fmt}"
+    if args.fmt == "spacy":
+        refuse_stdout(out, "--out", "a spaCy export (DocBin files and config.cfg)")
     result, text = export_dataset(args.dir, out, args.fmt, args.split)
     if text is not None:
         sys.stdout.write(text)
+        sys.stdout.flush()
         return 0
     for line in result.lines():
         print(line)
@@ -131,6 +147,7 @@ def run_export(args: argparse.Namespace) -> int:
 def run_build(args: argparse.Namespace) -> int:
     from tradeie.data.dataset import build_dataset_folder
 
+    refuse_stdout(args.out, "--out", "the dataset")
     card_options = {"license": args.license, **({"pretty_name": args.pretty_name} if args.pretty_name else {})}
     dsets, stats = build_dataset_folder(
         args.gold,
@@ -159,10 +176,8 @@ def run_stats(args: argparse.Namespace) -> int:
     from tradeie.io.atomic import write_json_atomic
 
     stats = dataset_stats(load_hub_configs(args.dir), args.tokenizer)
-    if args.json_out == "-":
-        import json
-
-        print(json.dumps(stats, ensure_ascii=False, indent=2))
+    if args.json_out == STDOUT:
+        write_json_stdout(stats)
         return 0
     print(format_stats(stats))
     if args.json_out:

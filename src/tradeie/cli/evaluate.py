@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tradeie.cli.args import add_set_argument, csv_list
+from tradeie.cli.args import STDOUT, add_set_argument, csv_list, folder_or_stdout, output_option, status_print
 
 
 def _sizes(text: str) -> list[int]:
@@ -42,7 +42,12 @@ def _named_file(text: str) -> tuple[str, str]:
 
 
 def _common(cmd: argparse.ArgumentParser) -> None:
-    cmd.add_argument("--out", default=None, help="output folder, replaced atomically (default: eval/<name>)")
+    output_option(
+        cmd,
+        default=None,
+        help="report folder, replaced atomically (default: eval/<name>); - writes metrics.json alone to "
+        "standard output (the summary to standard error)",
+    )
     cmd.add_argument(
         "--resamples",
         type=_non_negative_int,
@@ -190,48 +195,58 @@ def run_evaluate(args: argparse.Namespace) -> int:
         )
     if args.predictions and not args.gold:
         raise TradeieError("evaluate: --predictions needs --gold", hint="pass the gold JSONL or Label Studio export")
-    common = dict(
-        baseline_files=args.baseline_files, n_resamples=args.resamples, seed=args.seed, out=args.out, title=args.title
-    )
-    if args.model:
-        result = evaluate_model(
-            args.model,
-            gold=args.gold,
-            dataset=args.dataset,
-            split=args.split,
-            baselines=args.baselines,
-            update_card=args.update_card,
-            **common,
-        )
-    else:
-        result = evaluate_predictions(
-            args.predictions, args.gold, predictions_gold_entities=args.predictions_gold_entities, **common
-        )
-    for readme in result.updated_cards:
-        print(f"model card updated: {readme}")
-    print(result.summary())
+    common = dict(baseline_files=args.baseline_files, n_resamples=args.resamples, seed=args.seed, title=args.title)
+    with folder_or_stdout(args.out, "metrics.json") as out:
+        common["out"] = out
+        if args.model:
+            result = evaluate_model(
+                args.model,
+                gold=args.gold,
+                dataset=args.dataset,
+                split=args.split,
+                baselines=args.baselines,
+                update_card=args.update_card,
+                **common,
+            )
+        else:
+            result = evaluate_predictions(
+                args.predictions, args.gold, predictions_gold_entities=args.predictions_gold_entities, **common
+            )
+        say = status_print(args.out)
+        for readme in result.updated_cards:
+            say(f"model card updated: {readme}")
+        say(_summary(result, args.out))
     return 0
+
+
+def _summary(result, out: str | None) -> str:
+    """The result's summary; for ``--out -`` it says where metrics.json went instead of the report folder."""
+    from tradeie.evaluation.report import report_line
+
+    text = result.summary()
+    return text.replace(report_line(result.out), "metrics.json written to standard output") if out == STDOUT else text
 
 
 def run_cv_command(args: argparse.Namespace) -> int:
     from tradeie.evaluation.runs import cross_validate
 
-    result = cross_validate(
-        args.systems,
-        gold=args.gold,
-        dataset=args.dataset,
-        corpus=args.corpus,
-        exclude_splits=args.exclude_splits,
-        folds=args.folds,
-        overrides=args.overrides,
-        ner_config=args.ner_config,
-        re_config=args.re_config,
-        learning_curve=args.learning_curve,
-        curve_systems=args.curve_systems,
-        n_resamples=args.resamples,
-        seed=args.seed,
-        out=args.out,
-        title=args.title,
-    )
-    print(result.summary())
+    with folder_or_stdout(args.out, "metrics.json") as out:
+        result = cross_validate(
+            args.systems,
+            gold=args.gold,
+            dataset=args.dataset,
+            corpus=args.corpus,
+            exclude_splits=args.exclude_splits,
+            folds=args.folds,
+            overrides=args.overrides,
+            ner_config=args.ner_config,
+            re_config=args.re_config,
+            learning_curve=args.learning_curve,
+            curve_systems=args.curve_systems,
+            n_resamples=args.resamples,
+            seed=args.seed,
+            out=out,
+            title=args.title,
+        )
+        status_print(args.out)(_summary(result, args.out))
     return 0

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
+from pathlib import Path
+
+from tradeie.cli.args import STDOUT, folder_output_help, refuse_stdout, status_print, write_json_stdout
 
 log = logging.getLogger("tradeie.ls")
+
+#: Written into the data dir while `tradeie ls serve` runs: the URL and pid of the server it started.
+SERVE_MARKER = "tradeie-serve.json"
+DEFAULT_DATA_DIR = "labelstudio-data"
 
 _ENV = "URL and key come from LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY (a legacy token or a personal access token)."
 
@@ -46,11 +55,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         "between annotators with agreement figures (left for adjudication). " + _ENV,
     )
     pull.add_argument("--project", required=True, metavar="TITLE", help="Label Studio project title")
-    pull.add_argument("--gold", default="annotations/gold", help="gold folder (default: %(default)s)")
+    pull.add_argument("--gold", default="annotations/gold", help=folder_output_help("gold folder", "annotations/gold"))
     pull.add_argument("--corpus", default="corpus/documents.jsonl", help="corpus JSONL (default: %(default)s)")
-    pull.add_argument("--backups", default=None, help="backup root (default: <gold>/../backups)")
-    pull.add_argument("--conflicts", default=None, help="conflict reports folder (default: <gold>/../conflicts)")
-    pull.add_argument("--report", default=None, help="also write the merge report to this JSON file")
+    pull.add_argument("--backups", default=None, help=folder_output_help("backup root (default: <gold>/../backups)"))
+    pull.add_argument(
+        "--conflicts", default=None, help=folder_output_help("conflict reports folder (default: <gold>/../conflicts)")
+    )
+    pull.add_argument(
+        "--report",
+        "--out",
+        "--output",
+        dest="report",
+        metavar="FILE",
+        default=None,
+        help="also write the merge report to this JSON file (`-`: the JSON alone to standard output, "
+        "the summary lines to standard error)",
+    )
     pull.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
     pull.set_defaults(func=run_pull)
 
@@ -63,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "LABEL_STUDIO_API_KEY (legacy token) from the environment, else generated once into the "
         "data dir (mode 600); they apply when the data dir is first created.",
     )
-    serve.add_argument("--data-dir", default="labelstudio-data", help="server data folder (default: %(default)s)")
+    serve.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="server data folder (default: %(default)s)")
     serve.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: 8080, else a free one)")
     serve.add_argument("--venv", default=".venv-labelstudio", help="label-studio venv (default: %(default)s)")
     serve.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for the server to answer")
@@ -75,7 +95,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Serve RUN's pipeline (entities and relations, with scores) as a Label Studio ML backend "
         "on 127.0.0.1 (/health, /setup, /predict), and with --project connect it to that project "
         "(Settings > Model). In the Data Manager, select tasks and use 'Retrieve Predictions', or "
-        "open a task. Stop with Ctrl-C. " + _ENV,
+        "open a task. Stop with Ctrl-C. " + _ENV + " A Label Studio server not started by `tradeie ls serve` "
+        "blocks loopback URLs such as the backend's unless it runs with USE_DEFAULT_BANNED_SUBNETS=false.",
     )
     backend.add_argument("--model", required=True, metavar="RUN", help="run folder, e.g. training/runs/demo")
     backend.add_argument("--port", type=int, default=9090, help="port on 127.0.0.1 (default: %(default)s; 0: free)")
@@ -84,6 +105,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     backend.add_argument(
         "--model-version", default=None, help="model_version shown in Label Studio (default: the run name)"
+    )
+    backend.add_argument(
+        "--data-dir",
+        default=DEFAULT_DATA_DIR,
+        help="data folder of a server started by `tradeie ls serve`, to tell whether LABEL_STUDIO_URL is that "
+        "server (default: %(default)s)",
     )
     backend.set_defaults(func=run_backend)
 
@@ -109,6 +136,12 @@ def run_pull(args: argparse.Namespace) -> int:
     from tradeie.labelstudio.client import config_difference
     from tradeie.schema import labeling_config
 
+    for flag, value, what in (
+        ("--gold", args.gold, "the gold"),
+        ("--backups", args.backups, "the backup root"),
+        ("--conflicts", args.conflicts, "the conflicts report"),
+    ):
+        refuse_stdout(value, flag, what)
     corpus = load_corpus(args.corpus)
     conn = connect()
     project = require_project(conn, args.project)
@@ -132,10 +165,13 @@ def run_pull(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         source=f"{conn.project_url(project.id)} ({args.project})",
     )
-    print(f"pulled {len(tasks)} tasks from project {args.project!r} ({conn.project_url(project.id)})")
+    say = status_print(args.report)
+    say(f"pulled {len(tasks)} tasks from project {args.project!r} ({conn.project_url(project.id)})")
     for line in report.lines():
-        print(line)
-    if args.report:
+        say(line)
+    if args.report == STDOUT:
+        write_json_stdout(report.to_dict())
+    elif args.report:
         write_json_atomic(args.report, report.to_dict())
     return 0
 
@@ -162,7 +198,9 @@ def run_serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     server = start_server(args.data_dir, port=port, credentials=credentials, venv=args.venv, timeout=args.timeout)
+    marker = Path(args.data_dir) / SERVE_MARKER
     try:
+        write_serve_marker(marker, server.url, server.pid)
         print(f"Label Studio is running at {server.url} (pid {server.pid}, log {server.log_path})")
         print(
             f"log in as {credentials.username}; credentials from {credentials.source}"
@@ -181,12 +219,14 @@ def run_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        marker.unlink(missing_ok=True)
         server.stop()
         print("Label Studio stopped")
 
 
 def run_backend(args: argparse.Namespace) -> int:
     import signal
+    import sys
     import time
 
     from tradeie.labelstudio.backend import connect_backend, serve
@@ -202,10 +242,15 @@ def run_backend(args: argparse.Namespace) -> int:
         if args.project:
             from tradeie.labelstudio.client import connect
 
-            backend_id = connect_backend(connect(), args.project, server.url)
+            conn = connect()
+            if not started_by_tradeie(conn.url, args.data_dir):
+                print(banned_subnets_hint(conn.url, server.url), file=sys.stderr, flush=True)
+            backend_id = connect_backend(conn, args.project, server.url)
             print(f"connected to project {args.project!r} (ML backend id {backend_id})", flush=True)
         else:
             print(f"connect it in Label Studio: project Settings > Model > Connect Model, URL {server.url}")
+            if not started_by_tradeie(None, args.data_dir):
+                print(banned_subnets_hint(None, server.url), file=sys.stderr, flush=True)
         print("press Ctrl-C to stop", flush=True)
         while True:
             time.sleep(1.0)
@@ -215,3 +260,58 @@ def run_backend(args: argparse.Namespace) -> int:
         server.shutdown()
         server.server_close()
         print("ML backend stopped")
+
+
+# --------------------------------------------------------------------------- which server tradeie started
+
+
+def write_serve_marker(path: Path, url: str, pid: int) -> None:
+    """Record, while `tradeie ls serve` runs, the URL and pid of the server it started (its data dir)."""
+    from tradeie.io.atomic import write_json_atomic
+
+    write_json_atomic(path, {"url": url, "pid": pid, "serve_pid": os.getpid()})
+
+
+def _same_server(a: str, b: str) -> bool:
+    """Two Label Studio URLs name the same server (``localhost`` and ``127.0.0.1`` alike)."""
+    from urllib.parse import urlsplit
+
+    def key(url: str) -> tuple[str, int | None]:
+        parts = urlsplit(url.strip().rstrip("/"))
+        host = (parts.hostname or "").lower()
+        return ("127.0.0.1" if host in ("localhost", "::1") else host), parts.port or {"https": 443}.get(
+            parts.scheme, 80
+        )
+
+    return key(a) == key(b)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
+def started_by_tradeie(url: str | None, data_dir: str | os.PathLike = DEFAULT_DATA_DIR) -> bool:
+    """Whether a running `tradeie ls serve` started the server at ``url`` (any, for None): its data dir's
+    marker names that URL and its server is still alive. Such a server allows loopback ML backends."""
+    try:
+        marker = json.loads((Path(data_dir) / SERVE_MARKER).read_text(encoding="utf-8"))
+        alive = _alive(int(marker["serve_pid"])) and _alive(int(marker["pid"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return alive and (url is None or _same_server(url, str(marker["url"])))
+
+
+def banned_subnets_hint(url: str | None, backend_url: str) -> str:
+    """One line: a server not started by tradeie must allow loopback URLs to reach the backend."""
+    server = f"Label Studio at {url} was" if url else "the Label Studio server was"
+    return (
+        f"hint: {server} not started by `tradeie ls serve`: it reaches the backend at {backend_url} only if it "
+        "runs with USE_DEFAULT_BANNED_SUBNETS=false (Label Studio blocks loopback addresses by default); "
+        "restart it with that variable set if predictions do not arrive"
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tradeie.cli.args import STDOUT, file_or_stdout, output_option
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     cmd = sub.add_parser(
@@ -28,15 +30,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="jsonl",
         help="jsonl rows or Label Studio tasks with predictions (default: %(default)s)",
     )
-    cmd.add_argument(
-        "--output", "-o", default="-", help="output file, written atomically; - for standard output (default: -)"
+    output_option(
+        cmd,
+        "-o",
+        dest="output",
+        default=STDOUT,
+        help="output file, written atomically; - for standard output (default: -)",
     )
     cmd.add_argument(
         "--facts",
         default=None,
         metavar="FILE.csv|FILE.json",
         help="also write the documents' facts (head referent, relation, tail referent, the mentions "
-        "that support each, a score) as a CSV or JSON table",
+        "that support each, a score) as a CSV or JSON table; - writes the CSV to standard output "
+        "(then --output needs a file)",
     )
     cmd.add_argument("--batch-size", type=int, default=None, help="windows/pairs per forward pass")
     cmd.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cpu)")
@@ -44,21 +51,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    from tradeie.errors import TradeieError
     from tradeie.predict import predict_files
 
-    result = predict_files(
-        args.inputs,
-        args.model,
-        args.output,
-        args.format,
-        facts=args.facts,
-        device=args.device,
-        batch_size=args.batch_size,
-    )
+    if args.facts == STDOUT and args.output in (None, STDOUT):
+        raise TradeieError(
+            "--facts - and --output -: only one of them can go to standard output",
+            hint="give --output a file name, e.g. --output preds.jsonl --facts -",
+        )
+    with file_or_stdout(args.facts, ".csv") as facts:
+        result = predict_files(
+            args.inputs,
+            args.model,
+            args.output,
+            args.format,
+            facts=facts,
+            device=args.device,
+            batch_size=args.batch_size,
+        )
     if result.n_facts is not None:
-        print(f"wrote {result.n_facts} facts to {args.facts}", file=sys.stderr)
-    if args.output in (None, "-"):
+        where = "standard output" if args.facts == STDOUT else args.facts
+        print(f"wrote {result.n_facts} facts to {where}", file=sys.stderr)
+    if args.output in (None, STDOUT):
         sys.stdout.write(result.text)
+        sys.stdout.flush()
     else:
         print(result.summary(args.output), file=sys.stderr)
     return 0

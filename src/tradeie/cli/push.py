@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tradeie.cli.args import add_push_arguments, push_options
+from tradeie.cli.args import add_push_arguments, folder_output_help, push_options, refuse_stdout
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     model.add_argument("run", metavar="RUN", help="run folder, e.g. training/runs/demo")
     add_push_arguments(model, "model")
     model.add_argument(
-        "--keep", default=None, metavar="DIR", help="also write the staged repository (card included) to this folder"
+        "--keep",
+        default=None,
+        metavar="DIR",
+        help=folder_output_help("also write the staged repository (card included) to this folder"),
     )
     model.set_defaults(func=run_push_model)
 
@@ -33,5 +36,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_push_model(args: argparse.Namespace) -> int:
     from tradeie.data.hub import format_push_result, push_model
 
+    refuse_stdout(args.keep, "--keep", "the staged repository")
     print(format_push_result(push_model(args.run, args.repo_id, keep=args.keep, **push_options(args))))
     return 0

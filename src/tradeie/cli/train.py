@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from tradeie.cli.args import folder_output_help, output_option, refuse_stdout
 from tradeie.training.runs import SUBFOLDERS
 from tradeie.training.runs import load_splits  # noqa: F401  (tradeie.cli.compare reads the splits through here)
 
@@ -41,10 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
             default="dist/dataset",
             help="Hub-ready dataset folder from `tradeie dataset build --out` (default: %(default)s)",
         )
-        cmd.add_argument(
-            "--output",
+        output_option(
+            cmd,
+            dest="output",
             default=None,
-            help=f"run folder (default: training/runs/<run_name>); the model goes to its {SUBFOLDERS[task]}/ subfolder",
+            help=folder_output_help(
+                f"run folder (default: training/runs/<run_name>); the model goes to its {SUBFOLDERS[task]}/ subfolder"
+            ),
         )
         cmd.add_argument(
             "--show-config", action="store_true", help="print every config field with its help text and exit"
@@ -68,10 +72,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="override a config value, e.g. --set c1=0.1 (repeatable)",
     )
     sys_cmd.add_argument("--dataset", default="dist/dataset", help="dataset folder (default: %(default)s)")
-    sys_cmd.add_argument(
-        "--output",
+    output_option(
+        sys_cmd,
+        dest="output",
         default="training/runs/demo",
-        help="run folder; the system goes to its ner/ or re/ subfolder (default: %(default)s)",
+        help=folder_output_help("run folder; the system goes to its ner/ or re/ subfolder", "training/runs/demo"),
     )
     _run_folder_flags(sys_cmd, resume=False)
     sys_cmd.set_defaults(func=run_train_system)
@@ -95,6 +100,7 @@ def run_train_system(args: argparse.Namespace) -> int:
     if args.list or not args.name:
         print(describe_systems(with_config=args.list))
         return 0
+    refuse_stdout(args.output, "--output", "a run")
     out = train_system(args.name, args.dataset, args.output, overrides=args.overrides, overwrite=args.overwrite)
     print(f"saved {args.name} ({out.name}) to {out}")
     return 0
@@ -108,6 +114,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.show_config:
         print(describe(CONFIG_CLASSES[args.task]))
         return 0
+    refuse_stdout(args.output, "--output", "a run")
     out = train_task(
         args.task,
         args.config,

@@ -19,6 +19,7 @@ from tradeie.errors import TradeieError
 from tradeie.evaluation.evaluate import evaluate_documents, strip_relations
 from tradeie.evaluation.experiments import parse_overrides, strip_annotations, system_config
 from tradeie.io.atomic import atomic_directory, write_json_atomic, write_text_atomic
+from tradeie.progress import progress_bar
 from tradeie.schema import ENTITY_LABELS, RELATION_LABELS
 
 log = logging.getLogger(__name__)
@@ -92,28 +93,33 @@ def compare_systems(
     result = Comparison(split=split, documents=[d.id for d in gold], train_documents=[d.id for d in train])
     bare = strip_annotations(gold)
     ner_predictions: dict[str, list[Document]] = {}
-    for name in ner_systems:
-        system, fit_s = _fit(name, train, dev, overrides)
-        start = time.perf_counter()
-        pred = system.predict(bare)
-        predict_s = time.perf_counter() - start
-        ner_predictions[name] = pred
-        result.runs.append(
-            SystemRun(name, "ner", fit_s, predict_s, evaluate_documents(gold, pred, n_resamples=n_resamples, seed=seed))
-        )
-        log.info("%s: fit %.1f s, predict %.1f s", name, fit_s, predict_s)
-    ner_name = ner_for_re or (ner_systems[0] if ner_systems else None)
-    for name in re_systems:
-        system, fit_s = _fit(name, train, dev, overrides)
-        start = time.perf_counter()
-        with_gold_entities = system.predict(strip_relations(gold))
-        predict_s = time.perf_counter() - start
-        entities = ner_predictions.get(ner_name) if ner_name else None
-        end_to_end = system.predict(entities) if entities is not None else with_gold_entities
-        metrics = evaluate_documents(
-            gold, end_to_end, pred_gold_entities=with_gold_entities, n_resamples=n_resamples, seed=seed
-        )
-        result.runs.append(SystemRun(name, "re", fit_s, predict_s, metrics, ner_system=ner_name))
+    bar = progress_bar(f"compare on {split}", total=len(ner_systems) + len(re_systems), unit="system")
+    with bar:
+        for name in ner_systems:
+            bar.note(f"{name}: fit and predict")
+            system, fit_s = _fit(name, train, dev, overrides)
+            start = time.perf_counter()
+            pred = system.predict(bare)
+            predict_s = time.perf_counter() - start
+            ner_predictions[name] = pred
+            metrics = evaluate_documents(gold, pred, n_resamples=n_resamples, seed=seed)
+            result.runs.append(SystemRun(name, "ner", fit_s, predict_s, metrics))
+            log.info("%s: fit %.1f s, predict %.1f s", name, fit_s, predict_s)
+            bar.update()
+        ner_name = ner_for_re or (ner_systems[0] if ner_systems else None)
+        for name in re_systems:
+            bar.note(f"{name}: fit and predict")
+            system, fit_s = _fit(name, train, dev, overrides)
+            start = time.perf_counter()
+            with_gold_entities = system.predict(strip_relations(gold))
+            predict_s = time.perf_counter() - start
+            entities = ner_predictions.get(ner_name) if ner_name else None
+            end_to_end = system.predict(entities) if entities is not None else with_gold_entities
+            metrics = evaluate_documents(
+                gold, end_to_end, pred_gold_entities=with_gold_entities, n_resamples=n_resamples, seed=seed
+            )
+            result.runs.append(SystemRun(name, "re", fit_s, predict_s, metrics, ner_system=ner_name))
+            bar.update()
     return result
 
 

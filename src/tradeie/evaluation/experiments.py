@@ -449,8 +449,11 @@ def run_cv(
 
     ``learning_curve`` lists training-set sizes (documents); within each fold the
     first n documents of a seeded shuffle of its training documents are used.
+    ``progress(message)`` hears of each fit; by default a bar over every fit
+    (:mod:`tradeie.progress`: a terminal only) shows the message, else it is logged.
     """
     from tradeie.data.splits import group_kfold
+    from tradeie.progress import progress_bar
 
     docs = list(docs)
     if not docs:
@@ -459,10 +462,16 @@ def run_cv(
         raise TradeieError("cross-validation: no systems to train", hint="pass --systems")
     by_id = {d.id: d for d in docs}
     folds = group_kfold(docs, k, seed)
-    say = progress or (lambda msg: log.info("%s", msg))
+    curve_names = set(curve_systems) if curve_systems is not None else {s.name for s in systems}
+    sizes = {int(n) for n in learning_curve or ()}
+    fits = sum(
+        len(systems) + sum(1 for s in systems if s.name in curve_names for n in sizes if 1 <= n < len(train_ids))
+        for train_ids, _ in folds
+    )
+    bar = progress_bar(f"cv: {len(folds)} folds", total=fits, unit="fit")
+    say = progress or (lambda msg: bar.note(msg, log))
     own_tmp = work_dir is None
     root = Path(tempfile.mkdtemp(prefix="tradeie-cv-")) if own_tmp else Path(work_dir)
-    curve_names = set(curve_systems) if curve_systems is not None else {s.name for s in systems}
     per_fold: dict[str, list[dict[str, float]]] = {s.name: [] for s in systems}
     oof: dict[str, dict[str, Document]] = {s.name: {} for s in systems}
     oof_gold_ents: dict[str, dict[str, Document]] = {s.name: {} for s in systems}
@@ -479,6 +488,7 @@ def run_cv(
                 oof[system.name].update({d.id: d for d in pred})
                 if pge is not None:
                     oof_gold_ents[system.name].update({d.id: d for d in pge})
+                bar.update()
                 if system.name in curve:
                     _curve_points(
                         system,
@@ -491,8 +501,10 @@ def run_cv(
                         curve[system.name],
                         per_fold[system.name][-1],
                         say,
+                        bar.update,
                     )
     finally:
+        bar.close()
         if own_tmp:
             shutil.rmtree(root, ignore_errors=True)
 
@@ -550,6 +562,7 @@ def _curve_points(
     out: dict[int, list[dict[str, float]]],
     full: dict[str, float],
     say,
+    advance: Callable[[], None] = lambda: None,
 ) -> None:
     """Train on growing prefixes of a seeded shuffle of ``train``; the full size (always a point)
     reuses the fold result; sizes above the fold's training documents are skipped."""
@@ -568,7 +581,9 @@ def _curve_points(
             predictor = system.fit(shuffled[:n], root / f"fold{fold}" / f"{_folder_name(system.name)}-n{n}")
         except TradeieError as exc:  # e.g. a subset without any relation to learn from
             log.warning("learning curve: %s with %d documents skipped (%s)", system.name, n, exc)
+            advance()
             continue
         pred, pge = _predict(system, predictor, test)
+        advance()
         values = fold_values(compute_metrics(test, pred, pred_gold_entities=pge, n_resamples=0), system.relations)
         out.setdefault(n, []).append({m: values[m] for m in CURVE_METRICS if m in values})

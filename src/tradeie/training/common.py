@@ -98,6 +98,26 @@ def quiet_transformers():
             hf_logging.enable_progress_bar()
 
 
+@contextmanager
+def transformers_bars(enabled: bool):
+    """transformers' own progress bars (e.g. "Writing model shards" at each checkpoint) on only when
+    ``enabled``; their previous state is restored afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    if enabled:
+        hf_logging.enable_progress_bar()
+    else:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
+        else:
+            hf_logging.disable_progress_bar()
+
+
 def setup_torch(config: TrainConfig) -> None:
     import torch
 
@@ -227,7 +247,7 @@ def training_arguments(
         optim="adamw_torch",
         use_cpu=config.device == "cpu" or not has_accelerator(),  # CPU DDP (gloo) needs use_cpu=True
         ddp_backend=config.ddp_backend or None,
-        disable_tqdm=not config.progress_bars,
+        disable_tqdm=True,  # bars come from TrainingProgress (tradeie.progress: a terminal only, never in CI)
         report_to="none",
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available() and config.device != "cpu",
@@ -237,6 +257,55 @@ def training_arguments(
 
 #: ``selection`` = F1 + 1e-3 x a tie-breaking score in [0, 1]; below this the F1 is still 0.
 _ZERO_F1 = 1.001e-3
+
+
+def training_progress(enabled: bool = True, desc: str = "train"):
+    """A ``TrainerCallback``: a bar over the training steps on a terminal, the validation F1 of each epoch
+    in it; without a bar (a pipe, a CI log, ``progress_bars = false``) each epoch's F1 is logged (INFO).
+
+    Bars follow :func:`tradeie.progress.show_progress` and go to standard error; nothing is printed
+    to standard output (the Trainer's own tqdm and its printed log dicts are switched off).
+    """
+    from transformers import TrainerCallback
+
+    from tradeie.progress import Bar, progress_bar
+
+    class TrainingProgress(TrainerCallback):
+        def __init__(self) -> None:
+            self.bar: Bar | None = None
+            self.done = 0
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            if enabled and state.is_world_process_zero:
+                self.done = state.global_step  # > 0 when resumed from a checkpoint
+                self.bar = progress_bar(desc, total=state.max_steps or None, unit="step", initial=self.done)
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if self.bar is not None:
+                self.bar.update(state.global_step - self.done)
+                self.done = state.global_step
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            if not state.is_world_process_zero or not metrics or "eval_f1" not in metrics:
+                return
+            done = state.epoch or 0
+            epoch = f"{done:.0f}/{args.num_train_epochs:g}" if args.max_steps <= 0 else f"{done:.2f}"
+            message = f"epoch {epoch}: validation F1 {metrics['eval_f1']:.4f}"
+            if self.bar is not None and self.bar.active:
+                self.bar.set_postfix(message)
+            else:
+                log.info("%s: %s", desc, message)
+
+        def on_train_end(self, args, state, control, **kwargs):
+            self.close()
+
+        def close(self) -> None:
+            """Remove the bar (also when training stopped with an exception)."""
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
+
+    return TrainingProgress()
 
 
 def early_stopping(config: TrainConfig, has_eval: bool) -> list:
@@ -607,6 +676,10 @@ def fit_model(
     trainer_cls = make_trainer_class()
 
     def train_one(seed: int, args):
+        from transformers import PrinterCallback
+
+        desc = f"train {parts.task}" + (f" (seed {seed})" if len(config.seeds) > 1 else "")
+        progress = training_progress(config.progress_bars, desc)
         set_seed(seed)
         with quiet_transformers():  # the new classifier head is expected to be missing
             model = parts.new_model()
@@ -620,10 +693,15 @@ def fit_model(
             compute_metrics=parts.epoch_metrics if has_eval else None,
             preprocess_logits_for_metrics=parts.preprocess_logits,
             compute_loss_func=loss_func,
-            callbacks=[*early_stopping(config, has_eval), EpochTimer()],
+            callbacks=[*early_stopping(config, has_eval), EpochTimer(), progress],
             sample_weights=sample_weights,
         )
-        trainer.train()
+        trainer.remove_callback(PrinterCallback)  # it prints each log dict to standard output
+        try:
+            with transformers_bars(False):  # checkpoint writes would each draw a bar, in CI logs too
+                trainer.train()
+        finally:
+            progress.close()
         return trainer
 
     model, runs, best = run_seeds(config, checkpoint_dir(output_dir), has_eval, train_one, parts.score)
