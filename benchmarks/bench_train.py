@@ -1,12 +1,22 @@
-"""Training cost of every system ``make demo`` trains, and data-parallel scale-out.
+"""Training cost of every system ``make demo`` trains, the transformer's epoch costs, and scale-out.
 
-Each command runs in its own process (wall time and its peak RSS); for the
-transformer models the Trainer's ``trainer_state.json`` (when written) gives
-the time spent in evaluation per epoch. The baseline is the same NER command
-in one process, against which ``torchrun --nproc_per_node=2`` (gloo, CPU) is
-compared.
+Each command runs in its own process (wall time, and its peak RSS through a
+small wrapper):
 
-    python benchmarks/bench_train.py [--epochs 2] [--dataset dist/dataset] [--no-ddp]
+* ``tradeie train system crf`` and ``tradeie train system re-rules`` (what
+  ``make demo`` trains);
+* ``tradeie train ner`` (the MiniLM-L6 transformer) for ``--epochs``: the run's
+  ``metrics.json["timing"]`` (:mod:`tradeie.training.timing`) gives seconds of
+  training steps, evaluation and checkpoint writing per epoch and their shares of
+  the training time, to which the process's start-up (imports, data, model
+  loading) and final scoring add; ``--re-transformer`` adds ``tradeie train re``;
+* unless ``--no-ddp``, the same NER command under ``torchrun --nproc_per_node=2``
+  (gloo on CPU, one thread per process) against the one-process run (two threads);
+* with ``--make-demo``, ``make demo RUN=bench-demo`` end to end after
+  installation (it rebuilds ``corpus/documents.jsonl`` and ``dist/dataset``,
+  identical for the same inputs, and removes its run and report afterwards).
+
+    python benchmarks/bench_train.py [--epochs 1] [--dataset dist/dataset] [--no-ddp] [--make-demo]
 """
 
 from __future__ import annotations
@@ -30,12 +40,15 @@ WRAPPER = (
     "print('PEAK_RSS_KIB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
     "sys.exit(rc)"
 )
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(cmd: list[str], env: dict) -> tuple[float, float, str]:
-    """(seconds, peak RSS MiB, stderr tail) of ``cmd``; raises on failure."""
+def run(cmd: list[str], env: dict, cwd: Path = ROOT) -> tuple[float, float, str]:
+    """(seconds, peak RSS MiB of the largest process, stderr) of ``cmd``; exits on failure."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *cmd], env=env, capture_output=True, text=True, cwd=cwd, check=False
+    )
     seconds = time.perf_counter() - start
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -46,110 +59,144 @@ def run(cmd: list[str], env: dict) -> tuple[float, float, str]:
     return seconds, rss, proc.stderr
 
 
-def eval_share(folder: Path) -> tuple[float | None, float | None]:
-    """(train runtime, evaluation seconds) from the newest ``trainer_state.json`` under ``folder``."""
-    states = sorted(folder.rglob("trainer_state.json"), key=lambda p: p.stat().st_mtime)
-    if not states:
-        return None, None
-    history = json.loads(states[-1].read_text())["log_history"]
-    runtime = next((h["train_runtime"] for h in history if "train_runtime" in h), None)
-    return runtime, sum(h.get("eval_runtime", 0.0) for h in history)
+def epoch_timing(model_dir: Path) -> dict | None:
+    """``metrics.json["timing"]`` of a trained transformer (None when absent)."""
+    path = model_dir / "metrics.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text()).get("timing")
+
+
+def pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.0%}"
+
+
+def transformer_row(name: str, seconds: float, rss: float, timing: dict | None, speedup: str) -> list:
+    """Process seconds; per-epoch seconds of steps / eval / save; shares of the process time."""
+    if not timing or not timing.get("epochs"):
+        return [name, seconds, "-", "-", "-", "-", "-", "-", "-", rss, speedup]
+    n = timing["epochs"]
+    per_epoch = (timing["steps_seconds"] + timing["eval_seconds"] + timing["save_seconds"]) / n
+    rest = seconds - (timing["steps_seconds"] + timing["eval_seconds"] + timing["save_seconds"])  # start-up etc.
+    return [
+        name,
+        seconds,
+        per_epoch,
+        timing["steps_seconds"] / n,
+        timing["eval_seconds_per_epoch"],
+        timing["save_seconds_per_epoch"],
+        pct(timing["eval_seconds"] / seconds),
+        pct(timing["save_seconds"] / seconds),
+        pct(rest / seconds),
+        rss,
+        speedup,
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="dist/dataset")
-    parser.add_argument("--epochs", type=float, default=2)
+    parser.add_argument("--epochs", type=float, default=1)
     parser.add_argument("--no-ddp", action="store_true", help="skip the torchrun comparison")
+    parser.add_argument("--re-transformer", action="store_true", help="also time `tradeie train re`")
+    parser.add_argument("--make-demo", action="store_true", help="also time `make demo` end to end")
     args = parser.parse_args(argv)
     set_threads(2)
-    tradeie = str(Path(sys.executable).with_name("tradeie"))
+    bin_dir = Path(sys.executable).parent
+    tradeie = str(bin_dir / "tradeie")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "2"}
     out = Path(tempfile.mkdtemp(prefix="tradeie-bench-train-"))
     common = ["--dataset", args.dataset]
     epochs = ["--set", f"epochs={args.epochs:g}", "--set", "progress_bars=false"]
-    jobs = [
+    ner_cmd = [tradeie, "train", "ner", "--config", "training/ner.toml", *common, *epochs]
+    systems = [
+        ("CRF (tradeie train system crf)", [tradeie, "train", "system", "crf", *common, "--output", str(out / "crf")]),
         (
-            "NER transformer (tradeie train ner)",
-            "ner",
-            [tradeie, "train", "ner", "--config", "training/ner.toml", *common, *epochs, "--output", str(out / "one")],
-        ),
-        (
-            "RE transformer (tradeie train re)",
-            "re",
-            [tradeie, "train", "re", "--config", "training/re.toml", *common, *epochs, "--output", str(out / "one")],
-        ),
-        (
-            "CRF (tradeie train system crf)",
-            None,
-            [tradeie, "train", "system", "crf", *common, "--output", str(out / "crf")],
-        ),
-        (
-            "relation rules (train system re-rules)",
-            None,
+            "relation rules (tradeie train system re-rules)",
             [tradeie, "train", "system", "re-rules", *common, "--output", str(out / "crf")],
         ),
     ]
-    rows = []
-    t_ner_one = None
+    system_rows, transformer_rows, extra = [], [], []
+    loads = [os.getloadavg()[0]]
     try:
-        for name, sub, cmd in jobs:
+        for name, cmd in systems:
             seconds, rss, _ = run(cmd, env)
-            runtime, t_eval = eval_share(out / "one" / sub) if sub else (None, None)
-            per_epoch = f"{seconds / args.epochs:.1f}" if sub else "-"
-            share = f"{t_eval / seconds:.0%}" if t_eval is not None else "-"
-            other = f"{(seconds - runtime) / seconds:.0%}" if runtime is not None else "-"
-            rows.append([name, seconds, per_epoch, share, other, rss, "1.00x"])
-            if sub == "ner":
-                t_ner_one = seconds
-        if not args.no_ddp:
-            torchrun = str(Path(sys.executable).with_name("torchrun"))
+            system_rows.append([name, seconds, rss, f"{os.getloadavg()[0]:.1f}"])
+        seconds, rss, _ = run([*ner_cmd, "--output", str(out / "one")], env)
+        t_one = seconds
+        transformer_rows.append(
+            transformer_row(
+                "NER transformer, one process (2 threads)", seconds, rss, epoch_timing(out / "one" / "ner"), "1.00x"
+            )
+        )
+        loads.append(os.getloadavg()[0])
+        if args.re_transformer:
             cmd = [
-                torchrun,
-                "--nproc_per_node=2",
-                "--standalone",
                 tradeie,
                 "train",
-                "ner",
+                "re",
                 "--config",
-                "training/ner.toml",
+                "training/re.toml",
                 *common,
                 *epochs,
-                "--set",
-                "num_threads=1",
                 "--output",
-                str(out / "ddp"),
+                str(out / "one"),
             ]
             seconds, rss, _ = run(cmd, env)
-            rows.append(
-                [
-                    "NER transformer, torchrun --nproc_per_node=2 (gloo)",
-                    seconds,
-                    f"{seconds / args.epochs:.1f}",
-                    "-",
-                    "-",
-                    rss,
-                    f"{t_ner_one / seconds:.2f}x",
-                ]
+            transformer_rows.append(
+                transformer_row("RE transformer (tradeie train re)", seconds, rss, epoch_timing(out / "one" / "re"), "")
             )
+        if not args.no_ddp:
+            torchrun = str(bin_dir / "torchrun")
+            cmd = [torchrun, "--nproc_per_node=2", "--standalone", *ner_cmd, "--set", "num_threads=1"]
+            seconds, rss, _ = run([*cmd, "--output", str(out / "ddp")], env)
+            transformer_rows.append(
+                transformer_row(
+                    "NER transformer, torchrun --nproc_per_node=2 (gloo, 1 thread each)",
+                    seconds,
+                    rss,
+                    epoch_timing(out / "ddp" / "ner"),
+                    f"{t_one / seconds:.2f}x",
+                )
+            )
+            loads.append(os.getloadavg()[0])
+        if args.make_demo:
+            make = shutil.which("make") or "make"
+            seconds, rss, _ = run([make, "demo", "RUN=bench-demo"], env)
+            extra.append(
+                f"make demo (installed; corpus, dataset, train crf + re-rules, predict, evaluate): {seconds:.0f} s"
+            )
+            loads.append(os.getloadavg()[0])
     finally:
         shutil.rmtree(out, ignore_errors=True)
+        if args.make_demo:
+            for folder in (ROOT / "training" / "runs" / "bench-demo", ROOT / "eval" / "bench-demo"):
+                shutil.rmtree(folder, ignore_errors=True)
     print(f"machine: {machine()}")
-    print(f"epochs: {args.epochs:g}, dataset: {args.dataset}")
+    load = f"{min(loads):.1f}-{max(loads):.1f}"
+    print(f"epochs: {args.epochs:g}, dataset: {args.dataset}, load average during the runs: {load}")
+    print(table(["training command", "seconds", "peak RSS MiB", "load avg after"], system_rows))
+    print()
     print(
         table(
             [
-                "training command",
-                "seconds (total)",
+                "transformer training",
+                "seconds (process)",
                 "s/epoch",
+                "steps s/epoch",
+                "eval s/epoch",
+                "checkpoint s/epoch",
                 "eval share",
-                "start-up + checkpoint + other share",
+                "checkpoint share",
+                "start-up, loading, final scoring share",
                 "peak RSS MiB (largest process)",
                 "speed-up over one process",
             ],
-            rows,
+            transformer_rows,
         )
     )
+    for line in extra:
+        print(line)
     return 0
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import json
 import logging
 import re
+import sys
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +18,7 @@ import numpy as np
 
 from tradeie.document import Document
 from tradeie.errors import TradeieError
-from tradeie.io.jsonl import write_documents
-from tradeie.text.tokens import Token, entity_cuts, sentence_spans, sentence_tokens, tokenize
+from tradeie.text.tokens import Token, _nlp, entity_cuts
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +88,115 @@ def normalise(raw: str) -> tuple[str, list[tuple[int, int, int]], dict]:
     whitespace collapsed to one space, single line breaks kept as ``\\n`` and
     blank-line runs collapsed to one blank line (``\\n\\n``). ``offset_map`` is a
     list of ``(norm_start, raw_start, length)`` segments, see :func:`raw_offset`.
+
+    A text that NFC leaves unchanged cluster by cluster (every ASCII text, and
+    almost every other) takes a fast path over whole runs of characters; any
+    other text goes through :func:`_normalise_slow`, character by character.
+    Both give the same result.
     """
+    if not _nfc_unchanged(raw):
+        return _normalise_slow(raw)
+    meta: dict = {"date": None, "source": None}
+    base = 1 if raw.startswith("\ufeff") else 0
+    body = raw[base:] if base else raw
+    match = DATE_HEADER.match(body)
+    if match:
+        meta["date"] = match.group(1)
+        base += match.end()
+        body = body[match.end() :]
+
+    kept: list[list[tuple[str, int]]] = []  # non-empty lines: (piece, body offset of its first character)
+    blank_before: list[bool] = []
+    seen_blank = False
+    start = 0
+    for brk in (*_LINE_BREAK.finditer(body), None):
+        end = len(body) if brk is None else brk.start()
+        line: list[tuple[str, int]] = []
+        if _IRREGULAR.search(body, start, end) is None:  # only single spaces: the stripped line is one piece
+            text = body[start:end]
+            stripped = text.strip(" ")
+            if stripped:
+                line.append((stripped, start + len(text) - len(text.lstrip(" "))))
+        else:
+            prev = None
+            for run in _VISIBLE.finditer(body, start, end):
+                if prev is not None:
+                    space = _SPACE.search(body, prev, run.start())
+                    if space is not None:
+                        line.append((" ", space.start()))
+                line.append((run.group(), run.start()))
+                prev = run.end()
+        if brk is not None:
+            start = brk.end()
+        if not line:
+            seen_blank = True
+            continue
+        blank_before.append(seen_blank and bool(kept))
+        kept.append(line)
+        seen_blank = False
+
+    if kept:
+        last = "".join(piece for piece, _ in kept[-1])
+        if BYLINE.match(last):
+            meta["source"] = last
+            kept.pop()
+            blank_before.pop()
+
+    parts: list[str] = []
+    segments: list[list[int]] = []
+    n = 0
+
+    def add(piece: str, raw_start: int) -> None:
+        nonlocal n
+        if segments and segments[-1][1] + segments[-1][2] == raw_start:
+            segments[-1][2] += len(piece)
+        else:
+            segments.append([n, raw_start, len(piece)])
+        parts.append(piece)
+        n += len(piece)
+
+    last_raw = 0
+    for k, (line, blank) in enumerate(zip(kept, blank_before)):
+        if k:
+            add("\n", last_raw + 1)  # the raw line break right after the previous line
+            if blank:
+                add("\n", last_raw + 1)
+        for piece, offset in line:
+            add(piece, base + offset)
+        piece, offset = line[-1]
+        last_raw = base + offset + len(piece) - 1
+    return "".join(parts), [tuple(seg) for seg in segments], meta
+
+
+#: Line breaks of :func:`normalise` (``\\r\\n`` is one).
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\u2028\u2029\x0b\x0c\x85]")
+#: Runs of characters that are neither whitespace nor invisible (kept as they are).
+_VISIBLE = re.compile("[^\\s" + "".join(sorted(INVISIBLE)) + "]+")
+_SPACE = re.compile(r"\s")
+#: What makes a line more than words separated by single spaces: other whitespace, a double space,
+#: an invisible character.
+_IRREGULAR = re.compile("[^\\S ]|  |[" + "".join(sorted(INVISIBLE)) + "]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _nfc_unchanged(raw: str) -> bool:
+    """True when NFC, applied cluster by cluster as :func:`_nfc_with_offsets` does, changes nothing."""
+    if raw.isascii():
+        return True
+    for run in _NON_ASCII.finditer(raw):
+        region = raw[max(run.start() - 1, 0) : run.end()]  # starts and ends at cluster starts (ASCII)
+        start = 0
+        for i in range(1, len(region) + 1):
+            if i == len(region) or unicodedata.combining(region[i]) == 0:
+                cluster = region[start:i]
+                if unicodedata.normalize("NFC", cluster) != cluster:
+                    return False
+                start = i
+    return True
+
+
+def _normalise_slow(raw: str) -> tuple[str, list[tuple[int, int, int]], dict]:
+    """:func:`normalise` character by character (any text; the fast path's reference)."""
     meta: dict = {"date": None, "source": None}
     chars = _nfc_with_offsets(raw)
     if chars.chars and chars.chars[0] == "\ufeff":
@@ -176,23 +286,111 @@ def sentences_of(doc: Document) -> list[tuple[int, int]]:
     return segment(doc.text)
 
 
+def _token_attrs() -> list[int]:
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH
+
+    return [IDX, LENGTH, IS_SPACE, IS_PUNCT]
+
+
 def document_tokens(doc: Document, *entity_sets) -> list[list[Token]]:
     """The one token view of a document: tokens per sentence, split at entity boundaries.
 
     Tokens break wherever an entity of ``entity_sets`` (default: the document's
     own entities) starts or ends, so every annotated span is representable.
+    The same tokens as :func:`tradeie.text.tokens.sentence_tokens` with the
+    entities' :func:`~tradeie.text.tokens.entity_cuts`, read from spaCy's token
+    arrays (no per-token objects) and split at the cuts by bisection.
     """
     sets = entity_sets or (doc.entities,)
-    return sentence_tokens(doc.text, sentences_of(doc), entity_cuts(*sets))
+    cuts = sorted(entity_cuts(*sets))
+    text = doc.text
+    make_doc = _nlp().make_doc
+    attrs = _token_attrs()[:3]  # IDX, LENGTH, IS_SPACE
+    n_cuts = len(cuts)
+    out: list[list[Token]] = []
+    for s, e in sentences_of(doc):
+        tokens: list[Token] = []
+        k = bisect_right(cuts, s)  # the first cut after the sentence start; tokens come in order
+        for idx, length, space in make_doc(text[s:e]).to_array(attrs).tolist():
+            if space:
+                continue
+            a = s + idx
+            b = a + length
+            while k < n_cuts and cuts[k] <= a:
+                k += 1
+            if k < n_cuts and cuts[k] < b:  # an entity starts or ends inside: split there
+                bounds = [a]
+                while k < n_cuts and cuts[k] < b:
+                    bounds.append(cuts[k])
+                    k += 1
+                bounds.append(b)
+                for x, y in zip(bounds, bounds[1:]):
+                    if text[x:y].strip():
+                        tokens.append(Token(text[x:y], x, y))
+            else:
+                tokens.append(Token(text[a:b], a, b))
+        out.append(tokens)
+    return out
+
+
+#: A string holds an alphanumeric character (``str.isalnum``): a word for the shingles.
+_ALNUM = re.compile(r"[^\W_]")
+
+
+def _analyse(text: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """``(sentence offsets, lower-cased words)`` of ``text`` from one tokenizer pass per paragraph.
+
+    Sentences as :func:`segment` defines them: spaCy's rule-based sentencizer
+    (``tradeie.text.tokens.sentence_spans``), run here on the token arrays with
+    its exact rule (a sentence starts at the first token after sentence-final
+    punctuation that is neither punctuation nor such a character) instead of
+    token objects. Words are the tokens holding an alphanumeric character, as
+    :func:`shingles` uses them (a paragraph break is whitespace, so tokens never
+    cross one: the paragraph tokens are the text's).
+    """
+    nlp = _nlp()
+    make_doc = nlp.make_doc
+    final = nlp.get_pipe("sentencizer").punct_chars
+    attrs = _token_attrs()
+    sentences: list[tuple[int, int]] = []
+    words: list[str] = []
+    for p0, p1 in paragraph_spans(text):
+        para = text[p0:p1]
+        first = last = None
+        seen_final = False
+        for idx, length, space, punct in make_doc(para).to_array(attrs).tolist():
+            word = para[idx : idx + length]
+            is_final = word in final
+            if seen_final and not punct and not is_final:  # a new sentence starts here
+                if first is not None:
+                    sentences.append((first + p0, last + p0))
+                first = None
+                seen_final = False
+            elif is_final:
+                seen_final = True
+            if space:
+                continue
+            if first is None:
+                first = idx
+            last = idx + length
+            if word.isalnum() or _ALNUM.search(word):
+                words.append(word.lower())
+        if first is not None:
+            sentences.append((first + p0, last + p0))
+    return sentences, words
 
 
 def segment(text: str) -> list[tuple[int, int]]:
     """Sentence offsets of any text; paragraph breaks always end a sentence."""
-    return [s for p0, p1 in paragraph_spans(text) for s in sentence_spans(text[p0:p1], offset=p0)]
+    return _analyse(text)[0]
 
 
 def shingles(text: str, size: int = SHINGLE_SIZE) -> set[tuple[str, ...]]:
-    words = [t.text.lower() for t in tokenize(text) if any(c.isalnum() for c in t.text)]
+    """Word ``size``-shingles of ``text``: tokens holding a letter or digit, lower-cased."""
+    return _word_shingles(_analyse(text)[1], size)
+
+
+def _word_shingles(words: list[str], size: int = SHINGLE_SIZE) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + size]) for i in range(max(len(words) - size + 1, 1))}
 
 
@@ -208,10 +406,21 @@ LSH_THRESHOLD_FACTOR = 0.5
 
 def _shingle_hashes(text: str) -> np.ndarray:
     """Sorted unique 64-bit hashes of the word shingles of ``text`` (deterministic across runs)."""
-    values = {
-        int.from_bytes(hashlib.blake2b("\x1f".join(s).encode("utf-8"), digest_size=8).digest(), "little")
-        for s in shingles(text)
-    }
+    return _word_hashes(_analyse(text)[1])
+
+
+def _word_hashes(words: list[str]) -> np.ndarray:
+    """:func:`_shingle_hashes` of a word list: each shingle is a slice of the words joined once."""
+    blake2b = hashlib.blake2b
+    if len(words) < SHINGLE_SIZE:  # one shingle: all the words (none: the empty one)
+        pieces = ["\x1f".join(words)]
+    else:
+        joined = "\x1f".join(words)
+        starts = [0]
+        for w in words:
+            starts.append(starts[-1] + len(w) + 1)
+        pieces = [joined[starts[i] : starts[i + SHINGLE_SIZE] - 1] for i in range(len(words) - SHINGLE_SIZE + 1)]
+    values = {int.from_bytes(blake2b(p.encode("utf-8"), digest_size=8).digest(), "little") for p in pieces}
     return np.array(sorted(values), dtype=np.uint64)
 
 
@@ -221,47 +430,147 @@ def _exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return inter / union if union else 0.0
 
 
-def candidate_pairs_lsh(hashes: dict[str, np.ndarray], threshold: float) -> set[tuple[str, str]]:
-    """Id pairs ``(a, b)``, ``a < b``, whose MinHash signatures collide in an LSH band."""
-    from datasketch import MinHash, MinHashLSH
+class _ShingleStore:
+    """Every document's shingle hashes and MinHash LSH band values, added one document at a time.
 
-    lsh = MinHashLSH(threshold=max(threshold * LSH_THRESHOLD_FACTOR, 0.01), num_perm=MINHASH_PERMUTATIONS)
-    pairs: set[tuple[str, str]] = set()
-    for doc_id in sorted(hashes):
-        sig = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1, hashfunc=int)
-        sig.update_batch((hashes[doc_id] & np.uint64(0xFFFFFFFF)).tolist())
-        pairs.update((min(doc_id, other), max(doc_id, other)) for other in lsh.query(sig))
-        lsh.insert(doc_id, sig)
-    return pairs
+    The hashes go to a temporary file (memory-mapped back for the exact Jaccard of
+    candidates); memory keeps two offsets and the band values per document. The bands
+    are those of ``datasketch.MinHashLSH`` at the same threshold (its ``b`` bands of
+    ``r`` MinHash values, ``MINHASH_PERMUTATIONS`` permutations, seed 1), computed by
+    ``datasketch.MinHash`` with only the permutations the bands read; the candidate pairs
+    (equal values in some band) are found by sorting each band, so they are exactly the
+    pairs ``MinHashLSH.query`` would return, without its per-document index objects.
+    """
+
+    def __init__(self, threshold: float) -> None:
+        import array
+        import tempfile
+
+        from datasketch import MinHash, MinHashLSH
+
+        lsh = MinHashLSH(threshold=max(threshold * LSH_THRESHOLD_FACTOR, 0.01), num_perm=MINHASH_PERMUTATIONS)
+        self.b, self.r = lsh.b, lsh.r
+        template = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1, hashfunc=int)
+        a, b = template.permutations
+        width = self.b * self.r
+        self._minhash = {
+            "num_perm": width,
+            "seed": 1,
+            "hashfunc": int,
+            "permutations": (a[:width], b[:width]),
+            "scheme": template.scheme,
+        }
+        self._file = tempfile.TemporaryFile()
+        self._offsets = array.array("q", [0])
+        self._bands = array.array("Q")
+        self._view: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def add(self, hashes: np.ndarray) -> None:
+        from datasketch import MinHash
+
+        sig = MinHash(**self._minhash)
+        sig.update_batch((hashes & np.uint64(0xFFFFFFFF)).tolist())
+        self._bands.frombytes(sig.hashvalues.astype(np.uint64).tobytes())
+        self._file.write(hashes.astype(np.uint64).tobytes())
+        self._offsets.append(self._offsets[-1] + len(hashes))
+
+    def hashes(self, k: int) -> np.ndarray:
+        if self._view is None or len(self._view) < self._offsets[-1]:
+            self._file.flush()
+            self._view = np.memmap(self._file, dtype=np.uint64, mode="r") if self._offsets[-1] else np.zeros(0)
+        return self._view[self._offsets[k] : self._offsets[k + 1]]
+
+    def candidate_pairs(self) -> set[tuple[int, int]]:
+        """Index pairs ``(i, j)``, ``i < j``, equal in every value of at least one band."""
+        n = len(self)
+        pairs: set[tuple[int, int]] = set()
+        if n < 2:
+            return pairs
+        bands = np.frombuffer(self._bands, dtype=np.uint64).reshape(n, self.b * self.r)
+        for band in range(self.b):
+            keys = bands[:, band * self.r : (band + 1) * self.r]
+            label = keys[:, 0] if self.r == 1 else np.unique(keys, axis=0, return_inverse=True)[1].ravel()
+            order = np.argsort(label, kind="stable")
+            ranked = label[order]
+            same = np.flatnonzero(ranked[1:] == ranked[:-1])  # order[k] and order[k + 1] share the band
+            if not len(same):
+                continue
+            starts = same[np.r_[True, same[1:] != same[:-1] + 1]]  # runs of equal keys
+            for start in starts.tolist():
+                stop = start + 1
+                while stop < n and ranked[stop] == ranked[start]:
+                    stop += 1
+                members = sorted(order[start:stop].tolist())
+                pairs.update((x, y) for k, x in enumerate(members) for y in members[k + 1 :])
+        return pairs
+
+    def close(self) -> None:
+        self._view = None
+        self._file.close()
+
+
+def candidate_pairs_lsh(hashes: dict[str, np.ndarray], threshold: float) -> set[tuple[str, str]]:
+    """Id pairs ``(a, b)``, ``a < b``, whose MinHash signatures collide in an LSH band (the pairs
+    ``datasketch.MinHashLSH`` proposes; see :class:`_ShingleStore`)."""
+    ids = sorted(hashes)
+    store = _ShingleStore(threshold)
+    try:
+        for doc_id in ids:
+            store.add(hashes[doc_id])
+        return {(ids[i], ids[j]) for i, j in store.candidate_pairs()}
+    finally:
+        store.close()
 
 
 def near_duplicate_groups(
-    docs: list[Document], threshold: float = NEAR_DUPLICATE_THRESHOLD
+    docs: Sequence[Document] | Sequence[str],
+    threshold: float = NEAR_DUPLICATE_THRESHOLD,
+    *,
+    store: _ShingleStore | None = None,
 ) -> tuple[dict[str, str], dict[tuple[str, str], float]]:
     """Group documents whose word-shingle Jaccard similarity reaches ``threshold``.
 
-    Candidate pairs come from MinHash LSH (``datasketch``), so the cost grows
-    with the number of documents and of similar pairs, not with all pairs;
-    each candidate's exact Jaccard decides. Returns ``(group_of, similarities)``:
-    each document's group id (the smallest member id) and the exact Jaccard of
-    every candidate pair (rounded to 4 places).
+    Candidate pairs come from MinHash LSH (``datasketch``'s banding, see
+    :class:`_ShingleStore`), so the cost grows with the number of documents and
+    of candidate pairs, not with all pairs; each candidate's exact Jaccard
+    decides. Returns ``(group_of, similarities)``: each document's group id (the
+    smallest member id) and the exact Jaccard of every candidate pair (rounded
+    to 4 places). With ``store`` (the documents' shingle hashes in the order of
+    ``docs``, as :func:`build_corpus` collects them while reading) ``docs`` may be
+    bare ids.
     """
-    hashes = {d.id: _shingle_hashes(d.text) for d in docs}
-    parent = {d.id: d.id for d in docs}
+    ids = [d if isinstance(d, str) else d.id for d in docs]
+    own = store is None
+    if store is None:
+        store = _ShingleStore(threshold)
+        for d in docs:
+            store.add(_shingle_hashes(d.text))
+    try:
+        rank = sorted(range(len(ids)), key=ids.__getitem__)  # union-find in id order: a root is its group's min id
+        position = np.empty(len(ids), dtype=np.int64)
+        position[rank] = np.arange(len(ids))
+        parent = np.arange(len(ids))
 
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = int(parent[x])
+            return x
 
-    sims: dict[tuple[str, str], float] = {}
-    for a, b in sorted(candidate_pairs_lsh(hashes, threshold)):
-        sims[(a, b)] = round(_exact_jaccard(hashes[a], hashes[b]), 4)
-        if sims[(a, b)] >= threshold:
-            ra, rb = find(a), find(b)
-            parent[max(ra, rb)] = min(ra, rb)
-    return {d: find(d) for d in parent}, sims
+        sims: dict[tuple[str, str], float] = {}
+        pairs = sorted((min(ids[i], ids[j]), max(ids[i], ids[j]), i, j) for i, j in store.candidate_pairs())
+        for a, b, i, j in pairs:
+            sims[(a, b)] = round(_exact_jaccard(store.hashes(i), store.hashes(j)), 4)
+            if sims[(a, b)] >= threshold:
+                ra, rb = find(int(position[i])), find(int(position[j]))
+                parent[max(ra, rb)] = min(ra, rb)
+        return {doc_id: ids[rank[find(int(position[k]))]] for k, doc_id in enumerate(ids)}, sims
+    finally:
+        if own:
+            store.close()
 
 
 def similar_by_document(sims: dict[tuple[str, str], float]) -> dict[str, dict[str, float]]:
@@ -317,6 +626,11 @@ def document_id(path: Path) -> str:
 
 def read_seed(path: Path, origin: str = ORIGIN_REAL_NEWS) -> Document:
     """Read one raw ``.txt`` file into a normalised corpus document of the given ``origin``."""
+    return _read_seed(path, origin)[0]
+
+
+def _read_seed(path: Path, origin: str) -> tuple[Document, list[str]]:
+    """:func:`read_seed` and the document's shingle words (one tokenizer pass gives both)."""
     data = path.read_bytes()
     raw, encoding = decode_seed(path, data)
     text, offset_map, meta = normalise(raw)
@@ -326,8 +640,8 @@ def read_seed(path: Path, origin: str = ORIGIN_REAL_NEWS) -> Document:
             hint="remove the file or put the article text in it",
         )
     paragraphs = paragraph_spans(text)
-    sentences = segment(text)
-    return Document(
+    sentences, words = _analyse(text)
+    doc = Document(
         id=document_id(path),
         text=text,
         meta={
@@ -342,6 +656,7 @@ def read_seed(path: Path, origin: str = ORIGIN_REAL_NEWS) -> Document:
             "offset_map": [list(seg) for seg in offset_map],
         },
     )
+    return doc, words
 
 
 def build_corpus(
@@ -350,45 +665,170 @@ def build_corpus(
     threshold: float = NEAR_DUPLICATE_THRESHOLD,
     articles_dir: str | Path | None = None,
     heldout_dir: str | Path | None = None,
-) -> list[Document]:
+) -> DocumentsFile:
     """Build ``corpus/documents.jsonl`` from every ``*.txt`` in ``seeds_dir`` (real news) and,
     when given, ``articles_dir`` (articles written for this dataset) and ``heldout_dir``
-    (articles written for the held-out test set)."""
+    (articles written for the held-out test set).
+
+    Streams: each file is read, normalised, segmented and shingled once, its row
+    spilled to a temporary file; only ids and shingle hashes stay in memory for the
+    near-duplicate grouping, after which the rows get their group and similarities
+    and ``out_path`` is written atomically. Returns the written documents as a
+    :class:`DocumentsFile` (parsed when accessed, never all held).
+    """
+    import tempfile
+
+    from tradeie.progress import progress
+
     sources = [(Path(seeds_dir), ORIGIN_REAL_NEWS)]
     if articles_dir is not None:
         sources.append((Path(articles_dir), ORIGIN_WRITTEN))
     if heldout_dir is not None:
         sources.append((Path(heldout_dir), ORIGIN_HELD_OUT))
-    docs = []
-    for folder, origin in sources:
-        paths = sorted(folder.glob("*.txt"))
-        if not paths:
-            raise TradeieError(f"{folder}: no .txt files found", hint="put raw article texts there")
-        docs += [read_seed(p, origin) for p in paths]
-    _check_id_clashes(docs)
-    groups, sims = near_duplicate_groups(docs, threshold)
-    similar = similar_by_document(sims)
-    for doc in docs:
-        doc.meta["near_duplicate_group"] = groups[doc.id]
-        doc.meta["similar"] = similar.get(doc.id, {})
-    write_documents(out_path, docs, "corpus")
-    return docs
+    ids: list[str] = []
+    store = _ShingleStore(threshold)
+    seen: dict[str, tuple[str, str]] = {}  # casefolded id -> (file, origin)
+    clash: TradeieError | None = None
+    with tempfile.TemporaryFile() as spill:
+        for folder, origin in sources:
+            paths = sorted(folder.glob("*.txt"))
+            if not paths:
+                raise TradeieError(f"{folder}: no .txt files found", hint="put raw article texts there")
+            for path in progress(paths, f"corpus: {folder.name}", total=len(paths), unit="file"):
+                doc, words = _read_seed(path, origin)
+                clash = clash or _id_clash(seen, doc)
+                ids.append(doc.id)
+                store.add(_word_hashes(words))
+                row = json.dumps({"id": doc.id, "text": doc.text, **doc.meta}, ensure_ascii=False)
+                spill.write(row.encode("utf-8") + b"\n")
+        if clash is not None:
+            raise clash
+        try:
+            groups, sims = near_duplicate_groups(ids, threshold, store=store)
+        finally:
+            store.close()
+        similar = similar_by_document(sims)
+        spill.seek(0)
+
+        def rows():
+            for doc_id, line in zip(ids, spill):
+                tail = (
+                    f', "near_duplicate_group": {json.dumps(groups[doc_id], ensure_ascii=False)}, '
+                    f'"similar": {json.dumps(similar.get(doc_id, {}), ensure_ascii=False)}}}\n'
+                )
+                yield line[:-2] + tail.encode("utf-8")  # the row without its closing brace, then the two keys
+
+        _write_lines_atomic(out_path, rows())
+    return DocumentsFile(out_path)
 
 
-def _check_id_clashes(docs: list[Document]) -> None:
-    """Two files whose ids are equal after NFC and case folding (one file on macOS/Windows) are an error."""
-    seen: dict[str, Document] = {}
-    for doc in docs:
-        key = doc.id.casefold()
-        if key in seen:
-            other = seen[key]
-            raise TradeieError(
-                f"files {other.meta['file']!r} ({other.meta['origin']}) and {doc.meta['file']!r} "
-                f"({doc.meta['origin']}) give the same document id {doc.id!r} (ids ignore case "
-                "and Unicode normalisation)",
-                hint="rename one of the files",
-            )
-        seen[key] = doc
+def _write_lines_atomic(path: str | Path, lines) -> None:
+    """Write byte ``lines`` to ``path`` through a temp file in the same folder, then rename
+    (as :func:`tradeie.io.atomic.write_text_atomic`, streamed)."""
+    import os
+    import tempfile
+
+    from tradeie.io.atomic import _umask
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.writelines(lines)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _id_clash(seen: dict[str, tuple[str, str]], doc: Document) -> TradeieError | None:
+    """The error for two files whose ids are equal after NFC and case folding (one file on
+    macOS/Windows), else None; records ``doc`` in ``seen``."""
+    key = doc.id.casefold()
+    if key in seen:
+        file, origin = seen[key]
+        return TradeieError(
+            f"files {file!r} ({origin}) and {doc.meta['file']!r} "
+            f"({doc.meta['origin']}) give the same document id {doc.id!r} (ids ignore case "
+            "and Unicode normalisation)",
+            hint="rename one of the files",
+        )
+    seen[key] = (doc.meta["file"], sys.intern(doc.meta["origin"]))
+    return None
+
+
+class DocumentsFile(Sequence[Document]):
+    """The documents of a Documents JSONL file (:mod:`tradeie.io.jsonl`, any layout), parsed when
+    accessed: memory holds two offsets per row, never the documents.
+
+    A snapshot: the file stays open, so replacing it later (another ``build_corpus``) does not
+    change what this sequence reads. ``docs[i]`` and iteration give new :class:`Document` objects.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        import os
+
+        self.path = Path(path)
+        self._fd = os.open(self.path, os.O_RDONLY)
+        starts, ends, lines = [], [], []
+        pos = 0
+        with open(self._fd, "rb", closefd=False) as handle:
+            for lineno, raw in enumerate(handle, 1):
+                if raw.strip():
+                    starts.append(pos)
+                    ends.append(pos + len(raw))
+                    lines.append(lineno)
+                pos += len(raw)
+        self._starts = np.array(starts, dtype=np.int64)
+        self._ends = np.array(ends, dtype=np.int64)
+        self._lines = np.array(lines, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def _load(self, k: int) -> Document:
+        import os
+
+        from tradeie.io.jsonl import row_document
+
+        start, end, lineno = int(self._starts[k]), int(self._ends[k]), int(self._lines[k])
+        where = f"{self.path}:{lineno}"
+        raw = os.pread(self._fd, end - start, start)
+        try:
+            row = json.loads(raw.decode("utf-8-sig" if lineno == 1 else "utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise TradeieError(f"{where}: invalid row ({exc})", hint="each line must be one JSON object") from None
+        return row_document(row, where)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._load(k) for k in range(*index.indices(len(self)))]
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(index)
+        return self._load(index % n)
+
+    def __iter__(self):
+        for k in range(len(self)):
+            yield self._load(k)
+
+    def close(self) -> None:
+        import os
+
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 (interpreter shutdown)
+            pass
+
+    def __repr__(self) -> str:
+        return f"DocumentsFile({str(self.path)!r}, {len(self)} documents)"
 
 
 def load_corpus(path: str | Path) -> list[Document]:

@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tradeie.corpus import document_tokens, sentences_of
 from tradeie.document import Document, Entity, Relation
@@ -39,7 +39,7 @@ from tradeie.io.atomic import atomic_directory, write_text_atomic
 from tradeie.data.relcands import DEFAULT_WINDOW, candidate_pairs, marked_text
 from tradeie.schema import BIO_TAGS, ENTITY_LABELS, RELATION_CLASSES, RELATION_LABELS
 from tradeie.data.splits import DEFAULT_RATIOS, DEFAULT_SEED, SPLIT_NAMES, assign_splits, group_of, normalise_ratios
-from tradeie.text.tokens import Token, bio_tags, spans_from_bio
+from tradeie.text.tokens import bio_tags, spans_from_bio
 
 log = logging.getLogger(__name__)
 
@@ -239,8 +239,12 @@ def document_row(doc: Document) -> dict[str, Any]:
 
 def relation_rows(doc: Document, window: int = DEFAULT_WINDOW) -> list[dict[str, Any]]:
     """One row per ordered candidate pair within ``window`` sentences (negatives ``no_relation``)."""
+    return _candidate_rows(doc, candidate_pairs(doc, window))
+
+
+def _candidate_rows(doc: Document, candidates) -> list[dict[str, Any]]:
     rows = []
-    for k, cand in enumerate(candidate_pairs(doc, window)):
+    for k, cand in enumerate(candidates):
         rows.append(
             {
                 "id": f"{doc.id}-r{k:04d}",
@@ -303,10 +307,18 @@ class _RowSink:
         os.close(fd)
         self.writer = ArrowWriter(features=self.features, path=self.path, writer_batch_size=1000)
         head = json.dumps([config, split, self.features.to_dict()], **_JSON_OPTIONS)
-        self.hash = hashlib.sha256((head[:-1] + ",[").encode("utf-8"))
+        self.part = tempfile.TemporaryFile(dir=_spill_folder())  # the hashed bytes, for content_fingerprint
+        self._hashed((head[:-1] + ",[").encode("utf-8"), new=True)
+
+    def _hashed(self, data: bytes, new: bool = False) -> None:
+        if new:
+            self.hash = hashlib.sha256(data)
+        else:
+            self.hash.update(data)
+        self.part.write(data)
 
     def add(self, row: dict[str, Any]) -> None:
-        self.hash.update(((b"," if self.count else b"") + json.dumps(row, **_JSON_OPTIONS).encode("utf-8")))
+        self._hashed((b"," if self.count else b"") + json.dumps(row, **_JSON_OPTIONS).encode("utf-8"))
         self.writer.write({name: row[name] for name in self.features})
         self.count += 1
 
@@ -318,8 +330,9 @@ class _RowSink:
         self.writer.close()
         if not self.count:
             os.unlink(self.path)
+            self.part.close()
             return None
-        self.hash.update(b"]]")
+        self._hashed(b"]]")
         ds = Dataset.from_file(self.path, info=DatasetInfo(features=self.features), split=self.split)
         return Dataset(ds.data, info=ds.info, split=ds.split, fingerprint=self.hash.hexdigest()[:16])
 
@@ -330,6 +343,7 @@ def _make_dataset(config: str, split: str, rows):
     for row in rows:
         sink.add(row)
     ds = sink.finish()
+    sink.part.close()
     if ds is None:
         from datasets import Dataset
 
@@ -337,11 +351,60 @@ def _make_dataset(config: str, split: str, rows):
     return ds
 
 
-def _document_rows(item: tuple[int, Document, int]) -> tuple[list[dict], dict, list[dict]]:
-    """``(ner rows, documents row, relations rows)`` of one checked document (a worker's task)."""
+def _document_rows(item: tuple[int, Document, int]) -> tuple[list[dict], dict, list[dict], int]:
+    """``(ner rows, documents row, relations rows, gold relations outside the window)`` of one
+    checked document (a worker's task); the last as
+    :func:`tradeie.data.relcands.gold_relations_outside_window` counts them, from the same candidates."""
     index, doc, window = item
     check_document(doc)
-    return ner_rows(doc, index), document_row(doc), relation_rows(doc, window)
+    candidates = candidate_pairs(doc, window)
+    covered = {(c.head.key, c.tail.key) for c in candidates}
+    outside = sum(1 for head, tail, _ in doc.relation_keys() if (head, tail) not in covered)
+    return ner_rows(doc, index), document_row(doc), _candidate_rows(doc, candidates), outside
+
+
+class _Labelled:
+    """Stands for an entity or relation in a :class:`_DocSummary`: only its label."""
+
+    __slots__ = ("label",)
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+
+_LABELLED: dict[str, _Labelled] = {}
+
+
+def _labelled(items) -> tuple[_Labelled, ...]:
+    return tuple(_LABELLED.setdefault(x.label, _Labelled(x.label)) for x in items)
+
+
+class _DocSummary:
+    """What the split assignment and the dataset card read of a document (its id, corpus metadata,
+    and one shared label object per entity and relation), a few hundred bytes in place of the
+    document, so that a corpus read from disk (:class:`tradeie.corpus.DocumentsFile`) is never
+    held whole."""
+
+    __slots__ = ("id", "_meta", "entities", "relations")
+    META = ("origin", "near_duplicate_group", "date", "source", "file", "sha256")
+
+    def __init__(self, doc: Document) -> None:
+        self.id = doc.id
+        self._meta = tuple(doc.meta.get(k) for k in self.META)
+        self.entities = _labelled(doc.entities)
+        self.relations = _labelled(doc.relations)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return dict(zip(self.META, self._meta))
+
+
+def _in_id_order(docs: Sequence[Document], summaries: list[_DocSummary]):
+    """``docs`` in document-id order, one at a time (by index unless already in order)."""
+    order = sorted(range(len(summaries)), key=lambda i: summaries[i].id)
+    if order == list(range(len(order))):
+        return iter(docs)
+    return (docs[i] for i in order)
 
 
 def build_dataset(
@@ -357,7 +420,10 @@ def build_dataset(
 
     Rows are streamed to memory-mapped Arrow files (never held as Python
     lists); ``num_proc`` > 1 computes them in that many worker processes, in
-    the same order, so the result is identical.
+    the same order, so the result is identical. ``docs`` may be any sequence,
+    e.g. a :class:`tradeie.corpus.DocumentsFile` read from disk: it is read
+    twice (once for ids, groups and labels, once in id order for the rows) and
+    never held whole.
 
     Documents are split with :func:`tradeie.data.splits.assign_splits` (or the
     given ``assignment``: document id -> split). Rows are ordered by document
@@ -369,30 +435,37 @@ def build_dataset(
     """
     from datasets import DatasetDict
 
-    if not docs:
+    from tradeie.progress import progress
+
+    if not len(docs):
         raise TradeieError("dataset: no documents to build from", hint="check the gold and corpus paths")
     if window < 0:
         raise TradeieError(f"dataset: window {window} must be >= 0", hint="use --window 1")
     normalise_ratios(ratios)
-    docs = sorted(docs, key=lambda d: d.id)
+    summaries = [_DocSummary(d) for d in docs]
+    ordered = sorted(summaries, key=lambda d: d.id)
     if assignment is None:
-        assignment = assign_splits(docs, ratios, seed)
-    missing = [d.id for d in docs if assignment.get(d.id) not in SPLIT_NAMES]
+        assignment = assign_splits(ordered, ratios, seed)
+    missing = [d.id for d in ordered if assignment.get(d.id) not in SPLIT_NAMES]
     if missing:
         raise TradeieError(f"dataset: no split assigned to document(s) {', '.join(missing)}")
     sinks = {c: {s: _RowSink(c, s) for s in SPLIT_NAMES} for c in CONFIG_NAMES}
     labels: dict[str, set[str]] = {}  # split -> entity and relation labels it holds
-    items = ((index, doc, window) for index, doc in enumerate(docs))
+    items = ((index, doc, window) for index, doc in enumerate(_in_id_order(docs, summaries)))
     pool = None
-    if num_proc > 1 and len(docs) > 1:
+    if num_proc > 1 and len(ordered) > 1:
         import multiprocessing
 
         pool = multiprocessing.get_context("fork").Pool(num_proc)
-        results = pool.imap(_document_rows, items, chunksize=max(1, min(64, len(docs) // (4 * num_proc))))
+        results = pool.imap(_document_rows, items, chunksize=max(1, min(64, len(ordered) // (4 * num_proc))))
     else:
         results = map(_document_rows, items)
+    outside = 0
     try:
-        for doc, (ner, document, relations) in zip(docs, results):
+        for doc, (ner, document, relations, lost) in zip(
+            ordered, progress(results, "dataset: rows", total=len(ordered), unit="doc")
+        ):
+            outside += lost
             split = assignment[doc.id]
             labels.setdefault(split, set()).update([e.label for e in doc.entities] + [r.label for r in doc.relations])
             for row in ner:
@@ -417,7 +490,55 @@ def build_dataset(
             else:
                 log.warning("dataset: config %s has no %s rows; the split is left out", config, split)
         out[config] = DatasetDict(splits)
+    _remember_content_fingerprint(out, sinks)
+    global _LAST_BUILD
+    _LAST_BUILD = _BuildFacts(_content_key(out), docs, window, summaries, outside)
     return out
+
+
+class _BuildFacts(NamedTuple):
+    """What :func:`write_hub_folder` would otherwise read from the documents again, kept from the
+    last :func:`build_dataset` (used only for the very same datasets, documents object and window)."""
+
+    key: tuple
+    docs: Sequence[Document]
+    window: int
+    summaries: list[_DocSummary]
+    outside_window: int
+
+
+_LAST_BUILD: _BuildFacts | None = None
+
+
+#: content_fingerprint of datasets built here, keyed by their row fingerprints (see below).
+_CONTENT_FINGERPRINTS: dict[tuple, str] = {}
+
+
+def _content_key(dataset_dicts: dict[str, Any]) -> tuple:
+    return tuple(
+        (config, split, getattr(ds, "_fingerprint", None))
+        for config in sorted(dataset_dicts)
+        for split, ds in dataset_dicts[config].items()
+    )
+
+
+def _remember_content_fingerprint(out: dict[str, Any], sinks: dict[str, dict[str, _RowSink]]) -> None:
+    """Hash the spilled row bytes of every part in :func:`content_fingerprint`'s order (the bytes it
+    would serialise again from the rows) and remember the result for these datasets."""
+    digest = hashlib.sha256(b"[[")
+    first = True
+    for config in sorted(out):
+        for split in out[config]:
+            part = sinks[config][split].part
+            if not first:
+                digest.update(b",")
+            first = False
+            part.seek(0)
+            while chunk := part.read(1 << 20):
+                digest.update(chunk)
+            part.close()
+    digest.update(b"]]")
+    _CONTENT_FINGERPRINTS[_content_key(out)] = digest.hexdigest()
 
 
 def missing_labels_warning(split: str, labels: set[str]) -> str | None:
@@ -445,8 +566,13 @@ def content_fingerprint(dataset_dicts: dict[str, Any]) -> str:
     """sha256 over every config's features and rows: equal iff the built content is equal.
 
     Streams the rows in batches; the hash is that of the JSON list
-    ``[[config, split, features, rows], ...]``.
+    ``[[config, split, features, rows], ...]``. For datasets just made by
+    :func:`build_dataset` it was computed while their rows were written
+    (their row fingerprints identify them), so nothing is read again.
     """
+    known = _CONTENT_FINGERPRINTS.get(_content_key(dataset_dicts))
+    if known is not None:
+        return known
     digest = hashlib.sha256(b"[[")  # _fingerprint(parts): the list of parts, wrapped once more
     first = True
     for config in sorted(dataset_dicts):
@@ -556,17 +682,165 @@ def _subword_lengths(tok, batch, *, split_words: bool) -> list[int]:
     return [len(ids) for ids in encoded["input_ids"]]
 
 
+def _arrow_batches(ds, columns: list[str], batch_size: int = 2048):
+    """``pyarrow.Table`` batches of ``columns`` of ``ds`` (its rows in order; never all at once)."""
+    yield from ds.select_columns(columns).with_format("arrow").iter(batch_size=batch_size)
+
+
+class _WordPieces:
+    """Sub-word counts of pre-split word lists, from a per-word cache.
+
+    A fast tokenizer encodes each word of an ``is_split_into_words`` input on
+    its own, so a row's length is the sum of its words' counts plus the special
+    tokens: each distinct word is encoded once. The first batch is checked
+    against the tokenizer's own row lengths; on any difference (a tokenizer
+    whose words interact) every row is encoded as a whole instead.
+    """
+
+    def __init__(self, tok) -> None:
+        self.tok = tok
+        self.counts: dict[str, int] = {}
+        self.specials = tok.num_special_tokens_to_add(pair=False) if getattr(tok, "is_fast", False) else None
+        self.checked = self.specials is None
+        backend = getattr(tok, "backend_tokenizer", None) if self.specials is not None else None
+        #: BERT's normaliser works character by character and its pre-tokenizer splits at every space, so a
+        #: text's sub-words are those of its space-separated chunks: each distinct chunk is encoded once.
+        self.by_chunk = backend is not None and (
+            type(backend.pre_tokenizer).__name__ == "BertPreTokenizer"
+            and type(backend.normalizer).__name__ in ("BertNormalizer", "NoneType")
+        )
+        self.chunk_counts: dict[str, int] = {}
+
+    def text_lengths(self, texts) -> list[int]:
+        """Sub-word length of each plain text (special tokens included); ``texts`` a list or an Arrow array."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        texts = texts if isinstance(texts, (pa.Array, pa.ChunkedArray)) else pa.array(texts, type=pa.string())
+        if not self.by_chunk:
+            return _subword_lengths(self.tok, texts.to_pylist(), split_words=False)
+        chunks = pc.split_pattern(texts, " ")  # as str.split(" "): BERT splits there too
+
+        def encode(new: list[str]) -> list[int]:
+            return [len(ids) for ids in self.tok(new, add_special_tokens=False)["input_ids"]]
+
+        return (_summed(chunks, self.chunk_counts, encode) + self.specials).tolist()
+
+    def lengths(self, column) -> Any:
+        """Sub-word length of each row of an Arrow list-of-strings ``column``."""
+        import numpy as np
+
+        if self.specials is None:
+            return np.array(_subword_lengths(self.tok, column.to_pylist(), split_words=True), dtype=np.int64)
+
+        def encode(new: list[str]) -> list[int]:
+            ids = self.tok([[w] for w in new], is_split_into_words=True, add_special_tokens=False)["input_ids"]
+            return [len(x) for x in ids]
+
+        out = _summed(column, self.counts, encode) + self.specials
+        if not self.checked:
+            self.checked = True
+            sample = column.slice(0, min(len(column), 256)).to_pylist()
+            if _subword_lengths(self.tok, sample, split_words=True) != out[: len(sample)].tolist():
+                self.specials = None
+                return self.lengths(column)
+        return out
+
+
+def _summed(column, counts: dict[str, int], encode) -> Any:
+    """Per row of an Arrow list-of-strings ``column``: the sum of its strings' counts, each distinct
+    string counted once by ``encode`` (a list of new strings -> their counts) and cached in ``counts``."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    flat = pc.list_flatten(column)
+    encoded = pc.dictionary_encode(flat)
+    words = encoded.dictionary.to_pylist()
+    new = [w for w in words if w not in counts]
+    for start in range(0, len(new), 4096):
+        chunk = new[start : start + 4096]
+        counts.update(zip(chunk, encode(chunk)))
+    per_word = np.array([counts[w] for w in words], dtype=np.int64)
+    per_token = per_word[encoded.indices.to_numpy(zero_copy_only=False)] if len(flat) else per_word[:0]
+    offsets = column.offsets.to_numpy()
+    offsets = offsets - offsets[0]  # a sliced column's offsets start where the slice does
+    sums = np.add.reduceat(per_token, offsets[:-1]) if len(per_token) else np.zeros(len(column), np.int64)
+    sums[offsets[:-1] == offsets[1:]] = 0  # empty rows (reduceat would repeat a neighbour)
+    return sums
+
+
+def _tag_parts(names: Sequence[str]):
+    """Per tag id: is it an I- tag, and its label index (-1 for ``O``)."""
+    import numpy as np
+
+    kinds = [name.partition("-") for name in names]
+    labels = sorted({label for prefix, _, label in kinds if prefix in ("B", "I")})
+    is_inside = np.array([prefix == "I" for prefix, _, _ in kinds])
+    label = np.array([labels.index(lab) if prefix in ("B", "I") else -1 for prefix, _, lab in kinds])
+    return is_inside, label
+
+
 def _longest_entities(ds) -> tuple[int, str, str]:
+    """(words, text, document) of the longest entity of a ``ner`` split: the first one of the
+    greatest length, spans as :func:`tradeie.text.tokens.spans_from_bio` reads them."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     names = ds.features["ner_tags"].feature.names
+    is_inside, label_of = _tag_parts(names)
     best = (0, "", "")
-    for row in ds:
-        tokens = [Token(t, s, e) for t, s, e in zip(row["tokens"], row["token_starts"], row["token_ends"])]
-        for start, end, _label in spans_from_bio(tokens, [names[i] for i in row["ner_tags"]]):
-            words = [t for t in tokens if start <= t.start and t.end <= end]
-            if len(words) > best[0]:
-                text = "".join((" " if i and t.start > words[i - 1].end else "") + t.text for i, t in enumerate(words))
-                best = (len(words), text, row["document_name"])
+    for batch in _arrow_batches(ds, ["ner_tags", "tokens", "token_starts", "token_ends", "document_name"]):
+        column = batch.column("ner_tags").combine_chunks()
+        if isinstance(column, pa.ChunkedArray):  # pragma: no cover (combine_chunks gives an array)
+            column = column.chunk(0)
+        tags = pc.list_flatten(column).to_numpy(zero_copy_only=False).astype(np.int64)
+        if not len(tags):
+            continue
+        offsets = column.offsets.to_numpy()
+        offsets = offsets - offsets[0]  # a sliced column's offsets start where the slice does
+        row_start = np.zeros(len(tags), dtype=bool)
+        row_start[offsets[:-1][offsets[:-1] < len(tags)]] = True
+        label = label_of[tags]
+        inside = label >= 0
+        prev = np.concatenate([[-1], label[:-1]])
+        continues = is_inside[tags] & ~row_start & (prev == label) & inside
+        starts = inside & ~continues
+        if not starts.any():
+            continue
+        span_of = np.cumsum(starts) - 1
+        lengths = np.bincount(span_of[inside], minlength=int(starts.sum()))
+        k = int(np.argmax(lengths))
+        if lengths[k] <= best[0]:
+            continue
+        first = int(np.flatnonzero(starts)[k])
+        row = int(np.searchsorted(offsets, first, side="right") - 1)
+        i = first - int(offsets[row])
+        n = int(lengths[k])
+        words = batch.column("tokens")[row].as_py()[i : i + n]
+        starts_ = batch.column("token_starts")[row].as_py()[i : i + n]
+        ends_ = batch.column("token_ends")[row].as_py()[i : i + n]
+        text = "".join((" " if j and starts_[j] > ends_[j - 1] else "") + w for j, w in enumerate(words))
+        best = (n, text, batch.column("document_name")[row].as_py())
     return best
+
+
+def _label_counts(column, names: Sequence[str]) -> Counter:
+    """Counter of ``names`` over an Arrow column of class ids."""
+    import numpy as np
+
+    ids = column.to_numpy() if hasattr(column, "to_numpy") else np.asarray(column)
+    counts = np.bincount(ids.astype(np.int64), minlength=len(names)) if len(ids) else np.zeros(len(names), int)
+    return Counter({names[i]: int(c) for i, c in enumerate(counts) if c})
+
+
+def _struct_labels(column):
+    """The ``label`` field of every struct in an Arrow list-of-structs column."""
+    import pyarrow.compute as pc
+
+    return pc.struct_field(pc.list_flatten(column), "label")
 
 
 def dataset_stats(dataset_dicts: dict[str, Any], tokenizer=None) -> dict[str, Any]:
@@ -574,8 +848,14 @@ def dataset_stats(dataset_dicts: dict[str, Any], tokenizer=None) -> dict[str, An
     relation candidates per label, the longest entity in words and the maximum sub-word
     length of an ``ner`` row (and of a ``relations`` text) under ``tokenizer``
     (default: the default base encoder's tokenizer; a name, a folder or a tokenizer object).
+
+    Reads the datasets in Arrow batches (never a whole column as Python objects); sub-word
+    lengths of ``ner`` rows come from a per-word cache (:class:`_WordPieces`).
     """
+    import pyarrow.compute as pc
+
     tok, tok_name = _resolve_tokenizer(tokenizer)
+    pieces = _WordPieces(tok)
     ner, docs_dd, rel = (dataset_dicts.get(c, {}) for c in CONFIG_NAMES)
     splits = [s for s in SPLIT_NAMES if s in ner or s in docs_dd or s in rel]
     per_split: dict[str, dict[str, Any]] = {}
@@ -586,30 +866,41 @@ def dataset_stats(dataset_dicts: dict[str, Any], tokenizer=None) -> dict[str, An
         if d is not None:
             ent_names = _item(d.features["entities"])["label"].names
             rel_names = _item(d.features["relations"])["label"].names
-            for ents, rels in zip(d["entities"], d["relations"]):
-                spans.update(ent_names[e["label"]] for e in ents)
-                relations.update(rel_names[x["label"]] for x in rels)
+            for batch in _arrow_batches(d, ["entities", "relations"]):
+                spans.update(_label_counts(_struct_labels(batch.column("entities")), ent_names))
+                relations.update(_label_counts(_struct_labels(batch.column("relations")), rel_names))
         candidates: Counter = Counter()
+        max_rel = 0
         if r is not None:
             names = r.features["label"].names
-            candidates.update(names[i] for i in r["label"])
+            for batch in _arrow_batches(r, ["label", "text"], batch_size=1024):
+                candidates.update(_label_counts(batch.column("label"), names))
+                lengths = pieces.text_lengths(batch.column("text"))
+                max_rel = max(max_rel, max(lengths, default=0))
         longest = _longest_entities(n) if n is not None else (0, "", "")
-        ner_lengths = _subword_lengths(tok, list(n["tokens"]) if n is not None else [], split_words=True)
-        rel_lengths = _subword_lengths(tok, list(r["text"]) if r is not None else [], split_words=False)
+        n_tokens = max_ner = over = 0
+        if n is not None:
+            for batch in _arrow_batches(n, ["tokens"]):
+                column = batch.column("tokens")
+                n_tokens += int(pc.sum(pc.list_value_length(column)).as_py() or 0)
+                lengths = pieces.lengths(column)
+                if len(lengths):
+                    max_ner = max(max_ner, int(lengths.max()))
+                    over += int((lengths > MODEL_MAX_LENGTH).sum())
         per_split[split] = {
             "documents": len(d) if d is not None else 0,
             "document_ids": list(d["id"]) if d is not None else [],
             "sentences": len(n) if n is not None else 0,
-            "tokens": sum(len(t) for t in n["tokens"]) if n is not None else 0,
+            "tokens": n_tokens,
             "spans": {label: spans.get(label, 0) for label in ENTITY_LABELS},
             "relations": {label: relations.get(label, 0) for label in RELATION_LABELS},
             "candidates": {label: candidates.get(label, 0) for label in RELATION_CLASSES},
             "longest_entity_words": longest[0],
             "longest_entity": longest[1],
             "longest_entity_document": longest[2],
-            "max_subword_length": max(ner_lengths, default=0),
-            "rows_over_model_limit": sum(1 for x in ner_lengths if x > MODEL_MAX_LENGTH),
-            "max_relation_subword_length": max(rel_lengths, default=0),
+            "max_subword_length": max_ner,
+            "rows_over_model_limit": over,
+            "max_relation_subword_length": max_rel,
         }
     total: dict[str, Any] = {"document_ids": sorted(i for s in per_split.values() for i in s["document_ids"])}
     for key in ("documents", "sentences", "tokens", "rows_over_model_limit"):
@@ -729,8 +1020,20 @@ def write_hub_folder(
     missing = [c for c in CONFIG_NAMES if c not in dataset_dicts]
     if missing:
         raise TradeieError(f"dataset: missing config(s) {', '.join(missing)}", hint="build with build_dataset()")
+    from tradeie.data.relcands import gold_relations_outside_window
+
     if docs is None:
         docs = documents_from_dataset(dataset_dicts["documents"])
+    facts = _LAST_BUILD
+    if facts is not None and facts.docs is docs and facts.window == window and facts.key == _content_key(dataset_dicts):
+        summaries, outside = facts.summaries, facts.outside_window  # read while building these very datasets
+    else:
+        summaries, outside = [], 0  # one pass over the documents (they may be read from disk)
+        for doc in docs:
+            summaries.append(_DocSummary(doc))
+            if "outside_window" not in card_options:
+                outside += len(gold_relations_outside_window(doc, window))
+    card_options.setdefault("outside_window", outside)
     stats = dataset_stats(dataset_dicts, tokenizer)
     guidelines_path = Path(guidelines) if guidelines else None
     with atomic_directory(out_dir) as tmp, _quiet_progress():
@@ -747,7 +1050,7 @@ def write_hub_folder(
             metadata=hub_metadata(dataset_dicts, tmp),
             stats=stats,
             stats_markdown=format_stats(stats),
-            docs=sorted(docs, key=lambda d: d.id),
+            docs=sorted(summaries, key=lambda d: d.id),
             assignment=split_assignment(dataset_dicts),
             seed=seed,
             ratios=tuple(normalise_ratios(ratios).values()),

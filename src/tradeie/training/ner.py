@@ -266,43 +266,72 @@ class NERTagger:
 
     def word_probs(self, rows: Sequence[Sequence[Token]]) -> list[np.ndarray]:
         """Per-word tag probabilities for each row, averaged over the windows holding its first sub-word."""
-        from tradeie.training.common import batched_probs
+        flat, offsets = self._flat_word_probs(rows)
+        return [flat[offsets[i] : offsets[i + 1]] for i in range(len(rows))]
+
+    def _flat_word_probs(self, rows: Sequence[Sequence[Token]]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`word_probs` of every row stacked, ``[words, labels]``, and the row offsets into it.
+
+        Windows are run shortest first in batches of at most ``batch_size * max_length``
+        padded sub-words (``batch_size`` full windows, up to ``4 * batch_size`` short ones:
+        :func:`_token_budget_batches`), under ``torch.inference_mode``; only the first
+        sub-word of each word is read back, and spread onto the words with array indexing
+        (no per-token Python).
+        """
+        import torch
 
         encoded = encode_words(self.tokenizer, [[t.text for t in toks] for toks in rows])
         cls, sep = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
-        windows = [
-            (r, a, b)
-            for r, (_, wids) in enumerate(encoded)
-            for a, b in window_spans(wids, self.settings.max_length - 2, self.settings.stride)
-        ]
-        inputs = [[cls, *encoded[r][0][a:b], sep] for r, a, b in windows]
-        sums = [np.zeros((len(toks), len(self.labels))) for toks in rows]
-        counts = [np.zeros(len(toks)) for toks in rows]
-        firsts = [first_subword_mask(wids) for _, wids in encoded]
+        size = self.settings.max_length - 2
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(toks) for toks in rows])
+        windows = []  # (row, a, b, positions of first sub-words in the window input, their words' flat index)
+        for r, (_, wids) in enumerate(encoded):
+            word = np.array(wids, dtype=np.int64)  # no special tokens: every sub-word has a word
+            first = np.ones(len(word), dtype=bool)  # first_subword_mask, as an array operation
+            first[1:] = word[1:] != word[:-1]
+            for a, b in window_spans(wids, size, self.settings.stride) if len(word) > size else [(0, len(word))]:
+                at = np.flatnonzero(first[a:b])
+                windows.append((r, a, b, at + 1, word[a:b][at] + offsets[r]))
+        n_labels = len(self.labels)
+        sums = np.zeros((int(offsets[-1]), n_labels))
+        counts = np.zeros(int(offsets[-1]))
         sub_feats = self._subword_features(rows, encoded)
-        extra = None
-        if sub_feats is not None:
-            n = len(self.features.names)
-
-            def extra(batch: list[int], width: int) -> dict[str, Any]:
-                return {"feature_ids": _feature_batch(sub_feats, [windows[i] for i in batch], width, n)}
-
+        n_feats = len(self.features.names) if sub_feats is not None else 0
         pad = self.tokenizer.pad_token_id or 0
-        for batch, probs in batched_probs(self.model, inputs, pad, self.settings.batch_size, extra):
-            for i, p in zip(batch, probs):
-                r, a, b = windows[i]
-                wids = encoded[r][1]
-                for k in range(a, b):
-                    if firsts[r][k]:
-                        sums[r][wids[k]] += p[k - a + 1]
-                        counts[r][wids[k]] += 1
-        out = []
-        for s, c in zip(sums, counts):
-            missing = c == 0  # words with no sub-word at all (e.g. only control characters)
-            s[missing, self.labels.index("O")] = 1.0
-            c[missing] = 1.0
-            out.append(s / c[:, None])
-        return out
+        device = next(self.model.parameters()).device
+        order = sorted(range(len(windows)), key=lambda i: windows[i][2] - windows[i][1])
+        with torch.inference_mode():
+            lengths = [w[2] - w[1] + 2 for w in windows]
+            for batch in _token_budget_batches(order, lengths, self.settings.batch_size, self.settings.max_length):
+                width = max(windows[i][2] - windows[i][1] for i in batch) + 2
+                ids = np.full((len(batch), width), pad, dtype=np.int64)
+                mask = np.zeros((len(batch), width), dtype=np.int64)
+                for j, i in enumerate(batch):
+                    r, a, b = windows[i][:3]
+                    ids[j, 0], ids[j, 1 : b - a + 1], ids[j, b - a + 1] = cls, encoded[r][0][a:b], sep
+                    mask[j, : b - a + 2] = 1
+                extra = {}
+                if sub_feats is not None:
+                    extra["feature_ids"] = _feature_batch(
+                        sub_feats, [windows[i][:3] for i in batch], width, n_feats
+                    ).to(device)
+                logits = self.model(
+                    input_ids=torch.from_numpy(ids).to(device),
+                    attention_mask=torch.from_numpy(mask).to(device),
+                    **extra,
+                ).logits
+                rows_at = np.concatenate([np.full(len(windows[i][3]), j) for j, i in enumerate(batch)])
+                cols_at = np.concatenate([windows[i][3] for i in batch])
+                picked = logits[torch.from_numpy(rows_at).to(device), torch.from_numpy(cols_at).to(device)]
+                probs = torch.softmax(picked.float(), -1).cpu().numpy()
+                words = np.concatenate([windows[i][4] for i in batch])
+                np.add.at(sums, words, probs)
+                np.add.at(counts, words, 1.0)
+        missing = counts == 0  # words with no sub-word at all (e.g. only control characters)
+        sums[missing, self.labels.index("O")] = 1.0
+        counts[missing] = 1.0
+        return sums / counts[:, None], offsets
 
     def _subword_features(self, rows: Sequence[Sequence[Token]], encoded) -> list[list[list[int]]] | None:
         """Per row, per sub-word: the linguistic feature ids (None without features)."""
@@ -314,16 +343,21 @@ class NERTagger:
         return [subword_feature_ids(wids, wf, len(self.features.names)) for (_, wids), wf in zip(encoded, word_feats)]
 
     def predict(self, docs: Sequence[Document]) -> list[Document]:
-        """Copies of ``docs`` with predicted entities (ids ``e1``... in text order, scores) and no relations."""
+        """Copies of ``docs`` with predicted entities (ids ``e1``... in text order, scores) and no relations.
+
+        Every sentence of every document is tagged in one pass (:meth:`_flat_word_probs`) and
+        decoded for all sentences at once (:func:`decode_rows`).
+        """
         units = []
         for d, doc in enumerate(docs):
             for toks in document_tokens(doc):
                 if toks:
                     units.append((d, toks))
-        probs = self.word_probs([toks for _, toks in units])
+        rows = [toks for _, toks in units]
+        probs, offsets = self._flat_word_probs(rows)
+        decoded = decode_rows(rows, probs, offsets, self.labels, self.settings.constrained_decoding)
         spans: list[list[tuple[int, int, str, float]]] = [[] for _ in docs]
-        for (d, toks), p in zip(units, probs):
-            found = decode_entities(docs[d], toks, p, self.labels, self.settings.constrained_decoding)
+        for (d, toks), found in zip(units, decoded):
             if self.gazetteer is not None:
                 taken = [(s, e) for s, e, _, _ in found]
                 for s, e, label, prec in self.gazetteer.match(toks):
@@ -338,6 +372,100 @@ class NERTagger:
             ]
             out.append(doc.with_annotations(ents, ()))
         return out
+
+
+def _token_budget_batches(order: Sequence[int], lengths: Sequence[int], batch_size: int, max_length: int):
+    """Consecutive groups of ``order`` (indices sorted by length): length-sorted dynamic batches of
+    at most ``batch_size * max_length`` padded sub-words (``batch_size`` full windows) and
+    ``batch_size * 4`` windows.
+
+    Sorting leaves almost no padding; the sub-word budget lets short sentences go in larger
+    batches: fewer, larger matrix products, which keep two threads busier.
+    """
+    budget = max(batch_size, 1) * max(max_length, 1)
+    cap = max(batch_size, 1) * 4
+    batch: list[int] = []
+    for i in order:
+        if batch and ((len(batch) + 1) * max(lengths[i], lengths[batch[-1]]) > budget or len(batch) >= cap):
+            yield batch
+            batch = []
+        batch.append(i)
+    if batch:
+        yield batch
+
+
+def viterbi_rows(probs: np.ndarray, offsets: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    """:func:`viterbi_decode` of every row of stacked ``probs`` (rows ``offsets[i]:offsets[i+1]``) at
+    once: one array step per position over all rows (same arithmetic, same tie-breaking)."""
+    n, k = probs.shape
+    out = np.zeros(n, dtype=np.int64)
+    lengths = np.diff(offsets)
+    rows = np.flatnonzero(lengths)
+    if not len(rows):
+        return out
+    trans = np.array(
+        [[0.0 if allowed_transition(labels[i], labels[j]) else -np.inf for j in range(k)] for i in range(k)]
+    )
+    start = np.array([-np.inf if t.startswith("I-") else 0.0 for t in labels])
+    logp_all = np.log(np.clip(probs, 1e-12, 1.0))
+    rows = rows[np.argsort(lengths[rows], kind="stable")]
+    for chunk in np.array_split(rows, max(1, len(rows) // 2048)):  # similar lengths together, bounded memory
+        lens = lengths[chunk]
+        width = int(lens.max())
+        pos = np.arange(width)
+        valid = pos[None, :] < lens[:, None]
+        index = np.where(valid, offsets[chunk][:, None] + pos[None, :], 0)
+        logp = logp_all[index]  # [rows, width, k]
+        score = start + logp[:, 0]
+        back = np.zeros((len(chunk), width, k), dtype=np.int64)
+        for t in range(1, width):
+            cand = score[:, :, None] + trans[None]
+            back[:, t] = cand.argmax(axis=1)
+            score = np.where(valid[:, t, None], cand.max(axis=1) + logp[:, t], score)
+        cur = score.argmax(axis=1)
+        path = np.zeros((len(chunk), width), dtype=np.int64)
+        every = np.arange(len(chunk))
+        for t in range(width - 1, 0, -1):
+            active = valid[:, t]
+            path[active, t] = cur[active]
+            cur = np.where(active, back[every, t, cur], cur)
+        path[:, 0] = cur
+        out[index[valid]] = path[valid]
+    return out
+
+
+def decode_rows(
+    rows: Sequence[Sequence[Token]], probs: np.ndarray, offsets: np.ndarray, labels: Sequence[str], constrained=True
+) -> list[list[tuple[int, int, str, float]]]:
+    """:func:`decode_entities` of every row at once (stacked ``probs``, rows ``offsets[i]:offsets[i+1]``):
+    the tag path by :func:`viterbi_rows` or argmax, spans and their mean tag probability with array
+    operations; only the entities themselves are built in Python."""
+    n = len(probs)
+    spans: list[list[tuple[int, int, str, float]]] = [[] for _ in rows]
+    if not n:
+        return spans
+    ids = viterbi_rows(probs, offsets, labels) if constrained else probs.argmax(axis=1)
+    kinds = [tag.partition("-") for tag in labels]
+    names = sorted({lab for prefix, _, lab in kinds if prefix in ("B", "I")})
+    label_of = np.array([names.index(lab) if prefix in ("B", "I") else -1 for prefix, _, lab in kinds])
+    is_inside = np.array([prefix == "I" for prefix, _, _ in kinds])
+    label = label_of[ids]
+    row_start = np.zeros(n, dtype=bool)
+    row_start[offsets[:-1][offsets[:-1] < n]] = True
+    prev = np.concatenate([[-1], label[:-1]])
+    continues = is_inside[ids] & ~row_start & (prev == label) & (label >= 0)
+    starts = np.flatnonzero((label >= 0) & ~continues)
+    stops = np.flatnonzero(~continues)  # a span runs from its start up to the next position that does not continue
+    after = np.searchsorted(stops, starts, side="right")
+    ends = np.where(after < len(stops), stops[np.minimum(after, len(stops) - 1)], n)
+    chosen = probs[np.arange(n), ids]
+    row_of = np.searchsorted(offsets, starts, side="right") - 1
+    for s, e, r in zip(starts.tolist(), ends.tolist(), row_of.tolist()):
+        toks = rows[r]
+        score = float(chosen[s]) if e - s == 1 else float(np.mean(chosen[s:e]))  # as decode_entities
+        tag = names[label_of[ids[s]]]
+        spans[r].append((toks[s - int(offsets[r])].start, toks[e - 1 - int(offsets[r])].end, tag, round(score, 4)))
+    return spans
 
 
 def _feature_batch(sub_feats: Sequence[list[list[int]]], windows: Sequence[tuple[int, int, int]], width: int, n: int):
