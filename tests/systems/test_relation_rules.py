@@ -108,3 +108,18 @@ def test_closest_pair_once_per_statement(system):
     )
     doc = doc.with_annotations([e if e.label == "ACTOR" else replace(e, referent="ceta") for e in doc.entities], ())
     assert relations(system, doc) == {("India", "party_to", "trade agreement"), ("UK", "party_to", "trade agreement")}
+
+
+def test_one_parse_serves_the_rules_and_the_pair_features(system):
+    """predict_parsed over parse_documents is predict; the parse merges each entity into one token."""
+    from tradeie.systems.relations import parse_documents
+
+    doc = build(
+        "Key terms of the pact include:\n- The EU will cut tariffs on cars to 10%.",
+        [("pact", "AGREEMENT"), ("EU", "ACTOR"), ("tariffs", "TARIFF")],
+    )
+    [sents] = parse_documents([doc])
+    assert [(s.start, s.end) for s in sents] == [(0, 30), (31, 72)]
+    assert [(i, e.id) for s in sents for i, e in sorted(s.ents.items())] == [(4, "pact"), (2, "EU"), (5, "tariffs")]
+    assert [s.sdoc[i].text for s in sents for i in sorted(s.ents)] == ["pact", "EU", "tariffs"]
+    assert system.predict_parsed([doc], [sents]) == system.predict([doc])

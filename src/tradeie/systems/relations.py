@@ -38,6 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from tradeie.corpus import document_tokens, sentences_of
+from tradeie.data.relcands import ITEM_LINE, line_spans
 from tradeie.document import Document, Entity, Relation
 from tradeie.text.linguistic import DEFAULT_PIPELINE, parse_sentences
 from tradeie.systems.base import System
@@ -258,7 +259,7 @@ _DOUBLE = {
 }
 _NO_DOUBLE = {"ink", "axe"}
 _ENT_LABELS = ("ACTOR", "AGREEMENT", "TARIFF")
-_BULLET = re.compile(r"^\s*(?:[-\u2013\u2014\u2022*\u25aa\u00b7]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
+_BULLET = ITEM_LINE
 _KEY_TERMS = re.compile(
     r"\b(?:terms|elements|provisions|highlights|measures|components|points|features)\b"
     r"[^:]*?\b(?:include|includes|included|including|are|were)\b",
@@ -1089,11 +1090,33 @@ def clause_tariffs(verb, skip: set[int]) -> list:
 
 
 @dataclass
-class _Sentence:
+class ParsedSentence:
+    """One parsed sentence of a document: its character span, the spaCy ``Doc`` (entity tokens merged)
+    and merged token index -> entity."""
+
     start: int
     end: int
     sdoc: object
-    ents: dict[int, Entity]  # merged token index -> entity
+    ents: dict[int, Entity]
+
+
+def parse_documents(docs: Sequence[Document], pipeline: str = DEFAULT_PIPELINE) -> list[list[ParsedSentence]]:
+    """Per document, its parsed sentences, each entity's tokens merged into one token carrying the
+    entity (``tok._.tie_ent`` / ``tie_label`` / ``tie_lemma``; ``ParsedSentence.ents``: token index -> entity)."""
+    units = []  # (doc index, sentence span, tokens)
+    for d, doc in enumerate(docs):
+        spans = sentences_of(doc)
+        for (s, e), toks in zip(spans, document_tokens(doc)):
+            if toks:
+                units.append((d, (s, e), toks))
+    parsed = parse_sentences([toks for _, _, toks in units], pipeline) if units else []
+    _register_extensions()
+    per_doc: list[list[ParsedSentence]] = [[] for _ in docs]
+    for (d, (s, e), toks), sdoc in zip(units, parsed):
+        ents = [x for x in docs[d].entities if x.start >= s and x.end <= e]
+        mapping = _merge_entities(sdoc, toks, ents)
+        per_doc[d].append(ParsedSentence(s, e, sdoc, mapping))
+    return per_doc
 
 
 def _merge_entities(sdoc, toks, ents: Sequence[Entity]) -> dict[int, Entity]:
@@ -1131,7 +1154,7 @@ def _referent(ent: Entity) -> str:
     return ent.referent or ent.text.lower() or ent.id
 
 
-def _demonym_actor(tok, sent: _Sentence, near: Entity, doc: Document) -> Entity | None:
+def _demonym_actor(tok, sent: ParsedSentence, near: Entity, doc: Document) -> Entity | None:
     """The nearest mention in the sentence of the country a demonym stands for (D8)."""
     ref, names = DEMONYMS[tok.lower_]
     refs = {
@@ -1156,22 +1179,13 @@ def _reciprocal_actors(tok, tariff_tok) -> list:
     return found
 
 
-def _line_spans(text: str) -> list[tuple[int, int]]:
-    spans, pos = [], 0
-    for line in text.split("\n"):
-        if line.strip():
-            spans.append((pos, pos + len(line)))
-        pos += len(line) + 1
-    return spans
-
-
 def list_scope(doc: Document, sentence_spans: Sequence[tuple[int, int]]) -> list[tuple[Entity, Entity, str]]:
     """D7: a lead-in (a line ending in ':', a "Key terms of X include" line, a colon inside a sentence) that
     names an agreement makes the tariffs of the items under it part_of that agreement; a lead-in naming one
     actor and no agreement makes them imposed by that actor."""
     text = doc.text
     ents = sorted(doc.entities, key=lambda e: e.start)
-    lines = _line_spans(text)
+    lines = line_spans(text)
     out: list[tuple[Entity, Entity, str]] = []
 
     def in_range(label, a, b):
@@ -1251,22 +1265,13 @@ class RelationRuleSystem(System):
         return self._matcher
 
     def predict(self, docs: Sequence[Document]) -> list[Document]:
-        units = []  # (doc index, sentence span, tokens)
-        for d, doc in enumerate(docs):
-            spans = sentences_of(doc)
-            for (s, e), toks in zip(spans, document_tokens(doc)):
-                if toks:
-                    units.append((d, (s, e), toks))
-        parsed = parse_sentences([toks for _, _, toks in units], self.config.pipeline) if units else []
-        _register_extensions()
-        per_doc: list[list[_Sentence]] = [[] for _ in docs]
-        for (d, (s, e), toks), sdoc in zip(units, parsed):
-            ents = [x for x in docs[d].entities if x.start >= s and x.end <= e]
-            mapping = _merge_entities(sdoc, toks, ents)
-            per_doc[d].append(_Sentence(s, e, sdoc, mapping))
-        return [self._predict_doc(doc, sents) for doc, sents in zip(docs, per_doc)]
+        return self.predict_parsed(docs, parse_documents(docs, self.config.pipeline))
 
-    def _predict_doc(self, doc: Document, sents: list[_Sentence]) -> Document:
+    def predict_parsed(self, docs: Sequence[Document], parsed: Sequence[list[ParsedSentence]]) -> list[Document]:
+        """:meth:`predict` over the sentences :func:`parse_documents` gave for ``docs``."""
+        return [self._predict_doc(doc, sents) for doc, sents in zip(docs, parsed, strict=True)]
+
+    def _predict_doc(self, doc: Document, sents: list[ParsedSentence]) -> Document:
         found: list[tuple[Entity, Entity, str, int, bool]] = []  # head, tail, label, sentence, distinct
         for k, sent in enumerate(sents):
             for h, t, label, rule in self.matcher.candidates(sent.sdoc):

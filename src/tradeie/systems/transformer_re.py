@@ -4,6 +4,9 @@ behind the System interface (task ``re``: relations between the documents' own e
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +25,45 @@ def default_re_config() -> REConfig:
     return project_config(DEFAULT_RE_CONFIG, "re", REConfig)
 
 
+def hybrid_classifier_config(config: HybridConfig) -> REConfig:
+    """The project's relation config with the hybrid's epochs and pipeline, plus the ``rules`` feature
+    when ``rule_features``."""
+    base = default_re_config()
+    features = [f for f in base.features if f != "rules"] + (["rules"] if config.rule_features else [])
+    return dataclasses.replace(
+        base,
+        epochs=config.classifier_epochs or base.epochs,
+        progress_bars=False,
+        pipeline=config.pipeline,
+        features=features,
+    )
+
+
+#: Config fields that do not change what a relation classifier learns.
+_RUNTIME_FIELDS = ("run_name", "progress_bars", "logging_steps", "eval_batch_size", "num_threads", "device")
+#: Classifiers trained in this process, by :func:`fit_key` (the last two).
+_TRAINED: OrderedDict[str, TransformerRESystem] = OrderedDict()
+_TRAINED_KEEP = 2
+
+
+def fit_key(config: REConfig, train: Sequence[Document], dev: Sequence[Document] | None) -> str:
+    """A fingerprint of a classifier fit: its config (runtime fields left out) and its documents' text,
+    sentences, entities and relations."""
+
+    def doc_part(doc: Document) -> list:
+        ents = sorted((*e.key, e.referent) for e in doc.entities)
+        return [doc.id, doc.text, doc.meta.get("sentences"), ents, sorted(doc.relation_keys())]
+
+    settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in _RUNTIME_FIELDS}
+    blob = json.dumps(
+        [settings, [doc_part(d) for d in train], [doc_part(d) for d in dev or ()]], sort_keys=True, default=str
+    )
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
 class TransformerRESystem(ModelFolderSystem):
-    """Typed entity markers + sequence classification over same-sentence candidate pairs."""
+    """Typed entity markers + sequence classification over same-sentence candidate pairs and list-scope
+    pairs, with the pair features of ``config.features`` (dependency path, distance)."""
 
     name = "re-transformer"
     task = "re"
@@ -34,6 +74,22 @@ class TransformerRESystem(ModelFolderSystem):
     def classifier(self):
         """The :class:`~tradeie.training.relation.RelationClassifier` (None before fit or load)."""
         return self.predictor
+
+    def fit(self, train: Sequence[Document], dev: Sequence[Document] | None = None) -> TransformerRESystem:
+        """Train (:func:`tradeie.training.relation.fit_re`); a classifier this process already trained with
+        the same settings on the same documents (the hybrid's and re-transformer's on one cross-validation
+        fold) is reused: training is seeded, so it would learn the same model again."""
+        key = fit_key(self.config, train, dev)
+        done = _TRAINED.get(key)
+        if done is not None and done._folder is not None and done._folder.is_dir():
+            self._tmp, self._folder, self.predictor = done._tmp, done._folder, done.predictor
+            _TRAINED.move_to_end(key)
+            return self
+        super().fit(train, dev)
+        _TRAINED[key] = self
+        while len(_TRAINED) > _TRAINED_KEEP:
+            _TRAINED.popitem(last=False)
+        return self
 
     def _train(self, train: list[Document], dev: list[Document] | None, folder: Path) -> None:
         from tradeie.training.relation import fit_re
@@ -52,14 +108,25 @@ class HybridConfig:
 
     pipeline: str = field(default=DEFAULT_PIPELINE, metadata={"help": "spaCy pipeline of the dependency rules"})
     min_score: float = field(
-        default=0.9,
+        default=0.8,
         metadata={"help": "classifier links the rules did not find are added when their probability reaches this"},
     )
-    classifier_epochs: float = field(default=10.0, metadata={"help": "training epochs of the classifier"})
+    classifier_epochs: float = field(
+        default=0.0, metadata={"help": "training epochs of the classifier (0: the relation config's `epochs`)"}
+    )
+    rule_features: bool = field(
+        default=False,
+        metadata={
+            "help": "the classifier also reads the rules' label of each pair (rules as features; on validation "
+            "it then copies the rules and adds no link of its own)"
+        },
+    )
 
 
 class HybridRESystem(System):
-    """The dependency rules as high-precision votes, the classifier's confident links added for recall."""
+    """The dependency rules as high-precision votes, the classifier's confident links (probability at
+    least ``min_score``) that the rules did not find added for recall. With ``rule_features`` the classifier
+    also reads the rules' label of each pair."""
 
     name = "re-hybrid"
     task = "re"
@@ -70,10 +137,7 @@ class HybridRESystem(System):
 
         super().__init__(config)
         self.rules = RelationRuleSystem(RelationRulesConfig(pipeline=self.config.pipeline))
-        classifier_config = dataclasses.replace(
-            default_re_config(), epochs=self.config.classifier_epochs, progress_bars=False
-        )
-        self.classifier = TransformerRESystem(classifier_config)
+        self.classifier = TransformerRESystem(hybrid_classifier_config(self.config))
 
     def fit(self, train: Sequence[Document], dev: Sequence[Document] | None = None) -> HybridRESystem:
         self.rules.fit(train, dev)

@@ -18,6 +18,8 @@ from typing import Any
 
 from tradeie.errors import TradeieError
 from tradeie.data.relcands import DEFAULT_WINDOW
+from tradeie.systems.relfeatures import FEATURES as PAIR_FEATURES
+from tradeie.text.linguistic import DEFAULT_PIPELINE
 
 
 def _f(default: Any, help: str, **kwargs: Any) -> Any:
@@ -206,7 +208,7 @@ class REConfig(TrainConfig):
         "candidate pairs at most this many sentences apart (0: same sentence, as in the dataset's relations config)",
     )
     negative_ratio: float = _f(
-        3.0,
+        1.5,
         "keep at most this many no_relation pairs per positive pair in training, sampled with the seed (0: keep all)",
     )
     threshold: float = _f(
@@ -214,8 +216,8 @@ class REConfig(TrainConfig):
         "predict a relation only if its probability reaches this value "
         "(0: plain argmax over no_relation and the labels the types allow)",
     )
-    epochs: float = _f(30.0, "maximum number of training epochs")
-    learning_rate: float = _f(3e-4, "peak AdamW learning rate")
+    epochs: float = _f(6.0, "maximum number of training epochs")
+    learning_rate: float = _f(2e-4, "peak AdamW learning rate")
     early_stopping_patience: int = _f(
         5,
         "stop after this many evaluations without a better validation "
@@ -226,6 +228,25 @@ class REConfig(TrainConfig):
         "longest marked pair context in sub-words; longer contexts are cropped "
         "around the two markers, never truncated blindly",
     )
+    features: list[str] = _f(
+        ["path", "distance"],
+        "pair features the classifier reads before the marked text: 'path' (dependency path between "
+        "the mentions), 'distance' (words and mentions between them), 'rules' (the re-rules label of the "
+        "pair); [] for none",
+    )
+    list_scope: bool = _f(
+        True,
+        "also classify list-scope pairs across sentences: each TARIFF of a bulleted or numbered item with "
+        "each AGREEMENT (part_of) and ACTOR (imposes) of the line introducing the list",
+    )
+    pipeline: str = _f(DEFAULT_PIPELINE, "spaCy pipeline of the dependency path and the rules feature")
+    pooling: str = _f(
+        "markers", "'markers': classify from the states of [CLS] and the two opening markers; 'cls': [CLS] only"
+    )
+    freeze_embeddings: bool = _f(
+        True, "keep the encoder's pretrained word embeddings fixed (the markers' own embeddings still train)"
+    )
+    freeze_layers: int = _f(2, "also keep the encoder's first N transformer layers fixed")
 
     TASK = "re"
 
@@ -233,6 +254,13 @@ class REConfig(TrainConfig):
         super().validate(source)
         if self.window < 0:
             raise TradeieError(f"{source}: window = {self.window!r}: must be >= 0")
+        unknown = [f for f in self.features if f not in PAIR_FEATURES]
+        if unknown:
+            raise TradeieError(f"{source}: features = {self.features!r}: choose from {list(PAIR_FEATURES)}")
+        if self.pooling not in ("markers", "cls"):
+            raise TradeieError(f"{source}: pooling = {self.pooling!r}: must be 'markers' or 'cls'")
+        if self.freeze_layers < 0:
+            raise TradeieError(f"{source}: freeze_layers = {self.freeze_layers!r}: must be >= 0")
         if self.negative_ratio < 0:
             raise TradeieError(f"{source}: negative_ratio = {self.negative_ratio!r}: must be >= 0")
         if not 0 <= self.threshold < 1:

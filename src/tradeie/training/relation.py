@@ -13,6 +13,22 @@ tokenizer as special tokens) and classified by a sequence-classification head
 over ``no_relation`` + the schema's labels. Decoding only allows the labels
 the pair's types permit. A context longer than ``max_length`` is cropped
 around the two marked mentions.
+
+What the classifier reads (``features``, ``list_scope``, ``pooling``):
+
+- ``[CLS] pair features [SEP] marked context [SEP]``: the features
+  (:mod:`tradeie.systems.relfeatures`) are the dependency path between the two
+  mentions, how many words and mentions lie between them, and optionally the
+  label the dependency rules give the pair (the hybrid's "rules as features"),
+  as a short text such as ``subject < sign > object ; 2 words apart ; no
+  mention between``; they are computed from the documents (the rows'
+  ``document_id``), so the published rows stay as they are;
+- list-scope pairs across sentences (:func:`tradeie.data.relcands.scope_pairs`:
+  tariffs of list items and the agreement or actor of the list's lead-in
+  line) are added to the rows from the documents;
+- the model (:mod:`tradeie.training.relation_model`) classifies from the
+  states of ``[CLS]`` and of the two opening markers; the markers have their
+  own embeddings, and the pretrained word embeddings stay frozen.
 """
 
 from __future__ import annotations
@@ -28,8 +44,19 @@ import numpy as np
 
 from tradeie.document import Document, Entity, Relation
 from tradeie.errors import TradeieError
-from tradeie.data.relcands import DEFAULT_WINDOW, Candidate, candidate_pairs, marked_text, marker_tokens
+from tradeie.data.relcands import (
+    DEFAULT_WINDOW,
+    Candidate,
+    candidate_pairs,
+    head_open,
+    marked_text,
+    marker_tokens,
+    scope_pairs,
+    tail_open,
+)
 from tradeie.schema import ENTITY_LABELS, NO_RELATION, RELATION_CLASSES, allowed_relation
+from tradeie.systems.relfeatures import PairFeatures, pair_key
+from tradeie.text.linguistic import DEFAULT_PIPELINE
 from tradeie.training.config import REConfig
 
 log = logging.getLogger(__name__)
@@ -52,18 +79,28 @@ def allowed_mask(cand: Candidate) -> np.ndarray:
     )
 
 
-def encode_candidate(tokenizer, text: str, cand: Candidate, max_length: int) -> list[int] | None:
-    """Input ids ``[CLS] marked context [SEP]`` of a candidate pair of ``text`` (see :func:`encode_marked`)."""
-    return encode_marked(tokenizer, marked_text(text, cand), max_length)
+def encode_candidate(tokenizer, text: str, cand: Candidate, max_length: int, features: str = "") -> list[int] | None:
+    """Input ids ``[CLS] features [SEP] marked context [SEP]`` (``[CLS] marked context [SEP]`` without
+    features) of a candidate pair of ``text`` (see :func:`encode_marked`)."""
+    return encode_marked(tokenizer, marked_text(text, cand), max_length, features)
 
 
-def encode_marked(tokenizer, marked: str, max_length: int) -> list[int] | None:
-    """Input ids ``[CLS] marked [SEP]``; cropped around the markers if too long.
+#: Sub-words of the pair features kept at most (the rest of ``max_length`` is the marked context's).
+MAX_FEATURE_TOKENS = 32
+
+
+def encode_marked(tokenizer, marked: str, max_length: int, features: str = "") -> list[int] | None:
+    """Input ids ``[CLS] features [SEP] marked [SEP]`` (no features: ``[CLS] marked [SEP]``); the marked
+    text is cropped around the markers if too long, the features to :data:`MAX_FEATURE_TOKENS` sub-words.
 
     Returns None when the two marked mentions alone do not fit in ``max_length``.
     """
+    prefix: list[int] = []
+    if features:
+        prefix = tokenizer(features, add_special_tokens=False)["input_ids"][:MAX_FEATURE_TOKENS]
+        prefix.append(tokenizer.sep_token_id)
     ids = tokenizer(marked, add_special_tokens=False)["input_ids"]
-    size = max_length - 2
+    size = max_length - 2 - len(prefix)
     if len(ids) > size:
         marker_ids = set(tokenizer.convert_tokens_to_ids(marker_tokens()))
         where = [k for k, i in enumerate(ids) if i in marker_ids]
@@ -72,7 +109,7 @@ def encode_marked(tokenizer, marked: str, max_length: int) -> list[int] | None:
             return None
         start = max(0, min(lo - (size - (hi - lo + 1)) // 2, len(ids) - size))
         ids = ids[start : start + size]
-    return [tokenizer.cls_token_id, *ids, tokenizer.sep_token_id]
+    return [tokenizer.cls_token_id, *prefix, *ids, tokenizer.sep_token_id]
 
 
 def decode_relation(probs: np.ndarray, mask: np.ndarray, threshold: float = 0.0) -> tuple[str, float]:
@@ -99,6 +136,88 @@ def published_pairs(docs: Sequence[Document], window: int) -> list[PairRow]:
     return [row for doc in docs for row in relation_rows(doc, window)]
 
 
+def scope_rows(docs: Sequence[Document], window: int = DEFAULT_WINDOW) -> list[PairRow]:
+    """Rows, in the ``relations`` config's format, of the list-scope pairs of ``docs``
+    (:func:`tradeie.data.relcands.scope_pairs`; ids ``<document>-s0000``...); the dataset does not publish them."""
+    from tradeie.data.dataset import _span_row
+
+    rows = []
+    for doc in docs:
+        for k, cand in enumerate(scope_pairs(doc, None, window)):
+            rows.append(
+                {
+                    "id": f"{doc.id}-s{k:04d}",
+                    "document_id": doc.id,
+                    "text": marked_text(doc.text, cand),
+                    "context": doc.text[cand.context_start : cand.context_end],
+                    "context_start": cand.context_start,
+                    "context_end": cand.context_end,
+                    "head": _span_row(cand.head, doc.text),
+                    "tail": _span_row(cand.tail, doc.text),
+                    "sentence_distance": cand.sentence_distance,
+                    "label": RELATION_CLASSES.index(cand.label),
+                }
+            )
+    return rows
+
+
+class PairEncoder:
+    """Model inputs of candidate pairs: ``[CLS] features [SEP] marked context [SEP]`` (:func:`encode_marked`).
+
+    ``features`` (a :class:`~tradeie.systems.relfeatures.PairFeatures`, may be empty) gives each pair's
+    feature text; :meth:`add_documents` computes them for documents with their own entities, so that
+    ``relations`` rows of those documents (:meth:`encode_row`) find theirs by ``document_id`` and spans.
+    """
+
+    def __init__(self, tokenizer, features: PairFeatures | None = None, window: int = DEFAULT_WINDOW) -> None:
+        self.tokenizer = tokenizer
+        self.features = features if features is not None else PairFeatures(())
+        self.window = window
+        self.texts: dict = {}
+        self.missing = 0
+
+    def add_documents(self, docs: Sequence[Document], list_scope: bool = False) -> None:
+        """Feature texts of every candidate pair of ``docs`` (their own entities)."""
+        if not self.features or not docs:
+            return
+        cands = [c for doc in docs for c in candidate_pairs(doc, self.window, scope=list_scope)]
+        self.texts.update(self.features.texts(docs, [d.entities for d in docs], cands))
+
+    def feature_text(self, key) -> str:
+        if not self.features:
+            return ""
+        text = self.texts.get(key)
+        if text is None:
+            self.missing += 1
+            return ""
+        return text
+
+    def encode_row(self, row: PairRow, max_length: int) -> list[int] | None:
+        key = pair_key(row["document_id"], _row_entity(row["head"]), _row_entity(row["tail"]))
+        return encode_marked(self.tokenizer, row["text"], max_length, self.feature_text(key))
+
+    def encode_candidates(
+        self, docs: Sequence[Document], entities: Sequence[Sequence[Entity]], list_scope: bool, max_length: int
+    ) -> tuple[list[list[int]], list[Candidate], int]:
+        """Input ids of every candidate pair of ``entities`` in ``docs``, the candidates, and how many did
+        not fit in ``max_length``."""
+        per_doc = [
+            candidate_pairs(doc, self.window, ents, scope=list_scope) for doc, ents in zip(docs, entities, strict=True)
+        ]
+        texts = self.features.texts(docs, entities, [c for cs in per_doc for c in cs]) if self.features else {}
+        inputs, cands, skipped = [], [], 0
+        for doc, doc_cands in zip(docs, per_doc):
+            for cand in doc_cands:
+                text = texts.get(pair_key(cand.doc_id, cand.head, cand.tail), "")
+                ids = encode_candidate(self.tokenizer, doc.text, cand, max_length, text)
+                if ids is None:
+                    skipped += 1
+                    continue
+                inputs.append(ids)
+                cands.append(cand)
+        return inputs, cands, skipped
+
+
 def _row_entity(span: dict[str, Any]) -> Entity:
     label = ENTITY_LABELS[span["label"]]
     return Entity(span["start"], span["end"], label, span["id"], span["text"], referent=span["referent"] or "")
@@ -118,35 +237,23 @@ def row_candidate(row: PairRow) -> Candidate:
 
 
 def pair_examples(
-    tokenizer, rows: Sequence[PairRow], max_length: int
+    encoder, rows: Sequence[PairRow], max_length: int
 ) -> tuple[list[dict[str, Any]], list[Candidate], int]:
     """Training examples (input_ids, attention_mask, labels) of ``relations`` rows, their candidates,
-    and how many rows were skipped because their two marked mentions do not fit in ``max_length``."""
+    and how many rows were skipped because their two marked mentions do not fit in ``max_length``.
+
+    ``encoder``: a :class:`PairEncoder` (or a bare tokenizer: no pair features)."""
+    if not isinstance(encoder, PairEncoder):
+        encoder = PairEncoder(encoder)
     feats, cands, skipped = [], [], 0
     for row in rows:
-        ids = encode_marked(tokenizer, row["text"], max_length)
+        ids = encoder.encode_row(row, max_length)
         if ids is None:
             skipped += 1
             continue
         feats.append({"input_ids": ids, "attention_mask": [1] * len(ids), "labels": row["label"]})
         cands.append(row_candidate(row))
     return feats, cands, skipped
-
-
-def _candidate_inputs(
-    tokenizer, docs: Sequence[Document], entities: Sequence[Sequence[Entity]], window: int, max_length: int
-) -> tuple[list[list[int]], list[Candidate], int]:
-    """Input ids of every candidate pair of ``entities`` in ``docs``, the candidates, and how many did not fit."""
-    inputs, cands, skipped = [], [], 0
-    for doc, ents in zip(docs, entities, strict=True):
-        for cand in candidate_pairs(doc, window, ents):
-            ids = encode_candidate(tokenizer, doc.text, cand, max_length)
-            if ids is None:
-                skipped += 1
-                continue
-            inputs.append(ids)
-            cands.append(cand)
-    return inputs, cands, skipped
 
 
 def downsample_negatives(
@@ -170,18 +277,39 @@ class RESettings:
     max_length: int = 128
     threshold: float = 0.0
     batch_size: int = 32
+    #: Pair features the model reads (:data:`tradeie.systems.relfeatures.FEATURES`); () for models saved
+    #: before they existed.
+    features: tuple[str, ...] = ()
+    list_scope: bool = False
+    pipeline: str = DEFAULT_PIPELINE
+
+    @classmethod
+    def of(cls, config: REConfig) -> RESettings:
+        return cls(
+            config.window,
+            config.max_length,
+            config.threshold,
+            config.eval_batch_size,
+            tuple(config.features),
+            config.list_scope,
+            config.pipeline,
+        )
 
 
 class RelationClassifier:
     """A fine-tuned marker-based relation classifier."""
 
-    def __init__(self, model, tokenizer, settings: RESettings) -> None:
+    def __init__(self, model, tokenizer, settings: RESettings, features: PairFeatures | None = None) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.settings = settings
+        if features is None:
+            features = PairFeatures(settings.features, settings.pipeline)
+        self.encoder = PairEncoder(tokenizer, features, settings.window)
 
     @classmethod
     def load(cls, path: str | Path, device: str | None = None, batch_size: int | None = None) -> RelationClassifier:
+        from tradeie.training import relation_model  # noqa: F401  (registers the marker classifier)
         from tradeie.training.common import load_trained
 
         model, tokenizer, saved = load_trained(
@@ -192,6 +320,9 @@ class RelationClassifier:
             saved.get("max_length", 128),
             saved.get("threshold", 0.0),
             saved.get("eval_batch_size", 32),
+            tuple(saved.get("features", ())),
+            bool(saved.get("list_scope", False)),
+            saved.get("pipeline", DEFAULT_PIPELINE),
         )
         if batch_size:
             settings.batch_size = batch_size
@@ -211,8 +342,8 @@ class RelationClassifier:
         """Copies of ``docs`` carrying ``entities`` (default: their own) and the predicted relations."""
         ents = [list(d.entities) if entities is None else list(entities[i]) for i, d in enumerate(docs)]
         ents = [_with_ids(e) for e in ents]
-        inputs, cands, skipped = _candidate_inputs(
-            self.tokenizer, docs, ents, self.settings.window, self.settings.max_length
+        inputs, cands, skipped = self.encoder.encode_candidates(
+            docs, ents, self.settings.list_scope, self.settings.max_length
         )
         if skipped:
             log.warning(
@@ -383,19 +514,28 @@ def fit_re(
     augmented = common.augmented_copies(config, train_docs)
     tokenizer = AutoTokenizer.from_pretrained(base)
     add_marker_tokens(tokenizer)
+    features = PairFeatures(config.features, config.pipeline)
+    encoder = PairEncoder(tokenizer, features, config.window)
+    encoder.add_documents([*train_docs, *augmented, *eval_docs], config.list_scope)
     train_rows = [
         *(published_pairs(train_docs, config.window) if train_rows is None else train_rows),
         *published_pairs(augmented, config.window),
+        *(scope_rows([*train_docs, *augmented], config.window) if config.list_scope else []),
     ]
-    train_feats, train_cands, skipped = pair_examples(tokenizer, train_rows, config.max_length)
+    train_feats, train_cands, skipped = pair_examples(encoder, train_rows, config.max_length)
     train_feats, train_cands = downsample_negatives(train_feats, train_cands, config.negative_ratio, config.seeds[0])
     if not any(c.label != NO_RELATION for c in train_cands):
         raise TradeieError(
             "RE training: the training documents have no relation within the candidate window",
             hint="annotate relations or raise `window`",
         )
-    eval_rows = published_pairs(eval_docs, config.window) if eval_rows is None else eval_rows
-    eval_feats, eval_cands, _ = pair_examples(tokenizer, eval_rows, config.max_length)
+    eval_rows = [
+        *(published_pairs(eval_docs, config.window) if eval_rows is None else eval_rows),
+        *(scope_rows(eval_docs, config.window) if config.list_scope else []),
+    ]
+    eval_feats, eval_cands, _ = pair_examples(encoder, eval_rows, config.max_length)
+    if encoder.missing:
+        log.warning("RE: %d pairs without their document: classified without pair features", encoder.missing)
     if eval_feats and not any(c.label != NO_RELATION for c in eval_cands):
         log.warning(
             "RE: the validation documents hold no relation to select epochs on; training all %d "
@@ -411,12 +551,12 @@ def fit_re(
         skipped,
         len(eval_feats),
     )
-    settings = RESettings(config.window, config.max_length, config.threshold, config.eval_batch_size)
+    settings = RESettings.of(config)
 
     def score(model) -> dict[str, Any] | None:
         if not eval_docs:
             return None
-        classifier = RelationClassifier(model, tokenizer, settings)
+        classifier = RelationClassifier(model, tokenizer, settings, features)
         return score_relations(eval_docs, classifier.predict(strip_relations(eval_docs)))["gold_entities"]
 
     parts = common.TaskParts(
@@ -425,14 +565,18 @@ def fit_re(
         train=train_feats,
         eval=eval_feats,
         groups=[str(f["labels"]) for f in train_feats],
-        new_model=lambda: _new_classifier(base, tokenizer),
+        new_model=lambda: _new_classifier(base, tokenizer, config),
         collator=DataCollatorWithPadding(tokenizer),
         epoch_metrics=_pair_metrics([allowed_mask(c) for c in eval_cands]),
         score=score,
         report=lambda model: _final_scores(
-            RelationClassifier(model, tokenizer, settings), eval_docs, test_docs, ner_dir
+            RelationClassifier(model, tokenizer, settings, features), eval_docs, test_docs, ner_dir
         ),
-        metrics={"window": config.window, "train_pairs": dict(sorted((LABELS[k], v) for k, v in counts.items()))},
+        metrics={
+            "window": config.window,
+            "train_pairs": dict(sorted((LABELS[k], v) for k, v in counts.items())),
+            "list_scope_pairs": sum(1 for c in train_cands if c.sentence_distance > config.window),
+        },
         settings_extra={"markers": marker_tokens()},
     )
     documents = common.TrainingDocuments(train_docs, eval_docs, augmented)
@@ -441,15 +585,33 @@ def fit_re(
     )
 
 
-def _new_classifier(base: str, tokenizer):
-    """A sequence classifier over ``base`` with a new head and embeddings for the marker tokens."""
-    from transformers import AutoModelForSequenceClassification
+def marker_init_words(marker: str) -> str:
+    """The word whose embedding a marker token starts from: its entity label's ("actor") for an opening
+    marker, ``]`` for a closing one."""
+    for label in ENTITY_LABELS:
+        if marker in (head_open(label), tail_open(label)):
+            return label.lower()
+    return "]"
 
-    model = AutoModelForSequenceClassification.from_pretrained(
-        base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id=LABEL2ID
+
+def _new_classifier(base: str, tokenizer, config: REConfig):
+    """A :class:`~tradeie.training.relation_model.MarkerRelationForSequenceClassification` over ``base``:
+    new head, own embeddings for the marker tokens, frozen word embeddings (``freeze_embeddings``)."""
+    from tradeie.training.relation_model import MarkerRelationForSequenceClassification
+
+    markers = marker_tokens()
+    ids = tokenizer.convert_tokens_to_ids(markers)
+    return MarkerRelationForSequenceClassification.from_encoder(
+        base,
+        labels=LABELS,
+        extra_token_ids=ids,
+        init_token_ids=[tokenizer(marker_init_words(m), add_special_tokens=False)["input_ids"] for m in markers],
+        head_marker_ids=tokenizer.convert_tokens_to_ids([head_open(label) for label in ENTITY_LABELS]),
+        tail_marker_ids=tokenizer.convert_tokens_to_ids([tail_open(label) for label in ENTITY_LABELS]),
+        pooling=config.pooling,
+        freeze_embeddings=config.freeze_embeddings,
+        freeze_layers=config.freeze_layers,
     )
-    model.resize_token_embeddings(len(tokenizer))
-    return model
 
 
 def _final_scores(
@@ -493,6 +655,9 @@ __all__ = [
     "score_relations",
     "RelationClassifier",
     "encode_candidate",
+    "encode_marked",
+    "PairEncoder",
+    "scope_rows",
     "decode_relation",
     "allowed_mask",
     "add_marker_tokens",
