@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tradeie.text.tokens import Token
 
@@ -85,6 +86,16 @@ CAPITALS = frozenset(GAZETTEER_CAPITALS) | frozenset(
         "Cairo",
     )
 )
+
+
+@lru_cache(maxsize=1)
+def capitals() -> frozenset[str]:
+    """:data:`CAPITALS` and countryinfo's capitals (:func:`tradeie.systems.gazetteer.capital_names`)."""
+    from tradeie.systems.gazetteer import capital_names
+
+    return CAPITALS | frozenset(capital_names())
+
+
 #: Words after which a capital is a place ("officials in Kyiv", "signed in Washington").
 PLACE_PREPOSITIONS = frozenset(("in",))
 #: Offices and titles: an ACTOR right before one of these (and not a country) is part of a title.
@@ -274,7 +285,7 @@ def _actor_filter(test: Callable[[Context, Sentence, int, int, str], bool]) -> R
 
 def _is_place(ctx: Context, sent: Sentence, i: int, j: int, surface: str) -> bool:
     """A capital after "in" or before "state" is a place."""
-    if surface not in CAPITALS:
+    if surface not in capitals():
         return False
     before = sent.tokens[i - 1].text.lower() if i > 0 else ""
     after = sent.tokens[j].text.lower() if j < len(sent.tokens) else ""
@@ -289,7 +300,7 @@ def _is_demonym(ctx: Context, sent: Sentence, i: int, j: int, surface: str) -> b
 
 def _is_title(ctx: Context, sent: Sentence, i: int, j: int, surface: str) -> bool:
     """An office, not a participant: before a person's name or a title noun, or after "Secretary of"."""
-    if surface in ctx.countries or surface in CAPITALS:
+    if surface in ctx.countries or surface in capitals():
         return False
     words = [t.text for t in sent.tokens]
     if i >= 2 and words[i - 1].lower() == "of" and words[i - 2].lower() in TITLE_NOUNS:

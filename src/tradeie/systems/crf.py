@@ -44,6 +44,17 @@ class CRFConfig:
         default=(), metadata={"help": "labels taken from the rules instead of the CRF (crf-rules: AGREEMENT, TARIFF)"}
     )
     min_precision: float = field(default=0.5, metadata={"help": "gazetteer precision threshold (see rules)"})
+    use_countryinfo: bool = field(
+        default=True, metadata={"help": "countryinfo's country names and capitals in the gazetteer (see rules)"}
+    )
+    org_actors: bool = field(default=True, metadata={"help": "spaCy ORG entities as actor rule matches (see rules)"})
+    long_rule_actors: int = field(
+        default=3,
+        metadata={
+            "help": "rule ACTOR matches of at least this many tokens (gazetteer names, spaCy persons and "
+            "organisations) replace the CRF's spans they overlap (0: off)"
+        },
+    )
     propagate: bool = field(
         default=True,
         metadata={"help": "one sense per document: other occurrences of a predicted actor name are actors too"},
@@ -111,7 +122,14 @@ class CRFSystem(System):
     def __init__(self, config: CRFConfig | None = None) -> None:
         super().__init__(config)
         self.crf = None
-        self.rules = RuleSystem(RulesConfig(pipeline=self.config.pipeline, min_precision=self.config.min_precision))
+        self.rules = RuleSystem(
+            RulesConfig(
+                pipeline=self.config.pipeline,
+                min_precision=self.config.min_precision,
+                use_countryinfo=self.config.use_countryinfo,
+                org_actors=self.config.org_actors,
+            )
+        )
 
     def _units(self, docs: Sequence[Document], gold: bool):
         units, sentences = [], []
@@ -163,6 +181,9 @@ class CRFSystem(System):
             tags = self.crf.predict_single(self._features(sdoc, found))
             spans[d] += [s for s in spans_from_bio(toks, tags) if s[2] not in keep_rules]
             spans[d] += [s for s in token_spans_to_chars(toks, found) if s[2] in keep_rules]
+            if self.config.long_rule_actors:  # a full name the CRF split or missed ("Democratic Republic of the Congo")
+                long = [(i, j, lab) for i, j, lab in found if lab == "ACTOR" and j - i >= self.config.long_rule_actors]
+                spans[d] += token_spans_to_chars(toks, long)
         out = []
         for d, doc in enumerate(docs):
             sentences = [Sentence(toks, sdoc) for (k, toks), sdoc in zip(units, parsed) if k == d]

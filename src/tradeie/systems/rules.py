@@ -29,6 +29,7 @@ from tradeie.document import Document
 from tradeie.io.atomic import write_json_atomic
 from tradeie.text.linguistic import DEFAULT_PIPELINE, parse_sentences
 from tradeie.text.tokens import Token, tokenize
+from tradeie.systems import gazetteer as world
 from tradeie.systems.base import System, with_entities
 from tradeie.systems.constraints import (
     GAZETTEER_CAPITALS,
@@ -257,6 +258,17 @@ class RulesConfig:
         },
     )
     use_pycountry: bool = field(default=True, metadata={"help": "add pycountry's country names to the gazetteer"})
+    use_countryinfo: bool = field(
+        default=True,
+        metadata={
+            "help": "add countryinfo's country names, alternative spellings and capitals to the gazetteer "
+            "(tradeie.systems.gazetteer)"
+        },
+    )
+    org_actors: bool = field(
+        default=True,
+        metadata={"help": "spaCy ORG entities (companies, parties, bodies; determiner trimmed) are ACTOR candidates"},
+    )
     labels: tuple[str, ...] = field(
         default=("ACTOR", "AGREEMENT", "TARIFF"), metadata={"help": "labels the rule system predicts"}
     )
@@ -271,7 +283,7 @@ class RulesConfig:
 
 @lru_cache(maxsize=1)
 def country_names() -> tuple[str, ...]:
-    """Country names from pycountry (name, common name and official name)."""
+    """Country names from pycountry (name and common name) only: the gazetteer without ``use_countryinfo``."""
     import pycountry
 
     names = set()
@@ -281,6 +293,16 @@ def country_names() -> tuple[str, ...]:
             if value and "," not in value and "(" not in value:
                 names.add(value)
     return tuple(sorted(names))
+
+
+def gazetteer_base(config: RulesConfig) -> set[str]:
+    """The gazetteer's fixed entries for ``config``: country names, aliases, blocs, bodies and capitals."""
+    names = set(EXTRA_ACTORS)
+    if config.use_pycountry:
+        names |= set(country_names())
+    if config.use_countryinfo:
+        names |= set(world.country_names()) | set(world.capital_names())
+    return names
 
 
 def _hyphen() -> dict:
@@ -323,7 +345,7 @@ class RuleMatcher:
 
     ACTOR_FLAG = "tradeie_actor"
 
-    def __init__(self, actors: Sequence[str], pipeline: str = DEFAULT_PIPELINE) -> None:
+    def __init__(self, actors: Sequence[str], pipeline: str = DEFAULT_PIPELINE, org_actors: bool = True) -> None:
         from spacy.matcher import Matcher, PhraseMatcher
         from spacy.tokens import Token as SpacyToken
 
@@ -333,6 +355,7 @@ class RuleMatcher:
             if not SpacyToken.has_extension(flag):
                 SpacyToken.set_extension(flag, default=False)
         self.pipeline = pipeline
+        self.org_actors = org_actors
         self.actors = tuple(sorted(set(actors)))
         nlp = load_pipeline(pipeline)
         self.phrases = PhraseMatcher(nlp.vocab, attr="ORTH")
@@ -393,7 +416,11 @@ class RuleMatcher:
 
         persons = [_trim_name(sdoc[e.start : e.end]) for e in sdoc.ents if e.label_ == "PERSON"]
         persons = [p for p in persons if len(p)]
-        actor_spans = filter_spans([sdoc[s:e] for _, s, e in self.phrases(sdoc)] + persons)
+        gazetteer = [sdoc[s:e] for _, s, e in self.phrases(sdoc)]
+        if self.org_actors:  # an ORG never overrides a gazetteer name inside it ("U.S." + "Supreme Court")
+            orgs = (_org_name(sdoc[e.start : e.end]) for e in sdoc.ents if e.label_ == "ORG")
+            persons += [o for o in orgs if o and not any(g.start < o.end and o.start < g.end for g in gazetteer)]
+        actor_spans = filter_spans(gazetteer + persons)
         for tok in sdoc:
             tok._.set(self.ACTOR_FLAG, False)
         for span in actor_spans:
@@ -458,6 +485,27 @@ def _trim_name(span):
     return span.doc[span.start : end]
 
 
+def _org_name(span):
+    """An ORG entity as an actor name ("the National Assembly" -> "National Assembly"), or None where it
+    names a deal or a tariff ("USMCA", "Trade Agreement"), modifies a noun outside it ("KORUS free trade
+    agreement", "MFN tariffs", "State Secretary") or has no capitalised word."""
+    start, end = span.start, span.end
+    doc = span.doc
+    while start < end and (doc[start].pos_ in ("DET", "ADV", "ADP", "CCONJ") or doc[start].is_punct):
+        start += 1
+    while end > start and (doc[end - 1].is_punct or doc[end - 1].lower_ in ("'s", "\u2019s", "'")):
+        end -= 1
+    words = doc[start:end]
+    if not len(words) or not any(t.text[:1].isupper() for t in words):
+        return None
+    if any(t.lower_ in AGREEMENT_HEADS or t.lower_ in TARIFF_HEADS or t.text in AGREEMENT_ACRONYMS for t in words):
+        return None
+    last = words[-1]
+    if last.dep_ in ("compound", "amod", "nmod") and not start <= last.head.i < end:
+        return None
+    return words
+
+
 def propagate_actors(
     text: str, sentences: Sequence[Sequence[Token]], spans: list[tuple[int, int, str]]
 ) -> list[tuple[int, int, str]]:
@@ -495,7 +543,7 @@ def propagate_actors(
 @lru_cache(maxsize=1)
 def countries() -> frozenset[str]:
     """Country names, their short forms and blocs: never a title, a demonym or a place."""
-    return frozenset(country_names()) | frozenset(COUNTRY_ALIASES)
+    return frozenset(country_names()) | frozenset(world.country_names()) | frozenset(COUNTRY_ALIASES)
 
 
 def finish_spans(
@@ -538,8 +586,7 @@ class RuleSystem(System):
         self._matcher: RuleMatcher | None = None
 
     def fit(self, train: Sequence[Document], dev: Sequence[Document] | None = None) -> RuleSystem:
-        base = list(country_names()) if self.config.use_pycountry else []
-        self.actors = sorted(set(base) | set(EXTRA_ACTORS) | set(training_actors(train, self.config.min_precision)))
+        self.actors = sorted(gazetteer_base(self.config) | set(training_actors(train, self.config.min_precision)))
         self._matcher = None
         self.n_train = len(train)
         return self
@@ -547,7 +594,7 @@ class RuleSystem(System):
     @property
     def matcher(self) -> RuleMatcher:
         if self._matcher is None:
-            self._matcher = RuleMatcher(self.actors, self.config.pipeline)
+            self._matcher = RuleMatcher(self.actors, self.config.pipeline, self.config.org_actors)
         return self._matcher
 
     def match_sentences(self, sentences: Sequence[Sequence[Token]], parsed=None) -> list[list[tuple[int, int, str]]]:
