@@ -123,3 +123,69 @@ def test_one_parse_serves_the_rules_and_the_pair_features(system):
     assert [(i, e.id) for s in sents for i, e in sorted(s.ents.items())] == [(4, "pact"), (2, "EU"), (5, "tariffs")]
     assert [s.sdoc[i].text for s in sents for i in sorted(s.ents)] == ["pact", "EU", "tariffs"]
     assert system.predict_parsed([doc], [sents]) == system.predict([doc])
+
+
+def test_a_deal_that_binds_named_actors_gives_party_to(system):
+    doc = build(
+        "The accord commits Chile and Peru to a phased opening of their markets.",
+        [("accord", "AGREEMENT"), ("Chile", "ACTOR"), ("Peru", "ACTOR")],
+    )
+    assert relations(system, doc) == {("Chile", "party_to", "accord"), ("Peru", "party_to", "accord")}
+
+
+def test_a_country_on_a_tariff_with_another_imposer_is_the_target(system):
+    doc = build(
+        "Trump said he would raise Brazil tariffs to 50% next month.",
+        [("Trump", "ACTOR"), ("Brazil", "ACTOR"), ("tariffs", "TARIFF")],
+    )
+    assert relations(system, doc) == {("Trump", "imposes", "tariffs"), ("tariffs", "targets", "Brazil")}
+
+
+def test_a_sentence_initial_under_phrase_scopes_every_clause(system):
+    doc = build(
+        "Under the pact, Ottawa will cut its surtax on steel to 10%; farmers expect more sales; "
+        "and Beijing will lower its duties on canola.",
+        [("pact", "AGREEMENT"), ("Ottawa", "ACTOR"), ("surtax", "TARIFF"), ("Beijing", "ACTOR"), ("duties", "TARIFF")],
+    )
+    assert relations(system, doc) == {
+        ("Ottawa", "imposes", "surtax"),
+        ("surtax", "part_of", "pact"),
+        ("Beijing", "imposes", "duties"),
+        ("duties", "part_of", "pact"),
+    }
+
+
+def test_names_right_before_a_deal_verb_are_its_subject_when_the_parse_loses_them(system):
+    doc = build(
+        "Last Friday, in a hall that carries Lincoln's name, Chile and Peru signed the Lima Accord.",
+        [("Lincoln", "ACTOR"), ("Chile", "ACTOR"), ("Peru", "ACTOR"), ("Lima Accord", "AGREEMENT")],
+    )
+    assert relations(system, doc) == {("Chile", "party_to", "Lima Accord"), ("Peru", "party_to", "Lima Accord")}
+
+
+def test_from_phrase_beside_the_goods_names_the_target(system):
+    doc = build(
+        "Since May, Ottawa has charged a 20% surtax on most goods from Vietnam and Thailand.",
+        [("Ottawa", "ACTOR"), ("20% surtax", "TARIFF"), ("Vietnam", "ACTOR"), ("Thailand", "ACTOR")],
+    )
+    assert relations(system, doc) == {
+        ("Ottawa", "imposes", "20% surtax"),
+        ("20% surtax", "targets", "Vietnam"),
+        ("20% surtax", "targets", "Thailand"),
+    }
+
+
+def test_a_pronoun_subject_keeps_its_named_conjunct(system):
+    doc = build(
+        "Carney said he and Premier Li Qiang had reached the deal in Beijing.",
+        [("Carney", "ACTOR"), ("Li Qiang", "ACTOR"), ("deal", "AGREEMENT")],
+    )
+    assert relations(system, doc) == {("Carney", "party_to", "deal"), ("Li Qiang", "party_to", "deal")}
+
+
+def test_under_each_of_its_deals_gives_part_of(system):
+    doc = build(
+        "Tokyo cut its duties under each of its deals last year.",
+        [("Tokyo", "ACTOR"), ("duties", "TARIFF"), ("deals", "AGREEMENT")],
+    )
+    assert relations(system, doc) >= {("Tokyo", "imposes", "duties"), ("duties", "part_of", "deals")}

@@ -107,6 +107,20 @@ def test_compare_scores_only_the_documents_of_the_chosen_origins(blank_pipeline,
         )
 
 
+def test_compare_scores_only_the_documents_matching_the_id_patterns(blank_pipeline, toy_docs):
+    import dataclasses
+
+    later = [dataclasses.replace(toy_docs[2], id=f"h0{n}_x") for n in (4, 5, 6)]
+    splits = {"train": toy_docs[:2], "validation": [], "test": [toy_docs[2], *later]}
+    overrides = {"rules": [f"pipeline={blank_pipeline}"]}
+    comp = compare_systems(
+        splits, ["rules"], split="test", n_resamples=10, overrides=overrides, documents=["h0[5-8]_*", "t3"]
+    )
+    assert comp.documents == ["t3", "h05_x", "h06_x"]
+    with pytest.raises(TradeieError, match="has no document matching h09_"):
+        compare_systems(splits, ["rules"], split="test", overrides=overrides, documents=["h09_*"])
+
+
 def test_transformer_re_system_fits_saves_and_loads_the_same(tiny_train_settings, toy_docs, tmp_path):
     from tradeie.systems.transformer_re import TransformerRESystem
     from tradeie.training.config import REConfig

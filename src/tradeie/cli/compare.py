@@ -40,6 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="score only the split's documents of these origins, comma-separated "
         "(e.g. written-held-out: the articles written after the systems were chosen)",
     )
+    cmd.add_argument(
+        "--documents",
+        type=csv_list,
+        default=[],
+        help="score only the split's documents whose ids match one of these glob patterns, comma-separated "
+        "(e.g. 'h0[5-8]_*')",
+    )
     cmd.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default: %(default)s)")
     output_option(
         cmd,
@@ -64,6 +71,7 @@ def run_compare(args: argparse.Namespace) -> int:
             n_resamples=args.resamples,
             overrides=args.overrides,
             origins=args.origins,
+            documents=args.documents,
         )
         say(render_markdown(comp))
     if args.out != STDOUT:

@@ -7,6 +7,8 @@ renders the tables (``compare.md``, ``compare.json``).
 
 from __future__ import annotations
 
+import fnmatch
+
 import logging
 import time
 from collections.abc import Sequence
@@ -67,9 +69,11 @@ def compare_systems(
     seed: int = 13,
     overrides: dict[str, list[str]] | None = None,
     origins: Sequence[str] = (),
+    documents: Sequence[str] = (),
 ) -> Comparison:
     """Fit every system on ``splits["train"]`` and score it on ``splits[split]``
-    (only its documents of the given ``origins``, when any are given).
+    (only its documents of the given ``origins`` and whose ids match one of the
+    glob patterns ``documents``, when any are given).
 
     Relation systems are scored with gold entities and end to end on the
     entities of ``ner_for_re`` (default: the first NER system).
@@ -84,11 +88,15 @@ def compare_systems(
     train, gold = splits.get("train") or [], splits.get(split) or []
     if origins:
         gold = [d for d in gold if d.meta.get("origin") in origins]
+    if documents:
+        gold = [d for d in gold if any(fnmatch.fnmatchcase(d.id, pattern) for pattern in documents)]
     if not train:
         raise TradeieError("the train split is empty", hint="rebuild the dataset")
     if not gold:
-        what = f"the {split} split" + (f" has no document of origin {', '.join(origins)}" if origins else " is empty")
-        raise TradeieError(what, hint="choose another --split or --origin, or rebuild the dataset")
+        wanted = [f"of origin {', '.join(origins)}"] if origins else []
+        wanted += [f"matching {', '.join(documents)}"] if documents else []
+        what = f"the {split} split" + (f" has no document {' and '.join(wanted)}" if wanted else " is empty")
+        raise TradeieError(what, hint="choose another --split, --origin or --documents, or rebuild the dataset")
     dev = (splits.get("validation") or None) if split != "validation" else None
     result = Comparison(split=split, documents=[d.id for d in gold], train_documents=[d.id for d in train])
     bare = strip_annotations(gold)
@@ -134,6 +142,7 @@ def compare_dataset(
     n_resamples: int = 1000,
     overrides: Sequence[str] = (),
     origins: Sequence[str] = (),
+    documents: Sequence[str] = (),
 ) -> Comparison:
     """:func:`compare_systems` on a dataset folder with ``--set SYSTEM.KEY=VALUE`` overrides;
     ``compare.md`` and ``compare.json`` written to ``out``."""
@@ -148,6 +157,7 @@ def compare_dataset(
         n_resamples=n_resamples,
         overrides=parse_overrides(overrides),
         origins=origins,
+        documents=documents,
     )
     write_comparison(comp, out)
     return comp

@@ -182,6 +182,7 @@ TERM_VERBS = TARIFF_VERBS + (
 SAY_VERBS = ("say", "announce", "declare", "confirm", "decide", "order")
 #: Verbs linking members to an agreement ("Norway, tied to the bloc through the EEA agreement").
 TIE_VERBS = ("tie", "bind", "link", "join")
+BIND_VERBS = ("commit", "bind", "oblige", "obligate")
 TALK_NOUNS = ("talks", "negotiations", "discussions", "negotiation", "talk")
 ORDER_NOUNS = ("order", "orders", "proclamation", "decree", "memorandum")
 PRONOUNS = ("it", "they", "he", "she", "we")
@@ -288,9 +289,8 @@ def _forms(base: str) -> set[str]:
 
 def _lemma_table() -> dict[str, str]:
     table: dict[str, str] = {}
-    for base in sorted(
-        set(DEAL_VERBS + TARIFF_VERBS + BLOCK_VERBS + BEAR_VERBS + HIT_VERBS + TERM_VERBS + SAY_VERBS + TIE_VERBS)
-    ):
+    verbs = DEAL_VERBS + TARIFF_VERBS + BLOCK_VERBS + BEAR_VERBS + HIT_VERBS + TERM_VERBS + SAY_VERBS
+    for base in sorted(set(verbs + TIE_VERBS + BIND_VERBS)):
         for form in _forms(base):
             table.setdefault(form, base)
     table.update({"finalising": "finalise", "finalizing": "finalize", "agreed": "agree", "signing": "sign"})
@@ -442,6 +442,14 @@ def dependency_patterns() -> dict[str, list[list[dict]]]:
                 _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep"),
             ],
         ],
+        # "That accord commits Congo and Rwanda to a ceasefire" (D13: a deal that binds named actors)
+        "PARTY_BOUND": [
+            [
+                _node("verb", _lem(BIND_VERBS)),
+                _node("agr", {**_ent("AGREEMENT"), "DEP": "nsubj"}, "verb"),
+                _node("actor", {**_ent("ACTOR"), "DEP": "dobj"}, "verb"),
+            ],
+        ],
         "PARTY_TIED": [
             [
                 _node("verb", _lem(TIE_VERBS)),
@@ -506,6 +514,23 @@ def dependency_patterns() -> dict[str, list[list[dict]]]:
                 _node("goods", {"DEP": "pobj"}, "prep"),
             ],
         ],
+        # "a 31% tariff on goods from Switzerland", "raising tariffs on cars ... from South Korea to 25%": the
+        # parser hangs "from X" on the tariff or on its verb beside the "on goods" phrase
+        "TGT_FROM": [
+            [
+                _node("tariff", _ent("TARIFF")),
+                _node("on", {"LOWER": "on", "DEP": "prep"}, "tariff"),
+                _node("from", {"LOWER": "from", "DEP": "prep"}, "tariff"),
+                _node("actor", {**_ent("ACTOR"), "DEP": "pobj"}, "from"),
+            ],
+            [
+                _node("verb", {"POS": "VERB"}),
+                _node("tariff", {**_ent("TARIFF"), "DEP": {"IN": ["dobj", "obj", "nsubjpass"]}}, "verb"),
+                _node("on", {"LOWER": "on", "DEP": "prep"}, "tariff"),
+                _node("from", {"LOWER": "from", "DEP": "prep"}, "verb"),
+                _node("actor", {**_ent("ACTOR"), "DEP": "pobj"}, "from"),
+            ],
+        ],
         "TGT_VERB_PP": [
             [
                 _node("verb", {"POS": {"IN": ["VERB", "AUX"]}}),
@@ -547,6 +572,13 @@ def dependency_patterns() -> dict[str, list[list[dict]]]:
                 _node("head", {}),
                 _node("prep", {"LOWER": {"IN": ["under", "in", "within", "through", "via"]}, "DEP": "prep"}, "head"),
                 _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "prep"),
+            ],
+            [  # "lower its tariffs under each of its deals"
+                _node("head", {}),
+                _node("prep", {"LOWER": {"IN": ["under", "in", "within"]}, "DEP": "prep"}, "head"),
+                _node("each", {"LOWER": {"IN": ["each", "all", "both", "one", "some", "any", "either"]}}, "prep"),
+                _node("of", {"LOWER": "of", "DEP": "prep"}, "each"),
+                _node("agr", {**_ent("AGREEMENT"), "DEP": "pobj"}, "of"),
             ],
             [
                 _node("head", {}),
@@ -643,7 +675,7 @@ class RelationMatcher:
                 if head.i != tail.i and key not in seen:
                     seen.add(key)
                     out.append((head.i, tail.i, label, tag))
-        return out
+        return _modifier_targets(sdoc, out)
 
     # --- surface patterns (token Matcher): party names and possessors written on the mention
     def _surf_party(self, sdoc, *toks):
@@ -733,6 +765,12 @@ class RelationMatcher:
         for a in subjects(verb, "party_to"):
             yield a, agr, "party_to"
 
+    def _party_bound(self, sdoc, verb, agr, actor):
+        if _negated(verb):
+            return
+        for a in _with_conjuncts(actor):
+            yield a, agr, "party_to"
+
     def _party_tied(self, sdoc, verb, prep, agr):
         if verb.dep_ in ("acl", "relcl"):
             parties = _with_conjuncts(verb.head) if verb.head._.tie_label == "ACTOR" else []
@@ -783,6 +821,11 @@ class RelationMatcher:
         for a in goods_actors(goods):
             yield tariff, a, "targets"
 
+    def _tgt_from(self, sdoc, *nodes):
+        tariff = nodes[0] if nodes[0]._.tie_label == "TARIFF" else nodes[1]
+        for a in _with_conjuncts(nodes[-1]):
+            yield tariff, a, "targets"
+
     def _tgt_verb_pp(self, sdoc, *nodes):
         tariff = nodes[1] if nodes[0]._.tie_label != "TARIFF" else nodes[0]
         for a in goods_actors(nodes[-1]):
@@ -813,6 +856,8 @@ class RelationMatcher:
         skip = {prep.i}
         if head.dep_ in ("advcl", "acl") and not _children(head, "nsubj", "nsubjpass") and head.head is not head:
             head = head.head  # "In that agreement, signed last July, India agreed to ..."
+        if prep.i == 0 and prep.lower_ == "under":
+            head = head.sent.root  # "Under the deal, A will cut ...; and B will lower ...": every clause
         for t in clause_tariffs(head, skip):
             yield t, agr, "part_of"
 
@@ -832,6 +877,40 @@ class RelationMatcher:
             return
         for t in clause_tariffs(main, {verb.i}):
             yield t, agr, "part_of"
+
+
+MODIFIER_RULES = ("IMP_MOD", "SURF_IMPOSES")
+
+
+def _modifier_targets(sdoc, found: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+    """D11: a country name or possessive on a tariff names its target, not its imposer, when the sentence
+    names another imposer of the same mention (a subject who raises it, or a compound in the same noun
+    phrase: "Switzerland's 39% U.S. tariff")."""
+    by_tariff: dict[int, list[tuple[int, int, str, str]]] = {}
+    for item in found:
+        if item[2] == "imposes":
+            by_tariff.setdefault(item[1], []).append(item)
+    turned: dict[tuple[int, int, str, str], tuple[int, int, str, str]] = {}
+    for tariff, items in by_tariff.items():
+        mods = [x for x in items if x[3].split(":")[0] in MODIFIER_RULES]
+        others = {sdoc[x[0]].lower_ for x in items if x not in mods}
+        poss = [x for x in mods if _is_possessor(sdoc[x[0]])]
+        for x in mods:
+            actor = sdoc[x[0]].lower_
+            if (others - {actor}) or (x in poss and {sdoc[y[0]].lower_ for y in mods if y not in poss} - {actor}):
+                turned[x] = (tariff, x[0], "targets", x[3] + "-d11")
+    out, seen = [], set()
+    for item in found:
+        new = turned.get(item, item)
+        if new[:3] not in seen:
+            seen.add(new[:3])
+            out.append(new)
+    return out
+
+
+def _is_possessor(tok) -> bool:
+    nxt = tok.doc[tok.i + 1] if tok.i + 1 < len(tok.doc) else None
+    return tok.dep_ == "poss" or (nxt is not None and nxt.lower_ in ("'s", "\u2019s", "'", "\u2019"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -928,6 +1007,8 @@ def _blocked(verb) -> bool:
         if any(c.lower_ in ("could", "might", "may") and c.dep_ == "aux" for c in tok.children) and tok is not verb:
             return True
         if tok.dep_ in ("xcomp", "ccomp", "advcl", "pcomp", "prep") and tok.head is not tok:
+            if tok.dep_ == "ccomp" and tok.i < tok.head.i:
+                break  # "A will cut its tariff; B plan to invest": a clause before its head is not its complement
             tok = tok.head
             continue
         break
@@ -956,7 +1037,7 @@ def subjects(verb, label: str) -> list:
     verb is a proposal or permission (imposes, D2)."""
     if label == "imposes" and _blocked(verb):
         return []
-    tok = verb
+    tok, also = verb, []
     for _ in range(6):
         subj = _children(tok, "nsubj")
         if subj:
@@ -964,9 +1045,11 @@ def subjects(verb, label: str) -> list:
             if _is_relative(s) and tok.dep_ == "relcl":
                 return expand_actors(tok.head)
             if s.lower_ in PRONOUNS and tok.dep_ in ("ccomp", "conj", "advcl", "parataxis") and tok.head is not tok:
+                also += _conjuncts(s, "ACTOR")  # "Trump said he and Lee had reached the deal"
                 tok = tok.head
                 continue
-            return expand_actors(s)
+            found = expand_actors(s)
+            return found + [a for a in also if a not in found] if found else found
         if tok.dep_ == "relcl":
             return expand_actors(tok.head) if tok.head._.tie_label == "ACTOR" else []
         if tok.dep_ in ("xcomp", "advcl", "conj", "pcomp", "prep", "acomp", "ccomp") and tok.head is not tok:
@@ -990,7 +1073,23 @@ def subjects(verb, label: str) -> list:
             tok = tok.head.head
             continue
         break
-    return []
+    return _adjacent_actors(verb) if verb is tok and verb.pos_ == "VERB" else []
+
+
+def _adjacent_actors(verb) -> list:
+    """Actors written right before a finite verb that the parser left without a subject ("..., Félix
+    Tshisekedi and Paul Kagame signed the Washington Accords", the names hung as an apposition)."""
+    if verb.dep_ not in ("ROOT", "conj") or _children(verb, "nsubjpass", "csubj", "expl"):
+        return []
+    i = verb.i - 1
+    while i >= 0 and verb.doc[i].dep_ in ("aux", "neg", "advmod") and verb.doc[i].head is verb:
+        i -= 1
+    if i < 0 or verb.doc[i]._.tie_label != "ACTOR":
+        return []
+    tok = verb.doc[i]
+    while tok.dep_ == "conj" and tok.head._.tie_label == "ACTOR":
+        tok = tok.head
+    return _with_conjuncts(tok)
 
 
 def _governing_verb(tok):
