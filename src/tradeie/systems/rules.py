@@ -58,6 +58,8 @@ AGREEMENT_HEADS = (
     "truce",
     "arrangement",
     "protocol",
+    "bargain",  # D18: "bargain" naming a specific deal
+    "bargains",
 )
 AGREEMENT_ACRONYMS = (
     "FTA",
@@ -80,7 +82,7 @@ AGREEMENT_ACRONYMS = (
     "MoUs",
     "MOU",
 )
-TARIFF_HEADS = ("tariff", "tariffs", "duty", "duties", "levy", "levies", "countertariffs")
+TARIFF_HEADS = ("tariff", "tariffs", "duty", "duties", "levy", "levies", "countertariffs", "surtax", "surtaxes")  # D18
 #: Words that follow a tariff head when the head is only a modifier ("tariff relief").
 TARIFF_MODIFIED = (
     "relief",
