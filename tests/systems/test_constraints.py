@@ -93,6 +93,13 @@ def test_capital_after_in_or_before_state_is_a_place_but_a_government_elsewhere(
     assert filter_actors(ctx, spans, ["place"])[0][0] == text.index("said Washington") + 5
 
 
+def test_a_city_before_based_is_a_place_but_a_country_stays_an_actor():
+    text = "A Vienna-based economist and a U.S.-based fund spoke."
+    ctx = context(text)
+    spans = [span(text, "Vienna", "ACTOR"), span(text, "U.S.", "ACTOR")]
+    assert texts(ctx, filter_actors(ctx, spans, ["place"])) == [("U.S.", "ACTOR")]
+
+
 def test_demonym_pronoun_region_and_titles_are_not_actors():
     text = "He said European firms, South America, USTR Jamieson Greer, the Secretary of State and Commerce Secretary."
     ctx = context(

@@ -42,10 +42,12 @@ def test_rules_find_gazetteer_actors_and_head_nouns(blank_pipeline, toy_docs, ma
     assert all(pred.text[e.start : e.end] == e.text for e in pred.entities)
 
 
-def test_rules_know_the_d18_nouns_surtax_and_bargain(blank_pipeline, toy_docs, make_doc):
+def test_rules_know_the_d18_and_d22_nouns(blank_pipeline, toy_docs, make_doc):
     system = RuleSystem(RulesConfig(pipeline=blank_pipeline)).fit(toy_docs)
     [pred] = system.predict([make_doc("x", "Ottawa kept its surtax; the bargain held.", [])])
     assert {("surtax", "TARIFF"), ("bargain", "AGREEMENT")} <= spans(pred)
+    [pred] = system.predict([make_doc("x", "Brasilia paid the surcharge; Brussels took the undertaking.", [])])
+    assert {("surcharge", "TARIFF"), ("undertaking", "AGREEMENT")} <= spans(pred)
 
 
 def test_rules_leave_tariff_modifiers_and_statistics_out(blank_pipeline, toy_docs, make_doc):

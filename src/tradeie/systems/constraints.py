@@ -284,7 +284,11 @@ def _actor_filter(test: Callable[[Context, Sentence, int, int, str], bool]) -> R
 
 
 def _is_place(ctx: Context, sent: Sentence, i: int, j: int, surface: str) -> bool:
-    """A capital after "in" or before "state" is a place."""
+    """A capital after "in" or before "state" is a place; so is a city before "-based" ("a Vienna-based
+    economist"; a country there stays an actor, as in "U.S.-listed")."""
+    nxt = [t.text.lower() for t in sent.tokens[j : j + 2]]
+    if nxt == ["-", "based"] and surface not in ctx.countries:
+        return True
     if surface not in capitals():
         return False
     before = sent.tokens[i - 1].text.lower() if i > 0 else ""

@@ -60,6 +60,8 @@ AGREEMENT_HEADS = (
     "protocol",
     "bargain",  # D18: "bargain" naming a specific deal
     "bargains",
+    "undertaking",  # D22: a price undertaking accepted by a trade authority
+    "undertakings",
 )
 AGREEMENT_ACRONYMS = (
     "FTA",
@@ -82,7 +84,11 @@ AGREEMENT_ACRONYMS = (
     "MoUs",
     "MOU",
 )
-TARIFF_HEADS = ("tariff", "tariffs", "duty", "duties", "levy", "levies", "countertariffs", "surtax", "surtaxes")  # D18
+TARIFF_HEADS = (
+    *("tariff", "tariffs", "duty", "duties", "levy", "levies", "countertariffs"),
+    *("surtax", "surtaxes"),  # D18
+    *("surcharge", "surcharges"),  # D22
+)
 #: Words that follow a tariff head when the head is only a modifier ("tariff relief").
 TARIFF_MODIFIED = (
     "relief",
@@ -225,6 +231,7 @@ COUNTRY_ALIASES = (
     "Mercosur",
     "EFTA",
     "ASEAN",
+    "Association of Southeast Asian Nations",
     "Quad",
     "WTO",
     "G7",
@@ -495,8 +502,10 @@ def _org_name(span):
     doc = span.doc
     while start < end and (doc[start].pos_ in ("DET", "ADV", "ADP", "CCONJ") or doc[start].is_punct):
         start += 1
-    while end > start and (doc[end - 1].is_punct or doc[end - 1].lower_ in ("'s", "\u2019s", "'")):
-        end -= 1
+    while end > start and (
+        doc[end - 1].is_punct or doc[end - 1].like_num or doc[end - 1].lower_ in ("'s", "\u2019s", "'", "%")
+    ):
+        end -= 1  # "Geely 18.8%" -> "Geely"
     words = doc[start:end]
     if not len(words) or not any(t.text[:1].isupper() for t in words):
         return None
