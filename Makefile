@@ -32,7 +32,7 @@ dataset: validate
 
 train: dataset
 	$(BIN)/tradeie train system crf --dataset dist/dataset --output training/runs/$(RUN) --overwrite
-	$(BIN)/tradeie train system re-rules --dataset dist/dataset --output training/runs/$(RUN) --overwrite
+	$(BIN)/tradeie train system re-hybrid --dataset dist/dataset --output training/runs/$(RUN) --overwrite
 
 demo: train
 	$(BIN)/tradeie predict --model training/runs/$(RUN) corpus/articles/w04_busan_soybeans_market_note.txt \
