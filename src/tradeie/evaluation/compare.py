@@ -8,7 +8,6 @@ renders the tables (``compare.md``, ``compare.json``).
 from __future__ import annotations
 
 import fnmatch
-
 import logging
 import time
 from collections.abc import Sequence

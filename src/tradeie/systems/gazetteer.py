@@ -1,5 +1,7 @@
 """World knowledge for the actor gazetteer: country names and capitals from maintained lists.
 
+- :func:`pycountry_names`: ``pycountry``'s names and common names as written
+  (none with a comma or brackets): the gazetteer without countryinfo;
 - :func:`country_names`: ``pycountry``'s names and common names (its
   "Congo, The Democratic Republic of the" inverted to "Democratic Republic of
   the Congo") and ``countryinfo``'s names and alternative spellings, without
@@ -81,6 +83,27 @@ def _usable(name: str) -> bool:
     )
 
 
+def _add_name(names: set[str], value: str) -> None:
+    """Add ``value`` to ``names`` in running-text order, if it is usable as a country name."""
+    value = _invert(value) if "," in value else value
+    if value and _usable(value):
+        names.add(value)
+
+
+@lru_cache(maxsize=1)
+def pycountry_names() -> tuple[str, ...]:
+    """Country names from pycountry (name and common name) as written: the gazetteer without countryinfo."""
+    import pycountry
+
+    names = set()
+    for country in pycountry.countries:
+        for attr in ("name", "common_name"):
+            value = getattr(country, attr, None)
+            if value and "," not in value and "(" not in value:
+                names.add(value)
+    return tuple(sorted(names))
+
+
 @lru_cache(maxsize=1)
 def country_names() -> tuple[str, ...]:
     """Country names from pycountry and countryinfo (see the module docstring)."""
@@ -91,19 +114,13 @@ def country_names() -> tuple[str, ...]:
     for country in pycountry.countries:
         for attr in ("name", "common_name", "official_name"):
             value = getattr(country, attr, None)
-            if not value or "(" in value:
-                continue
-            value = _invert(value) if "," in value else value
-            if value and _usable(value):
-                names.add(value)
+            if value and "(" not in value:
+                _add_name(names, value)
     for country in countryinfo.all_countries():
         codes = {c for c in (country.iso().values() if isinstance(country.iso(), dict) else ()) if isinstance(c, str)}
         for value in (country.name(), *(country.alt_spellings() or ())):
-            if not isinstance(value, str) or value in codes:
-                continue
-            value = _invert(value) if "," in value else value
-            if value and _usable(value):
-                names.add(value)
+            if isinstance(value, str) and value not in codes:
+                _add_name(names, value)
     return tuple(sorted(names))
 
 

@@ -186,6 +186,8 @@ BIND_VERBS = ("commit", "bind", "oblige", "obligate")
 TALK_NOUNS = ("talks", "negotiations", "discussions", "negotiation", "talk")
 ORDER_NOUNS = ("order", "orders", "proclamation", "decree", "memorandum")
 PRONOUNS = ("it", "they", "he", "she", "we")
+#: Possessive marks as spaCy tokenises them ("Japan's", "Japan’s", "the members'").
+POSSESSIVE_MARKS = ("'s", "\u2019s", "'", "\u2019")
 RELATIVE = ("which", "that", "who", "whom")
 POSS_PRONOUNS = ("its", "their", "his", "her")
 #: Prepositions whose phrase is not a term of the clause ("instead of the 25% levy").
@@ -615,7 +617,7 @@ def surface_patterns() -> dict[str, list[list[dict]]]:
     """Token ``Matcher`` patterns for party names and possessors written right on a mention, which the
     parser often gets wrong around dashes ("EU\u2013US framework", "U.S.-India trade deal")."""
     dash = {"ORTH": {"IN": ["-", "\u2013", "\u2014", "/"]}}
-    poss = {"LOWER": {"IN": ["'s", "\u2019s", "'", "\u2019"]}}
+    poss = {"LOWER": {"IN": list(POSSESSIVE_MARKS)}}
     actor, agr, tariff = _ent("ACTOR"), _ent("AGREEMENT"), _ent("TARIFF")
     return {
         "SURF_PARTY": [[actor, agr], [actor, poss, agr], [actor, dash, actor, agr], [actor, dash, actor, poss, agr]],
@@ -910,7 +912,7 @@ def _modifier_targets(sdoc, found: list[tuple[int, int, str, str]]) -> list[tupl
 
 def _is_possessor(tok) -> bool:
     nxt = tok.doc[tok.i + 1] if tok.i + 1 < len(tok.doc) else None
-    return tok.dep_ == "poss" or (nxt is not None and nxt.lower_ in ("'s", "\u2019s", "'", "\u2019"))
+    return tok.dep_ == "poss" or (nxt is not None and nxt.lower_ in POSSESSIVE_MARKS)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -290,25 +290,11 @@ class RulesConfig:
         check_names(self.constraints)
 
 
-@lru_cache(maxsize=1)
-def country_names() -> tuple[str, ...]:
-    """Country names from pycountry (name and common name) only: the gazetteer without ``use_countryinfo``."""
-    import pycountry
-
-    names = set()
-    for country in pycountry.countries:
-        for attr in ("name", "common_name"):
-            value = getattr(country, attr, None)
-            if value and "," not in value and "(" not in value:
-                names.add(value)
-    return tuple(sorted(names))
-
-
 def gazetteer_base(config: RulesConfig) -> set[str]:
     """The gazetteer's fixed entries for ``config``: country names, aliases, blocs, bodies and capitals."""
     names = set(EXTRA_ACTORS)
     if config.use_pycountry:
-        names |= set(country_names())
+        names |= set(world.pycountry_names())
     if config.use_countryinfo:
         names |= set(world.country_names()) | set(world.capital_names())
     return names
@@ -554,7 +540,7 @@ def propagate_actors(
 @lru_cache(maxsize=1)
 def countries() -> frozenset[str]:
     """Country names, their short forms and blocs: never a title, a demonym or a place."""
-    return frozenset(country_names()) | frozenset(world.country_names()) | frozenset(COUNTRY_ALIASES)
+    return frozenset(world.pycountry_names()) | frozenset(world.country_names()) | frozenset(COUNTRY_ALIASES)
 
 
 def finish_spans(
