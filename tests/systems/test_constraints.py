@@ -120,6 +120,57 @@ def test_demonym_pronoun_region_and_titles_are_not_actors():
     assert texts(ctx, filter_actors(ctx, spans, CONSTRAINTS)) == [("Jamieson Greer", "ACTOR")]
 
 
+def test_party_names_are_split_out_of_a_deal_when_one_is_an_actor_elsewhere():
+    text = "The Trump-Milei trade framework and the Alcoa-Sojitz deal: Trump spoke."
+    ctx = context(text)
+    spans = [
+        span(text, "Trump-Milei trade framework", "AGREEMENT"),
+        span(text, "Alcoa-Sojitz deal", "AGREEMENT"),
+        span(text, "Trump", "ACTOR", 1),
+    ]
+    assert texts(ctx, complete(ctx, spans, ["party-prefix"])) == [
+        ("Trump", "ACTOR"),
+        ("Milei", "ACTOR"),
+        ("trade framework", "AGREEMENT"),
+        ("Alcoa-Sojitz deal", "AGREEMENT"),
+        ("Trump", "ACTOR"),
+    ]
+
+
+def test_a_capital_naming_a_deal_is_a_venue_but_a_country_is_a_party():
+    text = "the Washington Accords, the Kuala Lumpur Peace Accords and the United States-Mexico-Canada Agreement"
+    ctx = context(text)
+    spans = [
+        span(text, "Washington Accords", "ACTOR"),
+        span(text, "Kuala Lumpur", "ACTOR"),
+        span(text, "Peace Accords", "AGREEMENT"),
+        span(text, "Canada Agreement", "ACTOR"),
+    ]
+    assert texts(ctx, complete(ctx, spans, ["named-after-place"])) == [
+        ("Washington Accords", "AGREEMENT"),
+        ("Kuala Lumpur Peace Accords", "AGREEMENT"),
+        ("Canada", "ACTOR"),
+        ("Agreement", "AGREEMENT"),
+    ]
+
+
+def test_datelines_destinations_programmes_continents_and_leaders_titles_are_not_actors():
+    text = (
+        "BUENOS AIRES, Nov 17 - Tau went to Washington, signed a Clean Trade and Investment Partnership and an "
+        "Agreement on Reciprocal Trade and Investment for sub-Saharan Africa; Senate Majority Leader John Thune "
+        "and Washington spoke."
+    )
+    ctx = context(text, ents=[("John Thune", "PERSON")])
+    names = ["BUENOS AIRES", "Tau", "Washington", "Clean Trade and Investment Partnership"]
+    names += ["Reciprocal Trade and Investment", "Africa", "Senate", "John Thune"]
+    spans = sorted(span(text, name, "ACTOR") for name in names) + [span(text, "Washington", "ACTOR", 1)]
+    assert texts(ctx, filter_actors(ctx, sorted(spans), CONSTRAINTS)) == [
+        ("Tau", "ACTOR"),
+        ("John Thune", "ACTOR"),
+        ("Washington", "ACTOR"),
+    ]
+
+
 def test_country_names_survive_every_filter():
     text = "US Ambassador Sergio Gor met India in New Delhi."
     ctx = context(text, ents=[("Sergio Gor", "PERSON")])

@@ -56,6 +56,14 @@ def test_rules_leave_tariff_modifiers_and_statistics_out(blank_pipeline, toy_doc
     assert [e for e in pred.entities if e.label == "TARIFF"] == []
 
 
+def test_crf_spans_take_the_pre_modifiers_of_a_rule_match_with_the_same_end():
+    from tradeie.systems.crf import _widen_to_rules
+
+    crf = [(4, 8, "TARIFF"), (20, 24, "AGREEMENT"), (30, 34, "ACTOR")]
+    rules = [(0, 8, "TARIFF"), (16, 23, "AGREEMENT"), (26, 34, "ACTOR")]
+    assert _widen_to_rules(crf, rules) == [(0, 8, "TARIFF"), (20, 24, "AGREEMENT"), (30, 34, "ACTOR")]
+
+
 def test_propagation_marks_other_mentions_of_a_name():
     text = "Xi Jinping met Trump. Later Xi spoke."
     sentences = [tokenize(text[:21]), tokenize(text[22:], offset=22)]

@@ -10,14 +10,21 @@ the order of :data:`CONSTRAINTS`. Two kinds:
   body whose name ends in an organisation head word, "Scotch Whisky
   Association", D3), ``hyphen-prefix`` (the first parts of a hyphenated
   pre-modifier stay in a TARIFF or AGREEMENT span, "tit-for-tat tariffs",
-  D5; "non-tariff" is no tariff) and ``memorandum`` ("memorandum of
-  understanding" is one head);
+  D5; "non-tariff" is no tariff), ``memorandum`` ("memorandum of
+  understanding" is one head), ``party-prefix`` (hyphenated party names come
+  out of a deal or tariff span when one of them is an actor: "Trump-Milei
+  trade framework") and ``named-after-place`` (a capital before a deal's
+  proper name is a venue inside it: "Kuala Lumpur Peace Accords"; a country
+  there is a party: "Canada Agreement");
 - *filtering* rules drop ACTOR spans the guidelines rule out: ``place`` (a
-  capital after "in" or before "state" is a place, not a government),
+  capital after "in", after "went to" and other travel words, or before
+  "state" is a place, not a government), ``dateline`` ("BUENOS AIRES, Nov 17"),
   ``demonym`` (an adjective such as "European"), ``title`` (a title or
   office before a name or after "Secretary of": "USTR Jamieson Greer",
-  "Secretary of State", "Commerce Secretary"), ``pronoun`` and ``region``
-  ("South America").
+  "Secretary of State", "Commerce Secretary", "Senate Majority Leader"),
+  ``programme`` (names of partnerships, programmes and laws, and the subject
+  words of a deal's title: "Agreement on Reciprocal Trade and Investment"),
+  ``pronoun`` and ``region`` ("South America", a continent).
 
 Filters run after actor propagation, so a place is never re-added by the
 one-sense-per-document rule.
@@ -98,6 +105,22 @@ def capitals() -> frozenset[str]:
 
 #: Words after which a capital is a place ("officials in Kyiv", "signed in Washington").
 PLACE_PREPOSITIONS = frozenset(("in",))
+#: Verbs and nouns of travel: a capital after "<word> to" is a destination ("a visit to Washington", D3).
+TRAVEL_WORDS = frozenset(
+    (
+        *("go", "goes", "went", "gone", "going", "travel", "travels", "travelled", "traveled", "travelling"),
+        *("fly", "flies", "flew", "flown", "return", "returns", "returned", "come", "comes", "came", "head"),
+        *("heads", "headed", "visit", "visits", "trip", "trips", "journey", "move", "moved"),
+    )
+)
+#: Continents and world regions: places, never a participant.
+CONTINENTS = frozenset(
+    ("Africa", "Europe", "Asia", "Oceania", "Latin America", "South America", "North America", "Middle East")
+)
+#: Last words of the names of programmes, partnerships and laws, which are not actors (D3).
+PROGRAMME_HEADS = frozenset(
+    ("Partnership", "Initiative", "Programme", "Program", "Plan", "Strategy", "Act", "Corridor")
+)
 #: Offices and titles: an ACTOR right before one of these (and not a country) is part of a title.
 TITLE_NOUNS = frozenset(
     (
@@ -115,6 +138,9 @@ TITLE_NOUNS = frozenset(
         "adviser",
         "advisor",
         "undersecretary",
+        "majority",
+        "minority",
+        "leader",
     )
 )
 REGION_PREFIXES = frozenset(("south", "latin", "central", "north", "southeast", "east", "west"))
@@ -156,6 +182,8 @@ ORG_HEADS = frozenset(
         "Congress",
         "Senate",
         "Assembly",
+        "Exchange",
+        "Administration",
     )
 )
 ACRONYM = re.compile(r"[A-Z][A-Za-z&.]{1,7}")
@@ -256,6 +284,65 @@ def hyphen_prefix(ctx: Context, spans: list[Span]) -> list[Span]:
     return sorted(out)
 
 
+PARTY_PREFIX = re.compile(r"([A-Z][\w.]*(?:[-\u2013][A-Z][\w.]*)+)\s+\S")
+
+
+def party_prefix(ctx: Context, spans: list[Span]) -> list[Span]:
+    """Party names are left out of a deal or tariff span ("Trump-Milei trade framework" -> `Trump`, `Milei`,
+    `trade framework`) when one of the hyphenated names is a country or an actor found elsewhere in the text."""
+    actors = {ctx.text[s:e] for s, e, label in spans if label == "ACTOR"} | ctx.countries
+    out = []
+    for start, end, label in spans:
+        m = PARTY_PREFIX.match(ctx.text, start, end) if label in ("AGREEMENT", "TARIFF") else None
+        names = re.split(r"[-\u2013]", m.group(1)) if m else []
+        if not m or not any(n in actors for n in names):
+            out.append((start, end, label))
+            continue
+        pos = start
+        for name in names:
+            out.append((pos, pos + len(name), "ACTOR"))
+            pos += len(name) + 1
+        rest = m.end(1) + len(ctx.text[m.end(1) : end]) - len(ctx.text[m.end(1) : end].lstrip())
+        out.append((rest, end, label))
+    return sorted(out)
+
+
+def named_after_place(ctx: Context, spans: list[Span]) -> list[Span]:
+    """A capital before a deal's proper name is a venue inside the name ("Kuala Lumpur Peace Accords",
+    "Washington Accords"), as "Geneva truce": one AGREEMENT span, no ACTOR."""
+    from tradeie.systems.rules import AGREEMENT_HEADS
+
+    out = []
+    for start, end, label in sorted(spans):
+        text = ctx.text[start:end]
+        head = text.rsplit(" ", 1)[-1]
+        name = text[: -len(head)].rstrip()
+        if label == "ACTOR" and name and head.lower() in AGREEMENT_HEADS and head[:1].isupper():
+            if name in ctx.countries:  # a party before the head ("Canada Agreement" -> `Canada`, `Agreement`)
+                out += [(start, start + len(name), "ACTOR"), (end - len(head), end, "AGREEMENT")]
+                continue
+            if name in capitals():  # a venue ("Washington Accords")
+                label = "AGREEMENT"
+        out.append((start, end, label))
+    merged: list[Span] = []
+    for span in out:
+        prev = merged[-1] if merged else None
+        gap = ctx.text[prev[1] : span[0]] if prev else ""
+        if (
+            prev is not None
+            and prev[2] == "ACTOR"
+            and span[2] == "AGREEMENT"
+            and gap == " "
+            and ctx.text[prev[0] : prev[1]] in capitals()
+            and ctx.text[prev[0] : prev[1]] not in ctx.countries
+            and all(w[:1].isupper() for w in ctx.text[span[0] : span[1]].split())
+        ):
+            merged[-1] = (prev[0], span[1], "AGREEMENT")
+        else:
+            merged.append(span)
+    return merged
+
+
 def memorandum(ctx: Context, spans: list[Span]) -> list[Span]:
     """ "memorandum of understanding" is one AGREEMENT head."""
     out = []
@@ -293,7 +380,16 @@ def _is_place(ctx: Context, sent: Sentence, i: int, j: int, surface: str) -> boo
         return False
     before = sent.tokens[i - 1].text.lower() if i > 0 else ""
     after = sent.tokens[j].text.lower() if j < len(sent.tokens) else ""
-    return before in PLACE_PREPOSITIONS or after == "state"
+    moved = before == "to" and i > 1 and sent.tokens[i - 2].text.lower() in TRAVEL_WORDS  # "went to Washington"
+    return before in PLACE_PREPOSITIONS or after == "state" or moved
+
+
+def _is_dateline(ctx: Context, sent: Sentence, i: int, j: int, surface: str) -> bool:
+    """A dateline ("BUENOS AIRES, Nov 17 (wire) -"): an upper-case place opening a line before a comma (D3)."""
+    start = sent.tokens[i].start
+    line_start = start == 0 or ctx.text[start - 1] == "\n"
+    after = sent.tokens[j].text if j < len(sent.tokens) else ""
+    return line_start and surface.isupper() and len(surface) > 3 and after == "," and surface not in ctx.countries
 
 
 def _is_demonym(ctx: Context, sent: Sentence, i: int, j: int, surface: str) -> bool:
@@ -315,13 +411,32 @@ def _is_title(ctx: Context, sent: Sentence, i: int, j: int, surface: str) -> boo
     return bool(nxt is not None and nxt.ent_type_ == "PERSON" and nxt.ent_iob_ == "B" and surface.isupper())
 
 
+def _is_programme(ctx: Context, sent: Sentence, i: int, j: int, surface: str) -> bool:
+    """A programme, partnership or law ("Clean Trade and Investment Partnership"), or the subject words of a
+    deal's formal title ("Agreement on Reciprocal Trade and Investment"): no participant."""
+    from tradeie.systems.rules import AGREEMENT_HEADS
+
+    words = [t.text for t in sent.tokens]
+    if j - i > 1 and words[j - 1] in PROGRAMME_HEADS:
+        return True
+    return (
+        i >= 2
+        and words[i - 1] in ("on", "for", "of")
+        and words[i - 2][:1].isupper()
+        and words[i - 2].lower() in AGREEMENT_HEADS
+        and surface not in ctx.countries
+    )
+
+
 def _is_pronoun(ctx: Context, sent: Sentence, i: int, j: int, surface: str) -> bool:
     """A pronoun is never an ACTOR."""
     return all(sent.parsed[k].pos_ == "PRON" for k in range(i, j))
 
 
 def _is_region(ctx: Context, sent: Sentence, i: int, j: int, surface: str) -> bool:
-    """ "America" in "South America" is part of a region."""
+    """ "America" in "South America" is part of a region; a continent is a region ("sub-Saharan Africa")."""
+    if surface in CONTINENTS:
+        return True
     return surface == "America" and i > 0 and sent.tokens[i - 1].text.lower() in REGION_PREFIXES
 
 
@@ -331,11 +446,15 @@ COMPLETING: dict[str, Rule] = {
     "org-name": org_name,
     "hyphen-prefix": hyphen_prefix,
     "memorandum": memorandum,
+    "party-prefix": party_prefix,
+    "named-after-place": named_after_place,
 }
 FILTERS: dict[str, Rule] = {
     "place": _actor_filter(_is_place),
+    "dateline": _actor_filter(_is_dateline),
     "demonym": _actor_filter(_is_demonym),
     "title": _actor_filter(_is_title),
+    "programme": _actor_filter(_is_programme),
     "pronoun": _actor_filter(_is_pronoun),
     "region": _actor_filter(_is_region),
 }

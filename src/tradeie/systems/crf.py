@@ -55,6 +55,13 @@ class CRFConfig:
             "organisations) replace the CRF's spans they overlap (0: off)"
         },
     )
+    rule_premodifiers: bool = field(
+        default=True,
+        metadata={
+            "help": "a rule AGREEMENT or TARIFF match ending where the CRF's span of that label ends, but starting "
+            "earlier, gives the span its start (pre-modifiers the CRF dropped: 'combined duty')"
+        },
+    )
     propagate: bool = field(
         default=True,
         metadata={"help": "one sense per document: other occurrences of a predicted actor name are actors too"},
@@ -179,7 +186,10 @@ class CRFSystem(System):
         keep_rules = set(self.config.rule_labels)
         for (d, toks), sdoc, found in zip(units, parsed, rule_spans):
             tags = self.crf.predict_single(self._features(sdoc, found))
-            spans[d] += [s for s in spans_from_bio(toks, tags) if s[2] not in keep_rules]
+            predicted = [s for s in spans_from_bio(toks, tags) if s[2] not in keep_rules]
+            if self.config.rule_premodifiers:
+                predicted = _widen_to_rules(predicted, token_spans_to_chars(toks, found))
+            spans[d] += predicted
             spans[d] += [s for s in token_spans_to_chars(toks, found) if s[2] in keep_rules]
             if self.config.long_rule_actors:  # a full name the CRF split or missed ("Democratic Republic of the Congo")
                 long = [(i, j, lab) for i, j, lab in found if lab == "ACTOR" and j - i >= self.config.long_rule_actors]
@@ -214,6 +224,12 @@ class CRFRulesSystem(CRFSystem):
 
     def __init__(self, config: CRFConfig | None = None) -> None:
         super().__init__(config if config is not None else CRFConfig(rule_labels=("AGREEMENT", "TARIFF")))
+
+
+def _widen_to_rules(spans: list[tuple[int, int, str]], rules: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Each AGREEMENT/TARIFF span widened to the start of a same-label rule match with the same end."""
+    starts = {(end, label): start for start, end, label in rules if label in ("AGREEMENT", "TARIFF")}
+    return [(min(start, starts.get((end, label), start)), end, label) for start, end, label in spans]
 
 
 def _drop_overlaps(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -116,12 +116,22 @@ def country_names() -> tuple[str, ...]:
             value = getattr(country, attr, None)
             if value and "(" not in value:
                 _add_name(names, value)
+    demonyms = {d for d in (_demonym(c) for c in countryinfo.all_countries()) if d}
     for country in countryinfo.all_countries():
         codes = {c for c in (country.iso().values() if isinstance(country.iso(), dict) else ()) if isinstance(c, str)}
-        for value in (country.name(), *(country.alt_spellings() or ())):
+        alternatives = [v for v in country.alt_spellings() or () if v not in demonyms]  # "Thai", "Togolese"
+        for value in (country.name(), *alternatives):
             if isinstance(value, str) and value not in codes:
                 _add_name(names, value)
     return tuple(sorted(names))
+
+
+def _demonym(country) -> str | None:
+    try:
+        value = country.demonym()
+    except (KeyError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 @lru_cache(maxsize=1)

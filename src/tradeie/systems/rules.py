@@ -3,14 +3,20 @@
 - **ACTOR**: a ``PhraseMatcher`` over a gazetteer of country names (``pycountry``),
   common short names and abbreviations, blocs and bodies, plus the ACTOR
   strings of the training split that are annotated at least ``min_precision``
-  of the times they occur.
+  of the times they occur; spaCy ORG entities (a possessive name joined to the
+  organisation word after it; a body's acronym also as a modifier, "COMEX
+  futures"); the other name of a hyphenated pair with a gazetteer actor
+  ("Trump-Milei").
 - **AGREEMENT**: spaCy ``Matcher`` patterns: pre-modifiers (adjectives,
-  nouns, proper nouns, numbers, hyphens; never a determiner, an actor or a
-  modal adjective) + a deal head noun or a deal acronym.
+  nouns, proper nouns, numbers, hyphens; never a determiner, an actor, a
+  counting word or a modal adjective) + a deal head noun (plural too) or a
+  named deal ("CETA", "CAFTA-DR"); a negated deal ("no trade agreement",
+  "not a deal") is none.
 - **TARIFF**: pre-modifiers (as above, plus rates such as ``18%`` or
   ``25 per cent``) + a tariff head noun, optionally ``rate`` and an ``of
-  NUMBER %`` post-modifier; a head used as a modifier ("tariff relief",
-  "duty-free") is not a tariff.
+  NUMBER %`` post-modifier (a range too: "of 4.9% to 19.8%"); a head used as
+  a modifier ("tariff relief", "duty-free", "low-tariff beef quota") is not a
+  tariff.
 
 Party names are left out of AGREEMENT and TARIFF spans because actor tokens
 cannot be pre-modifiers; determiners and possessives are never part of a span.
@@ -53,11 +59,15 @@ AGREEMENT_HEADS = (
     "accord",
     "accords",
     "framework",
+    "frameworks",  # particular plurals are AGREEMENT ("the four frameworks"); generic ones are not
     "memorandum",
     "memoranda",
     "truce",
+    "truces",
     "arrangement",
+    "arrangements",
     "protocol",
+    "protocols",
     "bargain",  # D18: "bargain" naming a specific deal
     "bargains",
     "undertaking",  # D22: a price undertaking accepted by a trade authority
@@ -83,7 +93,29 @@ AGREEMENT_ACRONYMS = (
     "MoU",
     "MoUs",
     "MOU",
+    # further named trade agreements (general knowledge)
+    "CAFTA",
+    "KORUS",
+    "AfCFTA",
+    "TPP",
+    "TTIP",
+    "EVFTA",
+    "EVIPA",
+    "JEFTA",
+    "AANZFTA",
+    "ACFTA",
+    "ATIGA",
+    "SAFTA",
+    "GATT",
+    "ECFA",
+    "UKVFTA",
+    "EUSFTA",
+    "IPEF",
 )
+#: Acronyms spaCy often takes for organisations that name no participant: trade terms, statutes, products.
+NOT_BODIES = ("MFN", "GDP", "EV", "EVs", "VAT", "GST", "DST", "IEEPA", "GSP", "TRQ", "HS", "FDI", "AGOA", "CBAM")
+#: Named trade agreements written as several tokens ("CAFTA-DR").
+AGREEMENT_NAMES = ("CAFTA-DR", "CAFTA DR")
 TARIFF_HEADS = (
     *("tariff", "tariffs", "duty", "duties", "levy", "levies", "countertariffs"),
     *("surtax", "surtaxes"),  # D18
@@ -172,7 +204,6 @@ EXCLUDED_MODIFIERS = (
     "big",
     "landmark",
     "historic",
-    "new",
     "current",
     "best",
     "biggest",
@@ -182,9 +213,14 @@ EXCLUDED_MODIFIERS = (
     "bigger",
     "great",
     "good",
+    "bad",
+    "right",
+    "wrong",
     "lopsided",
 )
 RATE_WORDS = ("%", "per", "cent", "percent", "percentage")
+#: Counting words before a head are quantifiers, not descriptors ("four [deals]", D5).
+NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "both")
 #: A tariff span holding one of these words is a statistic, not a measure (guidelines, D5).
 STATISTIC_WORDS = ("average", "effective", "mean", "weighted")
 PREMODIFIER_POS = ("ADJ", "NOUN", "PROPN", "NUM", "VERB")
@@ -250,6 +286,26 @@ BODIES = (
     "European Parliament",
     "Council",
     "Kremlin",
+    "Senate",
+    "Treasury",
+    "Federal Reserve",
+    "FDA",
+    "Food and Drug Administration",
+    "USDA",
+    "Department of Agriculture",
+    "Department of Commerce",
+    "Commerce Ministry",
+    "Ministry of Commerce",
+    "Customs and Border Protection",
+    "CBP",
+    "UN",
+    "United Nations",
+    "IMF",
+    "International Monetary Fund",
+    "World Bank",
+    "OECD",
+    "African Union",
+    "European Central Bank",
 )
 #: The gazetteer's own entries beside pycountry's country names.
 EXTRA_ACTORS = (*COUNTRY_ALIASES, *BODIES, *GAZETTEER_CAPITALS)
@@ -366,6 +422,7 @@ class RuleMatcher:
                 [mod, head],
                 [mod, _hyphen(), mod, head],
                 [{"ORTH": {"IN": list(AGREEMENT_ACRONYMS)}}],
+                *([{"ORTH": t.text} for t in tokenize(name)] for name in AGREEMENT_NAMES),
                 [title, {"LOWER": "and"}, title, {"LOWER": {"IN": list(AGREEMENT_HEADS)}, "IS_TITLE": True}],
             ],
             greedy="LONGEST",
@@ -376,6 +433,7 @@ class RuleMatcher:
             {"LOWER": {"IN": ["up", "about", "around", "nearly", "almost"]}, "OP": "?"},
             {"LOWER": "to", "OP": "?"},
             {"LIKE_NUM": True},
+            {"ORTH": "%", "OP": "?"},  # "of 4.9% to 19.8%"
             {"LOWER": {"IN": ["to", "and", "-", "\u2013"]}, "OP": "?"},
             {"LIKE_NUM": True, "OP": "?"},
         ]
@@ -412,9 +470,15 @@ class RuleMatcher:
         persons = [_trim_name(sdoc[e.start : e.end]) for e in sdoc.ents if e.label_ == "PERSON"]
         persons = [p for p in persons if len(p)]
         gazetteer = [sdoc[s:e] for _, s, e in self.phrases(sdoc)]
-        if self.org_actors:  # an ORG never overrides a gazetteer name inside it ("U.S." + "Supreme Court")
-            orgs = (_org_name(sdoc[e.start : e.end]) for e in sdoc.ents if e.label_ == "ORG")
-            persons += [o for o in orgs if o and not any(g.start < o.end and o.start < g.end for g in gazetteer)]
+        gazetteer += _hyphen_partners(sdoc, gazetteer)
+        if self.org_actors:
+            for org in (_org_name(span) for span in _org_entities(sdoc)):
+                inside = [g for g in gazetteer if g.start < org.end and org.start < g.end] if org else []
+                if org and inside and _named_after_city(org, inside):
+                    gazetteer = [g for g in gazetteer if g not in inside]
+                    inside = []
+                if org and not inside:  # an ORG never overrides a country inside it ("U.S." + "Supreme Court")
+                    persons.append(org)
         actor_spans = filter_spans(gazetteer + persons)
         for tok in sdoc:
             tok._.set(self.ACTOR_FLAG, False)
@@ -439,6 +503,7 @@ class RuleMatcher:
         while s < e and (
             sdoc[s].is_punct
             or sdoc[s].pos_ == "VERB"
+            or (sdoc[s].lower_ in NUMBER_WORDS and not (s + 1 < e and sdoc[s + 1].text in ("-", "\u2013")))
             or (
                 sdoc[s].lower_ in EXCLUDED_MODIFIERS
                 and not sdoc[s]._.get("tradeie_tmod" if label == "TARIFF" else "tradeie_amod")
@@ -455,6 +520,18 @@ class RuleMatcher:
                 nxt.text in "-\u2013" and after is not None and after.lower_ in (*TARIFF_MODIFIED, "rate", "free")
             ):
                 return None
+        if (
+            label == "TARIFF"
+            and last.lower_ in TARIFF_HEADS
+            and last.dep_ == "compound"
+            and last.head.i > last.i
+            and last.head.tag_ == "NN"
+            and last.head.lower_ not in (*TARIFF_HEADS, "rate")
+        ):
+            return None  # a head that modifies a later noun ("low-tariff beef quota", "tariff push"); a plural
+            # there is often a verb the parser took for a noun ("50% tariff spares cathodes")
+        if label == "AGREEMENT" and _negated(sdoc, s):
+            return None
         if label == "TARIFF" and s > 0 and sdoc[s - 1].text in "-\u2013" and s > 1 and sdoc[s - 2].lower_ == "non":
             return None
         if label == "TARIFF" and any(t.lower_ in STATISTIC_WORDS for t in sdoc[max(0, s - 3) : e]):
@@ -470,6 +547,73 @@ class RuleMatcher:
         ):
             return None
         return s, e
+
+
+def _hyphen_partners(sdoc, gazetteer) -> list:
+    """The other name in a hyphenated pair whose one side is a gazetteer actor ("Trump-Milei trade framework"
+    -> "Milei"): party names are split like country compounds. Only a capitalised word spaCy puts in an entity."""
+    found = []
+    starts = {g.start for g in gazetteer}
+    ends = {g.end for g in gazetteer}
+    for tok in sdoc[1:-1]:
+        if tok.text not in ("-", "\u2013") or tok.whitespace_ or sdoc[tok.i - 1].whitespace_:
+            continue
+        left, right = sdoc[tok.i - 1], sdoc[tok.i + 1]
+        for known, other in ((tok.i in ends, right), (tok.i + 1 in starts, left)):
+            if (
+                known
+                and other.i not in starts
+                and other.i + 1 not in ends
+                and other.is_title
+                and other.pos_ == "PROPN"
+                and other.ent_type_
+            ):
+                found.append(sdoc[other.i : other.i + 1])
+    return found
+
+
+def _org_entities(sdoc) -> list:
+    """spaCy's ORG entities, with a possessive name joined to the organisation word after it
+    ("National Cattlemen's" + "Beef Association" -> one name)."""
+    from tradeie.systems.constraints import ORG_HEADS
+
+    orgs = [e for e in sdoc.ents if e.label_ == "ORG"]
+    out = []
+    for ent in orgs:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.end == ent.start
+            and prev[-1].lower_ in ("'s", "\u2019s")
+            and ent[-1].text in ORG_HEADS
+        ):
+            out[-1] = sdoc[prev.start : ent.end]
+        else:
+            out.append(sdoc[ent.start : ent.end])
+    return out
+
+
+def _named_after_city(org, inside) -> bool:
+    """An organisation named after its city ("London Metal Exchange"): the capital starts the name, which
+    ends in an organisation word; a country inside stays its own actor ("U.S. Supreme Court")."""
+    from tradeie.systems.constraints import ORG_HEADS, capitals
+
+    return (
+        org[-1].text in ORG_HEADS
+        and len(inside) == 1
+        and inside[0].start == org.start
+        and inside[0].end < org.end
+        and inside[0].text in capitals()
+        and inside[0].text not in countries()
+    )
+
+
+def _negated(sdoc, s: int) -> bool:
+    """A negated or absent deal ("no trade agreement", "not a deal", "without a trade deal"): no span."""
+    before = [t.lower_ for t in sdoc[max(0, s - 2) : s]]
+    if before[-1:] == ["no"]:
+        return True
+    return len(before) == 2 and before[1] in ("a", "an") and before[0] in ("not", "without", "no", "never")
 
 
 def _trim_name(span):
@@ -497,10 +641,27 @@ def _org_name(span):
         return None
     if any(t.lower_ in AGREEMENT_HEADS or t.lower_ in TARIFF_HEADS or t.text in AGREEMENT_ACRONYMS for t in words):
         return None
+    if words.text in AGREEMENT_NAMES or words.text.replace(" - ", "-") in AGREEMENT_NAMES:
+        return None
     last = words[-1]
-    if last.dep_ in ("compound", "amod", "nmod") and not start <= last.head.i < end:
+    if last.dep_ in ("compound", "amod", "nmod") and not start <= last.head.i < end and not _acronym_modifier(words):
         return None
     return words
+
+
+def _acronym_modifier(words) -> bool:
+    """A named body's acronym used as a modifier ("COMEX futures", "FDA certificates"; D3), not of a deal,
+    a tariff or a title ("KORUS free trade agreement", "MFN tariffs", "USTR official")."""
+    from tradeie.systems.constraints import TITLE_NOUNS
+
+    head = words[-1].head.lower_
+    return (
+        len(words) == 1
+        and words[0].text not in NOT_BODIES
+        and len(words[0].text) >= 2
+        and words[0].text.isupper()
+        and head not in (*AGREEMENT_HEADS, *TARIFF_HEADS, *TARIFF_MODIFIED, *TITLE_NOUNS, "official", "officials")
+    )
 
 
 def propagate_actors(
