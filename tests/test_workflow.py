@@ -59,4 +59,4 @@ def test_seeds_to_report(workspace, tiny_model, capsys):
         assert (workspace / "eval/wf" / name).stat().st_size > 0, name
     metrics = json.loads((workspace / "eval/wf/metrics.json").read_text())
     assert {"ner_f1", "ner_partial_f1", "re_f1", "re_fact_f1", "re_gold_entities_fact_f1"} <= set(metrics["headline"])
-    assert metrics["headline"]["ner_f1"]["support"] == 695 + 142 + 200  # the test split's gold entities (16 documents)
+    assert metrics["headline"]["ner_f1"]["support"] == 908 + 212 + 253  # the test split's gold entities (20 documents)

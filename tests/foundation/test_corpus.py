@@ -29,7 +29,7 @@ def test_seed_documents(seed_corpus, repo_root):
     assert [d.id for d in docs] == stems[0] + stems[1] + stems[2]
     assert [d.meta["origin"] for d in docs] == ["real-news"] * 4 + ["written-for-dataset"] * 16 + [
         "written-held-out"
-    ] * 12
+    ] * 16
     by_id = {d.id: d for d in docs}
     first = by_id["000_d9c588e8c1f3d674"]
     assert first.meta["date"] == "2026-03-13"
