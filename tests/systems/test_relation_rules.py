@@ -93,6 +93,19 @@ def test_list_scope_part_of_across_lines(system):
     }
 
 
+def test_a_heading_over_bullet_items_scopes_them(system):
+    text = "Ecuador framework\n- Washington keeps its 15% tariff on most goods.\n- Quito will scrap its levies.\nOther news"
+    doc = build(
+        text,
+        [("framework", "AGREEMENT"), ("Washington", "ACTOR"), ("15% tariff", "TARIFF"), ("Quito", "ACTOR"),
+         ("levies", "TARIFF")],
+    )  # fmt: skip
+    assert {(h, label, t) for h, label, t in relations(system, doc) if label == "part_of"} == {
+        ("15% tariff", "part_of", "framework"),
+        ("levies", "part_of", "framework"),
+    }
+
+
 def test_proposal_is_not_imposes(system):
     doc = build(
         "The European Commission proposed a 50% tariff on steel imports.",

@@ -38,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from tradeie.corpus import document_tokens, sentences_of
-from tradeie.data.relcands import ITEM_LINE, line_spans
+from tradeie.data.relcands import line_spans, list_blocks
 from tradeie.document import Document, Entity, Relation
 from tradeie.text.linguistic import DEFAULT_PIPELINE, parse_sentences
 from tradeie.systems.base import System
@@ -262,7 +262,6 @@ _DOUBLE = {
 }
 _NO_DOUBLE = {"ink", "axe"}
 _ENT_LABELS = ("ACTOR", "AGREEMENT", "TARIFF")
-_BULLET = ITEM_LINE
 _KEY_TERMS = re.compile(
     r"\b(?:terms|elements|provisions|highlights|measures|components|points|features)\b"
     r"[^:]*?\b(?:include|includes|included|including|are|were)\b",
@@ -1280,10 +1279,16 @@ def _reciprocal_actors(tok, tariff_tok) -> list:
     return found
 
 
+def _is_heading(line: str) -> bool:
+    """A heading line: short, with no sentence-final punctuation ("Ecuador framework", "What Washington charges")."""
+    stripped = line.strip()
+    return bool(stripped) and stripped[-1] not in ".!?;:," and len(stripped.split()) <= 12
+
+
 def list_scope(doc: Document, sentence_spans: Sequence[tuple[int, int]]) -> list[tuple[Entity, Entity, str]]:
-    """D7: a lead-in (a line ending in ':', a "Key terms of X include" line, a colon inside a sentence) that
-    names an agreement makes the tariffs of the items under it part_of that agreement; a lead-in naming one
-    actor and no agreement makes them imposed by that actor."""
+    """D7: a lead-in (a line ending in ':', a heading over bullet items, a "Key terms of X include" line, a
+    colon inside a sentence) that names an agreement makes the tariffs of the items under it part_of that
+    agreement; a lead-in naming one actor and no agreement makes them imposed by that actor."""
     text = doc.text
     ents = sorted(doc.entities, key=lambda e: e.start)
     lines = line_spans(text)
@@ -1315,23 +1320,17 @@ def list_scope(doc: Document, sentence_spans: Sequence[tuple[int, int]]) -> list
                 if tariffs:
                     out.append((actors[-1], tariffs[0], "imposes"))
 
-    def items_after(k: int) -> list[tuple[int, int]]:
-        body = []
-        for a, b in lines[k + 1 :]:
-            if not _BULLET.match(text[a:b]):
-                break
-            body.append((a, b))
-        return body
-
-    for k, (a, b) in enumerate(lines):
+    items_under = dict(list_blocks(text))  # lead-in line -> its item lines
+    for a, b in lines:
         line = text[a:b]
-        if line.rstrip().endswith(":"):
-            scope(a, b, items_after(k))
+        items = items_under.get((a, b), [])
+        if line.rstrip().endswith(":") or (items and _is_heading(line)):  # "Ecuador framework" over its items
+            scope(a, b, items)
             continue
         match = _KEY_TERMS.search(line)
         if match:
             split = a + match.end()
-            scope(a, split, [(split, b), *items_after(k)])
+            scope(a, split, [(split, b), *items])
             continue
         # a colon inside a sentence scopes the rest of that sentence
         for m in re.finditer(r":\s", line):
