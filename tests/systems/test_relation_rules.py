@@ -94,7 +94,10 @@ def test_list_scope_part_of_across_lines(system):
 
 
 def test_a_heading_over_bullet_items_scopes_them(system):
-    text = "Ecuador framework\n- Washington keeps its 15% tariff on most goods.\n- Quito will scrap its levies.\nOther news"
+    text = (
+        "Ecuador framework\n- Washington keeps its 15% tariff on most goods.\n- Quito will scrap its levies.\n"
+        "Other news"
+    )
     doc = build(
         text,
         [("framework", "AGREEMENT"), ("Washington", "ACTOR"), ("15% tariff", "TARIFF"), ("Quito", "ACTOR"),
