@@ -184,3 +184,26 @@ def test_card_code_samples_run(hub_dir, tiny_model_dir, tmp_path, monkeypatch):
         if "trainer" in namespace:
             metrics = namespace["trainer"].evaluate()
             assert "eval_loss" in metrics
+
+
+@pytest.mark.parametrize("config", CONFIG_NAMES)
+def test_parquet_and_batches_read_from_the_arrow_file_equal_the_memory_mapped_ones(
+    built, config, tmp_path, monkeypatch
+):
+    import filecmp
+
+    import datasets
+
+    from tradeie.data import dataset as dataset_module
+
+    monkeypatch.setattr(datasets.config, "MAX_ROW_GROUP_SIZE", "4KB")  # several row groups even for tiny splits
+    ds = built[config]["train"]
+    assert dataset_module._file_batches(ds) is not None  # one whole Arrow file: the buffered path is taken
+    ds.to_parquet(str(tmp_path / "library.parquet"))
+    dataset_module._write_parquet(ds, tmp_path / "ours.parquet")
+    assert filecmp.cmp(tmp_path / "library.parquet", tmp_path / "ours.parquet", shallow=False)
+    columns = list(ds.features)
+    read = [t.to_pylist() for t in dataset_module._arrow_batches(ds, columns)]
+    assert [row for rows in read for row in rows] == ds.with_format("arrow")[:].select(columns).to_pylist()
+    subset = ds.select(range(min(3, len(ds))))  # an index mapping: the memory-mapped path
+    assert dataset_module._file_batches(subset) is None

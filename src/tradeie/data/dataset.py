@@ -682,9 +682,81 @@ def _subword_lengths(tok, batch, *, split_words: bool) -> list[int]:
     return [len(ids) for ids in encoded["input_ids"]]
 
 
+def _file_batches(ds):
+    """The record batches of ``ds`` read from its one Arrow file with buffered reads, in order; None when
+    ``ds`` is not exactly one whole Arrow file (as :func:`build_dataset` makes them).
+
+    The pages of a memory map stay in the process's resident memory once read, so a pass over a large
+    split through the memory map keeps the whole file resident; buffered batches are freed as the pass
+    goes on, and peak memory stays flat however large the corpus.
+    """
+    import pyarrow as pa
+    from datasets.table import MemoryMappedTable
+
+    files = [f["filename"] for f in ds.cache_files]
+    whole = isinstance(ds.data, MemoryMappedTable) and all(  # the whole file: not sliced, filtered or cast
+        replay[0] == "replace_schema_metadata" for replay in ds.data.replays
+    )
+    if len(files) != 1 or not whole or ds._indices is not None or ds.data.num_rows != len(ds):
+        return None
+    with pa.OSFile(files[0]) as source:
+        if pa.ipc.open_stream(source).schema.names != ds.data.schema.names:
+            return None
+
+    def batches():
+        with pa.OSFile(files[0]) as source:
+            yield from pa.ipc.open_stream(source)
+
+    return batches()
+
+
 def _arrow_batches(ds, columns: list[str], batch_size: int = 2048):
-    """``pyarrow.Table`` batches of ``columns`` of ``ds`` (its rows in order; never all at once)."""
-    yield from ds.select_columns(columns).with_format("arrow").iter(batch_size=batch_size)
+    """``pyarrow.Table`` batches of ``columns`` of ``ds`` (its rows in order; never all at once; see
+    :func:`_file_batches`)."""
+    import pyarrow as pa
+
+    batches = _file_batches(ds)
+    if batches is None:
+        yield from ds.select_columns(columns).with_format("arrow").iter(batch_size=batch_size)
+        return
+    for batch in batches:
+        yield pa.Table.from_batches([batch]).select(columns)
+
+
+def _write_parquet(ds, path: Path) -> None:
+    """``ds.to_parquet(path)``: the same writer settings and row groups (datasets' own choices), with
+    the rows read by :func:`_file_batches` rather than through the memory map."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from datasets.arrow_writer import get_parquet_column_options
+    from datasets.io.parquet import ParquetDatasetWriter
+
+    batches = _file_batches(ds)
+    if batches is None:
+        ds.to_parquet(str(path))
+        return
+    settings = ParquetDatasetWriter(ds, str(path))
+    chunking = settings.use_content_defined_chunking
+    schema = ds.features.arrow_schema
+    options = get_parquet_column_options(ds.features, schema)
+    with pq.ParquetWriter(
+        str(path), schema=schema, use_content_defined_chunking=chunking, write_page_index=settings.write_page_index,
+        **options,
+    ) as writer:  # fmt: skip
+        pending: list = []
+        rows = 0
+        for batch in batches:
+            pending.append(batch)
+            rows += batch.num_rows
+            while rows >= settings.batch_size:
+                table = pa.Table.from_batches(pending)
+                writer.write_table(table.slice(0, settings.batch_size))
+                rest = table.slice(settings.batch_size)
+                pending, rows = rest.to_batches(), rest.num_rows
+        if rows:
+            writer.write_table(pa.Table.from_batches(pending, schema=pending[0].schema))
+        if chunking is not False:
+            writer.add_key_value_metadata({"content_defined_chunking": json.dumps(chunking)})
 
 
 class _WordPieces:
@@ -1041,7 +1113,7 @@ def write_hub_folder(
             for split, ds in dataset_dicts[config].items():
                 path = tmp / data_file(config, split)
                 path.parent.mkdir(parents=True, exist_ok=True)
-                ds.to_parquet(str(path))
+                _write_parquet(ds, path)
         if guidelines_path is not None and guidelines_path.is_file():
             shutil.copyfile(guidelines_path, tmp / "GUIDELINES.md")
         else:
