@@ -723,19 +723,34 @@ def _arrow_batches(ds, columns: list[str], batch_size: int = 2048):
         yield pa.Table.from_batches([batch]).select(columns)
 
 
+def _nbytes(ds) -> int:
+    """``ds.data.nbytes`` (what datasets sizes row groups and the card's ``num_bytes`` by), summed over the
+    batches of :func:`_file_batches`: the table's own ``nbytes`` reads the offsets of every chunk through
+    the memory map, which leaves those pages resident."""
+    batches = _file_batches(ds)
+    return ds.data.nbytes if batches is None else sum(batch.nbytes for batch in batches)
+
+
 def _write_parquet(ds, path: Path) -> None:
     """``ds.to_parquet(path)``: the same writer settings and row groups (datasets' own choices), with
     the rows read by :func:`_file_batches` rather than through the memory map."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from datasets.arrow_writer import get_parquet_column_options
+    from datasets.arrow_writer import (
+        get_parquet_column_options,
+        get_writer_batch_size_from_data_size,
+        get_writer_batch_size_from_features,
+    )
     from datasets.io.parquet import ParquetDatasetWriter
 
     batches = _file_batches(ds)
     if batches is None:
         ds.to_parquet(str(path))
         return
-    settings = ParquetDatasetWriter(ds, str(path))
+    batch_size = get_writer_batch_size_from_features(ds.features) or get_writer_batch_size_from_data_size(
+        len(ds), _nbytes(ds)
+    )  # as ParquetDatasetWriter chooses it, without its read of the table's nbytes
+    settings = ParquetDatasetWriter(ds, str(path), batch_size=batch_size)
     chunking = settings.use_content_defined_chunking
     schema = ds.features.arrow_schema
     options = get_parquet_column_options(ds.features, schema)
@@ -1050,7 +1065,7 @@ def hub_metadata(dataset_dicts: dict[str, Any], folder: Path | None = None) -> d
         dd = dataset_dicts[config]
         info = DatasetInfo(features=FEATURES[config](), splits=SplitDict(), download_size=0, dataset_size=0)
         for split, ds in dd.items():
-            nbytes = ds.data.nbytes
+            nbytes = _nbytes(ds)
             info.splits.add(SplitInfo(name=split, num_bytes=nbytes, num_examples=len(ds)))
             info.dataset_size += nbytes
             if folder is not None:
