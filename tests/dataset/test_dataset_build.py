@@ -236,6 +236,24 @@ def test_same_inputs_same_rows_and_fingerprints(built, docs5):
     assert content_fingerprint(changed_built) != content_fingerprint(built)
 
 
+def test_worker_processes_give_the_same_rows_and_fingerprints(built, docs5):
+    parallel = build_dataset(docs5, num_proc=2)
+    assert content_fingerprint(parallel) == content_fingerprint(built)
+    for config in CONFIG_NAMES:
+        for split in built[config]:
+            assert parallel[config][split]._fingerprint == built[config][split]._fingerprint
+
+
+def test_bounded_imap_keeps_the_order_across_windows():
+    import multiprocessing
+
+    from tradeie.data.dataset import _bounded_imap
+
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        assert list(_bounded_imap(pool, abs, range(-50, 0), chunksize=3, window=7)) == list(range(50, 0, -1))
+        assert list(_bounded_imap(pool, abs, [], chunksize=3, window=7)) == []
+
+
 def test_rebuilt_folder_is_byte_identical(tmp_path, docs5, tiny_tokenizer):
     def digest(folder):
         return {

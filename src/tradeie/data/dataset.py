@@ -363,6 +363,22 @@ def _document_rows(item: tuple[int, Document, int]) -> tuple[list[dict], dict, l
     return ner_rows(doc, index), document_row(doc), _candidate_rows(doc, candidates), outside
 
 
+def _bounded_imap(pool, func, items, chunksize: int, window: int):
+    """``pool.imap(func, items, chunksize)``, in order, with at most two windows of ``window`` items in
+    flight: ``Pool.imap`` queues every result its workers produce, so a parent that writes rows more
+    slowly than the workers make them would hold nearly all of them (2.5 GB at 100,000 documents)."""
+    import itertools
+
+    items = iter(items)
+    block = list(itertools.islice(items, window))
+    pending = pool.imap(func, block, chunksize) if block else None
+    while pending is not None:
+        block = list(itertools.islice(items, window))
+        following = pool.imap(func, block, chunksize) if block else None  # the workers start on it now
+        yield from pending
+        pending = following
+
+
 class _Labelled:
     """Stands for an entity or relation in a :class:`_DocSummary`: only its label."""
 
@@ -457,7 +473,8 @@ def build_dataset(
         import multiprocessing
 
         pool = multiprocessing.get_context("fork").Pool(num_proc)
-        results = pool.imap(_document_rows, items, chunksize=max(1, min(64, len(ordered) // (4 * num_proc))))
+        chunksize = max(1, min(64, len(ordered) // (4 * num_proc)))
+        results = _bounded_imap(pool, _document_rows, items, chunksize, window=8 * chunksize * num_proc)
     else:
         results = map(_document_rows, items)
     outside = 0
