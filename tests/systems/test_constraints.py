@@ -154,6 +154,20 @@ def test_a_capital_naming_a_deal_is_a_venue_but_a_country_is_a_party():
     ]
 
 
+def test_combining_forms_headline_deals_and_bodies_opening_a_line_are_left_alone():
+    text = "Asia-Pacific trade pact\nUSTR, the agency, and Asia spoke of the Washington Trade Deal."
+    ctx = context(text)
+    spans = [
+        span(text, "Asia-Pacific trade pact", "AGREEMENT"),
+        span(text, "USTR", "ACTOR"),
+        span(text, "Asia", "ACTOR", 1),
+        span(text, "Washington", "ACTOR", 0),
+        span(text, "Trade Deal", "AGREEMENT"),
+    ]
+    assert complete(ctx, spans, ["party-prefix", "named-after-place"]) == sorted(spans)
+    assert span(text, "USTR", "ACTOR") in filter_actors(ctx, spans, ["dateline"])
+
+
 def test_datelines_destinations_programmes_continents_and_leaders_titles_are_not_actors():
     text = (
         "BUENOS AIRES, Nov 17 - Tau went to Washington, signed a Clean Trade and Investment Partnership and an "

@@ -62,6 +62,8 @@ def test_crf_spans_take_the_pre_modifiers_of_a_rule_match_with_the_same_end():
     crf = [(4, 8, "TARIFF"), (20, 24, "AGREEMENT"), (30, 34, "ACTOR")]
     rules = [(0, 8, "TARIFF"), (16, 23, "AGREEMENT"), (26, 34, "ACTOR")]
     assert _widen_to_rules(crf, rules) == [(0, 8, "TARIFF"), (20, 24, "AGREEMENT"), (30, 34, "ACTOR")]
+    actor_first = [(0, 8, "ACTOR"), (9, 19, "AGREEMENT")]
+    assert _widen_to_rules(actor_first, [(0, 19, "AGREEMENT")]) == actor_first  # never over another span
 
 
 def test_propagation_marks_other_mentions_of_a_name():

@@ -728,8 +728,9 @@ def _file_batches(ds):
 
 
 def _arrow_batches(ds, columns: list[str], batch_size: int = 2048):
-    """``pyarrow.Table`` batches of ``columns`` of ``ds`` (its rows in order; never all at once; see
-    :func:`_file_batches`)."""
+    """``pyarrow.Table`` batches of ``columns`` of ``ds`` (its rows in order; never all at once). From one
+    whole Arrow file (:func:`_file_batches`) the batches are the file's record batches and ``batch_size``
+    does not apply."""
     import pyarrow as pa
 
     batches = _file_batches(ds)

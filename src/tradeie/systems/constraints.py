@@ -117,6 +117,15 @@ TRAVEL_WORDS = frozenset(
 CONTINENTS = frozenset(
     ("Africa", "Europe", "Asia", "Oceania", "Latin America", "South America", "North America", "Middle East")
 )
+#: Heads of formal deal names a venue can open ("Washington Accords"); not "Deal" or "Framework", which a
+#: title-case headline uses for any deal ("Washington Trade Deal Talks").
+FORMAL_DEAL_HEADS = frozenset(("accord", "accords", "agreement", "agreements", "treaty", "protocol", "declaration"))
+#: Month abbreviations, for a dateline's date ("GENEVA, Oct 12").
+MONTHS = frozenset(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))
+#: Parts of hyphenated compounds that name no party ("Sino-US", "Asia-Pacific").
+NOT_PARTY_WORDS = frozenset(
+    ("Sino", "Indo", "Franco", "Anglo", "Euro", "Afro", "Pacific", "Atlantic", "Asia", "Africa", "Europe")
+)
 #: Last words of the names of programmes, partnerships and laws, which are not actors (D3).
 PROGRAMME_HEADS = frozenset(
     ("Partnership", "Initiative", "Programme", "Program", "Plan", "Strategy", "Act", "Corridor")
@@ -295,7 +304,7 @@ def party_prefix(ctx: Context, spans: list[Span]) -> list[Span]:
     for start, end, label in spans:
         m = PARTY_PREFIX.match(ctx.text, start, end) if label in ("AGREEMENT", "TARIFF") else None
         names = re.split(r"[-\u2013]", m.group(1)) if m else []
-        if not m or not any(n in actors for n in names):
+        if not m or not any(n in actors for n in names) or any(n in NOT_PARTY_WORDS for n in names):
             out.append((start, end, label))
             continue
         pos = start
@@ -321,7 +330,7 @@ def named_after_place(ctx: Context, spans: list[Span]) -> list[Span]:
             if name in ctx.countries:  # a party before the head ("Canada Agreement" -> `Canada`, `Agreement`)
                 out += [(start, start + len(name), "ACTOR"), (end - len(head), end, "AGREEMENT")]
                 continue
-            if name in capitals():  # a venue ("Washington Accords")
+            if name in capitals() and head.lower() in FORMAL_DEAL_HEADS:  # a venue ("Washington Accords")
                 label = "AGREEMENT"
         out.append((start, end, label))
     merged: list[Span] = []
@@ -336,6 +345,7 @@ def named_after_place(ctx: Context, spans: list[Span]) -> list[Span]:
             and ctx.text[prev[0] : prev[1]] in capitals()
             and ctx.text[prev[0] : prev[1]] not in ctx.countries
             and all(w[:1].isupper() for w in ctx.text[span[0] : span[1]].split())
+            and ctx.text[span[0] : span[1]].split()[-1].lower() in FORMAL_DEAL_HEADS
         ):
             merged[-1] = (prev[0], span[1], "AGREEMENT")
         else:
@@ -371,8 +381,8 @@ def _actor_filter(test: Callable[[Context, Sentence, int, int, str], bool]) -> R
 
 
 def _is_place(ctx: Context, sent: Sentence, i: int, j: int, surface: str) -> bool:
-    """A capital after "in" or before "state" is a place; so is a city before "-based" ("a Vienna-based
-    economist"; a country there stays an actor, as in "U.S.-listed")."""
+    """A capital after "in", after "went to" and other travel words, or before "state" is a place; so is
+    a city before "-based" ("a Vienna-based economist"; a country there stays an actor, as in "U.S.-listed")."""
     nxt = [t.text.lower() for t in sent.tokens[j : j + 2]]
     if nxt == ["-", "based"] and surface not in ctx.countries:
         return True
@@ -388,8 +398,15 @@ def _is_dateline(ctx: Context, sent: Sentence, i: int, j: int, surface: str) -> 
     """A dateline ("BUENOS AIRES, Nov 17 (wire) -"): an upper-case place opening a line before a comma (D3)."""
     start = sent.tokens[i].start
     line_start = start == 0 or ctx.text[start - 1] == "\n"
-    after = sent.tokens[j].text if j < len(sent.tokens) else ""
-    return line_start and surface.isupper() and len(surface) > 3 and after == "," and surface not in ctx.countries
+    after = [t.text for t in sent.tokens[j : j + 2]]
+    dated = len(after) == 2 and after[1][:3].lower() in MONTHS
+    return (
+        line_start
+        and surface.isupper()
+        and after[:1] == [","]
+        and surface not in ctx.countries
+        and (surface.title() in capitals() or dated)
+    )
 
 
 def _is_demonym(ctx: Context, sent: Sentence, i: int, j: int, surface: str) -> bool:

@@ -227,9 +227,16 @@ class CRFRulesSystem(CRFSystem):
 
 
 def _widen_to_rules(spans: list[tuple[int, int, str]], rules: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Each AGREEMENT/TARIFF span widened to the start of a same-label rule match with the same end."""
+    """Each AGREEMENT/TARIFF span widened to the start of a same-label rule match with the same end, unless
+    the widened part would cover another predicted span (an actor the rules did not know)."""
     starts = {(end, label): start for start, end, label in rules if label in ("AGREEMENT", "TARIFF")}
-    return [(min(start, starts.get((end, label), start)), end, label) for start, end, label in spans]
+    out = []
+    for start, end, label in spans:
+        wider = min(start, starts.get((end, label), start))
+        if any(s < start and e > wider for s, e, _ in spans):
+            wider = start
+        out.append((wider, end, label))
+    return out
 
 
 def _drop_overlaps(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

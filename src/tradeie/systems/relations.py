@@ -38,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from tradeie.corpus import document_tokens, sentences_of
-from tradeie.data.relcands import line_spans, list_blocks
+from tradeie.data.relcands import ITEM_LINE, line_spans
 from tradeie.document import Document, Entity, Relation
 from tradeie.text.linguistic import DEFAULT_PIPELINE, parse_sentences
 from tradeie.systems.base import System
@@ -1320,17 +1320,27 @@ def list_scope(doc: Document, sentence_spans: Sequence[tuple[int, int]]) -> list
                 if tariffs:
                     out.append((actors[-1], tariffs[0], "imposes"))
 
-    items_under = dict(list_blocks(text))  # lead-in line -> its item lines
-    for a, b in lines:
+    def items_after(k: int) -> list[tuple[int, int]]:
+        """The item lines right after line ``k`` (also after an item ending in ':', a nested list)."""
+        body = []
+        for a, b in lines[k + 1 :]:
+            if not ITEM_LINE.match(text[a:b]):
+                break
+            body.append((a, b))
+        return body
+
+    for k, (a, b) in enumerate(lines):
         line = text[a:b]
-        items = items_under.get((a, b), [])
-        if line.rstrip().endswith(":") or (items and _is_heading(line)):  # "Ecuador framework" over its items
-            scope(a, b, items)
+        if line.rstrip().endswith(":"):
+            scope(a, b, items_after(k))
             continue
         match = _KEY_TERMS.search(line)
         if match:
             split = a + match.end()
-            scope(a, split, [(split, b), *items])
+            scope(a, split, [(split, b), *items_after(k)])
+            continue
+        if _is_heading(line) and not ITEM_LINE.match(line):  # a heading over its items ("Ecuador framework")
+            scope(a, b, items_after(k))
             continue
         # a colon inside a sentence scopes the rest of that sentence
         for m in re.finditer(r":\s", line):

@@ -40,6 +40,10 @@ from tradeie.systems.base import System, with_entities
 from tradeie.systems.constraints import (
     GAZETTEER_CAPITALS,
     DEFAULT_CONSTRAINTS,
+    NOT_PARTY_WORDS,
+    ORG_HEADS,
+    TITLE_NOUNS,
+    capitals,
     Context,
     Sentence,
     check_names,
@@ -567,6 +571,7 @@ def _hyphen_partners(sdoc, gazetteer) -> list:
                 and other.is_title
                 and other.pos_ == "PROPN"
                 and other.ent_type_
+                and other.text not in NOT_PARTY_WORDS
             ):
                 found.append(sdoc[other.i : other.i + 1])
     return found
@@ -575,8 +580,6 @@ def _hyphen_partners(sdoc, gazetteer) -> list:
 def _org_entities(sdoc) -> list:
     """spaCy's ORG entities, with a possessive name joined to the organisation word after it
     ("National Cattlemen's" + "Beef Association" -> one name)."""
-    from tradeie.systems.constraints import ORG_HEADS
-
     orgs = [e for e in sdoc.ents if e.label_ == "ORG"]
     out = []
     for ent in orgs:
@@ -596,8 +599,6 @@ def _org_entities(sdoc) -> list:
 def _named_after_city(org, inside) -> bool:
     """An organisation named after its city ("London Metal Exchange"): the capital starts the name, which
     ends in an organisation word; a country inside stays its own actor ("U.S. Supreme Court")."""
-    from tradeie.systems.constraints import ORG_HEADS, capitals
-
     return (
         org[-1].text in ORG_HEADS
         and len(inside) == 1
@@ -652,8 +653,6 @@ def _org_name(span):
 def _acronym_modifier(words) -> bool:
     """A named body's acronym used as a modifier ("COMEX futures", "FDA certificates"; D3), not of a deal,
     a tariff or a title ("KORUS free trade agreement", "MFN tariffs", "USTR official")."""
-    from tradeie.systems.constraints import TITLE_NOUNS
-
     head = words[-1].head.lower_
     return (
         len(words) == 1
