@@ -200,7 +200,8 @@ def test_parquet_and_batches_read_from_the_arrow_file_equal_the_memory_mapped_on
     ds = built[config]["train"]
     assert dataset_module._file_batches(ds) is not None  # one whole Arrow file: the buffered path is taken
     ds.to_parquet(str(tmp_path / "library.parquet"))
-    dataset_module._write_parquet(ds, tmp_path / "ours.parquet")
+    assert dataset_module._nbytes(ds) == ds.data.nbytes
+    dataset_module._write_parquet(ds, tmp_path / "ours.parquet", dataset_module._nbytes(ds))
     assert filecmp.cmp(tmp_path / "library.parquet", tmp_path / "ours.parquet", shallow=False)
     columns = list(ds.features)
     read = [t.to_pylist() for t in dataset_module._arrow_batches(ds, columns)]

@@ -749,9 +749,10 @@ def _nbytes(ds) -> int:
     return ds.data.nbytes if batches is None else sum(batch.nbytes for batch in batches)
 
 
-def _write_parquet(ds, path: Path) -> None:
+def _write_parquet(ds, path: Path, nbytes: int) -> None:
     """``ds.to_parquet(path)``: the same writer settings and row groups (datasets' own choices), with
-    the rows read by :func:`_file_batches` rather than through the memory map."""
+    the rows read by :func:`_file_batches` rather than through the memory map; ``nbytes`` is
+    :func:`_nbytes` of ``ds``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     from datasets.arrow_writer import (
@@ -766,7 +767,7 @@ def _write_parquet(ds, path: Path) -> None:
         ds.to_parquet(str(path))
         return
     batch_size = get_writer_batch_size_from_features(ds.features) or get_writer_batch_size_from_data_size(
-        len(ds), _nbytes(ds)
+        len(ds), nbytes
     )  # as ParquetDatasetWriter chooses it, without its read of the table's nbytes
     settings = ParquetDatasetWriter(ds, str(path), batch_size=batch_size)
     chunking = settings.use_content_defined_chunking
@@ -1071,8 +1072,11 @@ def data_file(config: str, split: str) -> str:
     return f"data/{config}/{split}-00000-of-00001.parquet"
 
 
-def hub_metadata(dataset_dicts: dict[str, Any], folder: Path | None = None) -> dict[str, Any]:
-    """The card's ``configs`` and ``dataset_info`` YAML entries (as ``push_to_hub`` writes them)."""
+def hub_metadata(
+    dataset_dicts: dict[str, Any], folder: Path | None = None, sizes: dict[tuple[str, str], int] | None = None
+) -> dict[str, Any]:
+    """The card's ``configs`` and ``dataset_info`` YAML entries (as ``push_to_hub`` writes them); ``sizes``:
+    :func:`_nbytes` per (config, split), when already known."""
     from datasets.info import DatasetInfo, DatasetInfosDict
     from datasets.splits import SplitDict, SplitInfo
     from datasets.utils.metadata import MetadataConfigs
@@ -1083,7 +1087,7 @@ def hub_metadata(dataset_dicts: dict[str, Any], folder: Path | None = None) -> d
         dd = dataset_dicts[config]
         info = DatasetInfo(features=FEATURES[config](), splits=SplitDict(), download_size=0, dataset_size=0)
         for split, ds in dd.items():
-            nbytes = _nbytes(ds)
+            nbytes = sizes[config, split] if sizes is not None else _nbytes(ds)
             info.splits.add(SplitInfo(name=split, num_bytes=nbytes, num_examples=len(ds)))
             info.dataset_size += nbytes
             if folder is not None:
@@ -1140,19 +1144,20 @@ def write_hub_folder(
                 outside += len(gold_relations_outside_window(doc, window))
     card_options.setdefault("outside_window", outside)
     stats = dataset_stats(dataset_dicts, tokenizer)
+    sizes = {(c, split): _nbytes(ds) for c in CONFIG_NAMES for split, ds in dataset_dicts[c].items()}  # read once
     guidelines_path = Path(guidelines) if guidelines else None
     with atomic_directory(out_dir) as tmp, _quiet_progress():
         for config in CONFIG_NAMES:
             for split, ds in dataset_dicts[config].items():
                 path = tmp / data_file(config, split)
                 path.parent.mkdir(parents=True, exist_ok=True)
-                _write_parquet(ds, path)
+                _write_parquet(ds, path, sizes[config, split])
         if guidelines_path is not None and guidelines_path.is_file():
             shutil.copyfile(guidelines_path, tmp / "GUIDELINES.md")
         else:
             write_text_atomic(tmp / "GUIDELINES.md", guidelines_markdown())
         card = make_card(
-            metadata=hub_metadata(dataset_dicts, tmp),
+            metadata=hub_metadata(dataset_dicts, tmp, sizes),
             stats=stats,
             stats_markdown=format_stats(stats),
             docs=sorted(summaries, key=lambda d: d.id),

@@ -336,20 +336,17 @@ def named_after_place(ctx: Context, spans: list[Span]) -> list[Span]:
     merged: list[Span] = []
     for span in out:
         prev = merged[-1] if merged else None
-        gap = ctx.text[prev[1] : span[0]] if prev else ""
-        if (
-            prev is not None
-            and prev[2] == "ACTOR"
-            and span[2] == "AGREEMENT"
-            and gap == " "
-            and ctx.text[prev[0] : prev[1]] in capitals()
-            and ctx.text[prev[0] : prev[1]] not in ctx.countries
-            and all(w[:1].isupper() for w in ctx.text[span[0] : span[1]].split())
-            and ctx.text[span[0] : span[1]].split()[-1].lower() in FORMAL_DEAL_HEADS
-        ):
-            merged[-1] = (prev[0], span[1], "AGREEMENT")
-        else:
-            merged.append(span)
+        if prev is not None and prev[2] == "ACTOR" and span[2] == "AGREEMENT" and ctx.text[prev[1] : span[0]] == " ":
+            place, words = ctx.text[prev[0] : prev[1]], ctx.text[span[0] : span[1]].split()
+            if (
+                place in capitals()
+                and place not in ctx.countries
+                and all(w[:1].isupper() for w in words)
+                and words[-1].lower() in FORMAL_DEAL_HEADS
+            ):
+                merged[-1] = (prev[0], span[1], "AGREEMENT")
+                continue
+        merged.append(span)
     return merged
 
 
