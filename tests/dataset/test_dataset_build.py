@@ -300,3 +300,21 @@ def test_documents_from_one_split_and_from_the_wrong_config(built):
     assert all("split" not in d.meta for d in test_docs)
     with pytest.raises(TradeieError, match="not the documents config"):
         documents_from_dataset(built["ner"])
+
+
+def test_document_summary_keeps_what_the_splits_and_card_read(docs5):
+    from tradeie.data.dataset import _DocSummary
+    from tradeie.data.splits import doc_labels, group_of
+
+    for doc in docs5:
+        full, slim = _DocSummary(doc), _DocSummary(doc, full=False)
+        for summary in (full, slim):
+            assert summary.id == doc.id and group_of(summary) == group_of(doc)
+            assert doc_labels(summary) == doc_labels(doc)
+            assert sorted(x.label for x in summary.entities) == sorted(e.label for e in doc.entities)
+            assert len(summary.relations) == len(doc.relations)
+            assert summary.meta["origin"] == doc.meta.get("origin") and summary.meta["date"] == doc.meta.get("date")
+        assert {k: full.meta[k] for k in ("source", "file", "sha256")} == {
+            k: doc.meta.get(k) for k in ("source", "file", "sha256")
+        }
+        assert slim.meta["sha256"] is None  # beyond the card's document table: not kept

@@ -197,6 +197,7 @@ def test_parquet_and_batches_read_from_the_arrow_file_equal_the_memory_mapped_on
     from tradeie.data import dataset as dataset_module
 
     monkeypatch.setattr(datasets.config, "MAX_ROW_GROUP_SIZE", "4KB")  # several row groups even for tiny splits
+    monkeypatch.setattr(dataset_module, "ROW_GROUP_SIZE", "4KB")  # our cap, in place of datasets' 100MB
     ds = built[config]["train"]
     assert dataset_module._file_batches(ds) is not None  # one whole Arrow file: the buffered path is taken
     ds.to_parquet(str(tmp_path / "library.parquet"))
@@ -208,3 +209,31 @@ def test_parquet_and_batches_read_from_the_arrow_file_equal_the_memory_mapped_on
     assert [row for rows in read for row in rows] == ds.with_format("arrow")[:].select(columns).to_pylist()
     subset = ds.select(range(min(3, len(ds))))  # an index mapping: the memory-mapped path
     assert dataset_module._file_batches(subset) is None
+
+
+def test_card_of_a_large_corpus_counts_documents_instead_of_listing_them(
+    tmp_path, built, docs5, tiny_tokenizer, monkeypatch
+):
+    import tradeie.data.card
+
+    monkeypatch.setattr(tradeie.data.card, "DOCUMENT_TABLE_LIMIT", 4)  # docs5 holds 5
+    write_hub_folder(built, docs5, tmp_path / "ds", tokenizer=tiny_tokenizer, guidelines=None)
+    text = (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
+    assert "| document | origin | split |" not in text
+    assert "is the `documents` config itself: this card lists documents only for corpora of up\nto 4 documents" in text
+    for split, ds in built["documents"].items():
+        assert re.search(rf"^\| {split} \| {len(ds)} \(ids: the `id` column", text, re.MULTILINE)
+    assert "| real-news | 2 | 1 | 1 | 4 |" in text  # the origin table stays
+
+
+def test_parquet_row_groups_are_capped(built, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from tradeie.data import dataset as dataset_module
+
+    ds = built["relations"]["train"]
+    nbytes = dataset_module._nbytes(ds)
+    monkeypatch.setattr(dataset_module, "ROW_GROUP_SIZE", nbytes // 3)  # an int is bytes
+    dataset_module._write_parquet(ds, tmp_path / "capped.parquet", nbytes)
+    assert pq.ParquetFile(tmp_path / "capped.parquet").metadata.num_row_groups >= 3
+    assert pq.read_table(tmp_path / "capped.parquet").to_pylist() == ds.with_format("arrow")[:].to_pylist()

@@ -10,7 +10,7 @@ from typing import Any
 from tradeie.document import Document
 from tradeie.data.relcands import gold_relations_outside_window, marker_tokens
 from tradeie.schema import BIO_TAGS, ENTITY_LABELS, ENTITY_TYPES, RELATION_CLASSES, RELATION_LABELS, RELATION_TYPES
-from tradeie.data.splits import SPLIT_NAMES, groups_of
+from tradeie.data.splits import SPLIT_NAMES, group_of
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "dataset_card.md"
 DEFAULT_PRETTY_NAME = "tradeie: trade agreements, tariffs and critical minerals NER/RE"
@@ -25,6 +25,9 @@ LICENSE_NOTE_OTHER = (
     "their publishers and are included for research on information extraction. Check that your use is "
     "permitted before redistributing the texts."
 )
+#: The card lists every document (and every split's document ids) up to this many documents; a larger
+#: corpus gets counts, and its per-document table is the ``documents`` config itself.
+DOCUMENT_TABLE_LIMIT = 1000
 _AGREEMENT_HEADING = re.compile(
     r"^(#{1,6})\s+.*(inter[- ]?annotator|annotator agreement|agreement figures)", re.IGNORECASE | re.MULTILINE
 )
@@ -145,28 +148,17 @@ def make_card(
     )
     if outside_window is None:
         outside_window = sum(len(gold_relations_outside_window(d, window)) for d in docs)
-    dates = sorted(d.meta.get("date") for d in docs if d.meta.get("date"))
+    dates = sorted({d.meta.get("date") for d in docs if d.meta.get("date")})
+    listed = len(docs) <= DOCUMENT_TABLE_LIMIT
+    documents = [_document_entry(d, assignment) for d in docs] if listed else []
+    per_origin: dict[str, list[int]] = {}
+    for d in docs:
+        split = assignment.get(d.id, "")
+        counts = per_origin.setdefault(d.meta.get("origin") or "", [0] * len(SPLIT_NAMES))
+        if split in SPLIT_NAMES:
+            counts[SPLIT_NAMES.index(split)] += 1
+    origin_counts = sorted(per_origin.items())
     members = {s: sorted(i for i, split in assignment.items() if split == s) for s in SPLIT_NAMES}
-    documents = [
-        {
-            "id": d.id,
-            "split": assignment.get(d.id, ""),
-            "date": d.meta.get("date") or "",
-            "source": d.meta.get("source") or "",
-            "file": d.meta.get("file") or "",
-            "origin": d.meta.get("origin") or "",
-            "sha256": d.meta.get("sha256") or "",
-            "group": d.meta.get("near_duplicate_group") or d.id,
-            "entities": len(d.entities),
-            "relations": len(d.relations),
-        }
-        for d in docs
-    ]
-    origins = sorted({row["origin"] for row in documents})
-    origin_counts = [
-        (o, [sum(1 for row in documents if row["origin"] == o and row["split"] == s) for s in SPLIT_NAMES])
-        for o in origins
-    ]
     if agreement is None:
         agreement = agreement_section(guidelines_text) or (
             "No agreement figures were found in GUIDELINES.md (no inter-annotator agreement section)."
@@ -179,7 +171,7 @@ def make_card(
         total=total,
         n_spans=sum(total["spans"].values()),
         n_relations=sum(total["relations"].values()),
-        n_groups=len(groups_of(docs)),
+        n_groups=len({group_of(d) for d in docs}),
         window=window,
         window_text=window_text(window),
         features=features or {},
@@ -197,6 +189,8 @@ def make_card(
         ratios_text=" / ".join(f"{r:g}" for r in ratios),
         seed=seed,
         assignment=[(s, members[s]) for s in SPLIT_NAMES],
+        listed=listed,
+        document_table_limit=DOCUMENT_TABLE_LIMIT,
         fingerprint=fingerprint,
         date_range=f"{dates[0]} to {dates[-1]}" if len(dates) > 1 else (dates[0] if dates else ""),
         imbalance=_imbalance(total),
@@ -209,6 +203,22 @@ def make_card(
         citation_year=year,
         citation_url=f"https://huggingface.co/datasets/{repo_id}" if repo_id else "",
     )
+
+
+def _document_entry(d: Document, assignment: dict[str, str]) -> dict[str, Any]:
+    """One row of the card's per-document table."""
+    return {
+        "id": d.id,
+        "split": assignment.get(d.id, ""),
+        "date": d.meta.get("date") or "",
+        "source": d.meta.get("source") or "",
+        "file": d.meta.get("file") or "",
+        "origin": d.meta.get("origin") or "",
+        "sha256": d.meta.get("sha256") or "",
+        "group": d.meta.get("near_duplicate_group") or d.id,
+        "entities": len(d.entities),
+        "relations": len(d.relations),
+    }
 
 
 def _as_list(value) -> list[dict]:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from tradeie.corpus import document_tokens, sentences_of
+from tradeie.data.card import DOCUMENT_TABLE_LIMIT
 from tradeie.document import Document, Entity, Relation
 from tradeie.errors import TradeieError
 from tradeie.io.atomic import atomic_directory, write_text_atomic
@@ -184,7 +185,7 @@ def ner_rows(doc: Document, document_index: int = 0) -> list[dict[str, Any]]:
                 "document_name": doc.id,
                 "sentence_id": sentence_id,
                 "tokens": [t.text for t in tokens],
-                "ner_tags": [BIO_TAGS.index(tag) for tag in tags],
+                "ner_tags": [_TAG_INDEX[tag] for tag in tags],
                 "token_starts": [t.start for t in tokens],
                 "token_ends": [t.end for t in tokens],
             }
@@ -192,12 +193,17 @@ def ner_rows(doc: Document, document_index: int = 0) -> list[dict[str, Any]]:
     return rows
 
 
+_ENTITY_INDEX = {label: k for k, label in enumerate(ENTITY_LABELS)}
+_CLASS_INDEX = {label: k for k, label in enumerate(RELATION_CLASSES)}
+_TAG_INDEX = {tag: k for k, tag in enumerate(BIO_TAGS)}
+
+
 def _span_row(ent: Entity, text: str) -> dict[str, Any]:
     return {
         "id": ent.id,
         "start": ent.start,
         "end": ent.end,
-        "label": ENTITY_LABELS.index(ent.label),
+        "label": _ENTITY_INDEX[ent.label],
         "text": text[ent.start : ent.end],
         "referent": ent.referent,
     }
@@ -256,7 +262,7 @@ def _candidate_rows(doc: Document, candidates) -> list[dict[str, Any]]:
                 "head": _span_row(cand.head, doc.text),
                 "tail": _span_row(cand.tail, doc.text),
                 "sentence_distance": cand.sentence_distance,
-                "label": RELATION_CLASSES.index(cand.label),
+                "label": _CLASS_INDEX[cand.label],
             }
         )
     return rows
@@ -265,12 +271,25 @@ def _candidate_rows(doc: Document, candidates) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- build
 
 
-def _fingerprint(*parts: Any) -> str:
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
 _JSON_OPTIONS: dict[str, Any] = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":"), "default": str}
+
+#: Rows per Arrow record batch of a built split, and per window of the content hash.
+BATCH_ROWS = 1000
+
+
+def _part_head(config: str, split: str, features) -> bytes:
+    """What a part's hash starts with: its config, split and features as canonical JSON."""
+    return json.dumps([config, split, features.to_dict()], **_JSON_OPTIONS).encode("utf-8")
+
+
+def _batch_bytes(table) -> bytes:
+    """The Arrow IPC bytes of a table's rows (at most :data:`BATCH_ROWS`), canonical: copied by ``take``
+    into fresh buffers, so equal rows give equal bytes whatever their chunks, slices or origin (built
+    here or read back from parquet)."""
+    import pyarrow as pa
+
+    fresh = table.take(pa.array(range(table.num_rows), pa.int64())).combine_chunks()
+    return b"".join(batch.serialize().to_pybytes() for batch in fresh.to_batches())
 
 
 def _spill_folder() -> Path:
@@ -289,12 +308,9 @@ _SPILL: Path | None = None
 
 
 class _RowSink:
-    """Rows of one (config, split) streamed to an Arrow file, hashed as they pass.
-
-    The running hash covers exactly the bytes ``_fingerprint(config, split,
-    features, rows)`` would, so the fingerprint is the same as for an in-memory
-    list, without ever holding the rows.
-    """
+    """Rows of one (config, split) streamed to an Arrow file in record batches of
+    :data:`BATCH_ROWS` rows, hashed as they pass (:func:`_part_digest` of the rows, without reading
+    them again)."""
 
     def __init__(self, config: str, split: str) -> None:
         import tempfile
@@ -303,38 +319,44 @@ class _RowSink:
 
         self.config, self.split, self.count = config, split, 0
         self.features = FEATURES[config]()
+        self.schema = self.features.arrow_schema
         fd, self.path = tempfile.mkstemp(prefix=f"{config}-{split}-", suffix=".arrow", dir=_spill_folder())
         os.close(fd)
-        self.writer = ArrowWriter(features=self.features, path=self.path, writer_batch_size=1000)
-        head = json.dumps([config, split, self.features.to_dict()], **_JSON_OPTIONS)
-        self.part = tempfile.TemporaryFile(dir=_spill_folder())  # the hashed bytes, for content_fingerprint
-        self._hashed((head[:-1] + ",[").encode("utf-8"), new=True)
-
-    def _hashed(self, data: bytes, new: bool = False) -> None:
-        if new:
-            self.hash = hashlib.sha256(data)
-        else:
-            self.hash.update(data)
-        self.part.write(data)
+        self.writer = ArrowWriter(features=self.features, path=self.path, writer_batch_size=BATCH_ROWS)
+        self.hash = hashlib.sha256(_part_head(config, split, self.features))
+        self.pending: list[dict[str, Any]] = []
 
     def add(self, row: dict[str, Any]) -> None:
-        self._hashed((b"," if self.count else b"") + json.dumps(row, **_JSON_OPTIONS).encode("utf-8"))
-        self.writer.write({name: row[name] for name in self.features})
+        self.pending.append(row)
         self.count += 1
+        if len(self.pending) == BATCH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self.pending:
+            table = pa.Table.from_pylist(self.pending, schema=self.schema)
+            self.hash.update(_batch_bytes(table))
+            self.writer.write_table(table)
+            self.pending = []
 
     def finish(self):
-        """The memory-mapped ``Dataset`` of the rows (None when there were none)."""
+        """The memory-mapped ``Dataset`` of the rows (None when there were none); its fingerprint the
+        first 16 hex digits of its part digest, remembered for :func:`content_fingerprint`."""
         from datasets import Dataset, DatasetInfo
 
+        self._flush()
         self.writer.finalize()
         self.writer.close()
         if not self.count:
             os.unlink(self.path)
-            self.part.close()
             return None
-        self._hashed(b"]]")
+        digest = self.hash.hexdigest()
         ds = Dataset.from_file(self.path, info=DatasetInfo(features=self.features), split=self.split)
-        return Dataset(ds.data, info=ds.info, split=ds.split, fingerprint=self.hash.hexdigest()[:16])
+        ds = Dataset(ds.data, info=ds.info, split=ds.split, fingerprint=digest[:16])
+        _PART_DIGESTS[_part_key(ds)] = digest
+        return ds
 
 
 def _make_dataset(config: str, split: str, rows):
@@ -343,7 +365,6 @@ def _make_dataset(config: str, split: str, rows):
     for row in rows:
         sink.add(row)
     ds = sink.finish()
-    sink.part.close()
     if ds is None:
         from datasets import Dataset
 
@@ -388,31 +409,66 @@ class _Labelled:
         self.label = label
 
 
-_LABELLED: dict[str, _Labelled] = {}
+#: One shared object per distinct value (labels, label counts, origins, dates) across every summary.
+_SHARED: dict[Any, Any] = {}
 
 
-def _labelled(items) -> tuple[_Labelled, ...]:
-    return tuple(_LABELLED.setdefault(x.label, _Labelled(x.label)) for x in items)
+def _shared(value):
+    return _SHARED.setdefault(value, value)
+
+
+def _label_counts_of(items) -> tuple[tuple[str, int], ...]:
+    return _shared(tuple(sorted(Counter(x.label for x in items).items())))
 
 
 class _DocSummary:
-    """What the split assignment and the dataset card read of a document (its id, corpus metadata,
-    and one shared label object per entity and relation), a few hundred bytes in place of the
-    document, so that a corpus read from disk (:class:`tradeie.corpus.DocumentsFile`) is never
-    held whole."""
+    """What the split assignment and the dataset card read of a document, about 200 bytes in place
+    of the document, so that a corpus read from disk (:class:`tradeie.corpus.DocumentsFile`) is never
+    held whole: its id, near-duplicate group (None: its own id), origin, date and the count of each
+    entity and relation label (shared objects); with ``full`` also the card's per-document columns
+    (source, file, sha256), which the card lists only for corpora of up to
+    :data:`tradeie.data.card.DOCUMENT_TABLE_LIMIT` documents."""
 
-    __slots__ = ("id", "_meta", "entities", "relations")
-    META = ("origin", "near_duplicate_group", "date", "source", "file", "sha256")
+    __slots__ = ("id", "_group", "_origin", "_date", "_extra", "_entities", "_relations")
 
-    def __init__(self, doc: Document) -> None:
+    def __init__(self, doc: Document, full: bool = True) -> None:
+        meta = doc.meta
         self.id = doc.id
-        self._meta = tuple(doc.meta.get(k) for k in self.META)
-        self.entities = _labelled(doc.entities)
-        self.relations = _labelled(doc.relations)
+        group = meta.get("near_duplicate_group")
+        self._group = None if group == doc.id else group
+        self._origin = _shared(meta.get("origin"))
+        self._date = _shared(meta.get("date"))
+        self._extra = (meta.get("source"), meta.get("file"), meta.get("sha256")) if full else None
+        self._entities = _label_counts_of(doc.entities)
+        self._relations = _label_counts_of(doc.relations)
 
     @property
     def meta(self) -> dict[str, Any]:
-        return dict(zip(self.META, self._meta))
+        source, file, sha256 = self._extra or (None, None, None)
+        return {
+            "origin": self._origin,
+            "near_duplicate_group": self._group or self.id,
+            "date": self._date,
+            "source": source,
+            "file": file,
+            "sha256": sha256,
+        }
+
+    @property
+    def entities(self) -> tuple[_Labelled, ...]:
+        return _expanded(self._entities)
+
+    @property
+    def relations(self) -> tuple[_Labelled, ...]:
+        return _expanded(self._relations)
+
+
+def _expanded(counts: tuple[tuple[str, int], ...]) -> tuple[_Labelled, ...]:
+    """One shared :class:`_Labelled` per entity or relation, from (label, count) pairs."""
+    return tuple(_LABELLED.setdefault(label, _Labelled(label)) for label, n in counts for _ in range(n))
+
+
+_LABELLED: dict[str, _Labelled] = {}
 
 
 def _in_id_order(docs: Sequence[Document], summaries: list[_DocSummary]):
@@ -458,7 +514,8 @@ def build_dataset(
     if window < 0:
         raise TradeieError(f"dataset: window {window} must be >= 0", hint="use --window 1")
     normalise_ratios(ratios)
-    summaries = [_DocSummary(d) for d in docs]
+    full = len(docs) <= DOCUMENT_TABLE_LIMIT  # the card lists them: keep their source, file and sha256
+    summaries = [_DocSummary(d, full) for d in docs]
     ordered = sorted(summaries, key=lambda d: d.id)
     if assignment is None:
         assignment = assign_splits(ordered, ratios, seed)
@@ -507,7 +564,6 @@ def build_dataset(
             else:
                 log.warning("dataset: config %s has no %s rows; the split is left out", config, split)
         out[config] = DatasetDict(splits)
-    _remember_content_fingerprint(out, sinks)
     global _LAST_BUILD
     _LAST_BUILD = _BuildFacts(_content_key(out), docs, window, summaries, outside)
     return out
@@ -527,8 +583,13 @@ class _BuildFacts(NamedTuple):
 _LAST_BUILD: _BuildFacts | None = None
 
 
-#: content_fingerprint of datasets built here, keyed by their row fingerprints (see below).
-_CONTENT_FINGERPRINTS: dict[tuple, str] = {}
+#: Part digest (see :func:`_part_digest`) of every split built here, by :func:`_part_key`.
+_PART_DIGESTS: dict[tuple, str] = {}
+
+
+def _part_key(ds) -> tuple:
+    """Identifies a split built here: its row fingerprint and Arrow file."""
+    return (getattr(ds, "_fingerprint", None), tuple(f["filename"] for f in ds.cache_files))
 
 
 def _content_key(dataset_dicts: dict[str, Any]) -> tuple:
@@ -539,23 +600,17 @@ def _content_key(dataset_dicts: dict[str, Any]) -> tuple:
     )
 
 
-def _remember_content_fingerprint(out: dict[str, Any], sinks: dict[str, dict[str, _RowSink]]) -> None:
-    """Hash the spilled row bytes of every part in :func:`content_fingerprint`'s order (the bytes it
-    would serialise again from the rows) and remember the result for these datasets."""
-    digest = hashlib.sha256(b"[[")
-    first = True
-    for config in sorted(out):
-        for split in out[config]:
-            part = sinks[config][split].part
-            if not first:
-                digest.update(b",")
-            first = False
-            part.seek(0)
-            while chunk := part.read(1 << 20):
-                digest.update(chunk)
-            part.close()
-    digest.update(b"]]")
-    _CONTENT_FINGERPRINTS[_content_key(out)] = digest.hexdigest()
+def _part_digest(config: str, split: str, ds) -> str:
+    """sha256 of a split: its :func:`_part_head`, then the :func:`_batch_bytes` of each window of
+    :data:`BATCH_ROWS` rows, read in Arrow batches (remembered for splits built here)."""
+    known = _PART_DIGESTS.get(_part_key(ds))
+    if known is not None:
+        return known
+    digest = hashlib.sha256(_part_head(config, split, ds.features))
+    table = ds.with_format("arrow")
+    for start in range(0, len(ds), BATCH_ROWS):
+        digest.update(_batch_bytes(table[start : start + BATCH_ROWS]))
+    return digest.hexdigest()
 
 
 def missing_labels_warning(split: str, labels: set[str]) -> str | None:
@@ -582,31 +637,18 @@ def missing_labels_warning(split: str, labels: set[str]) -> str | None:
 def content_fingerprint(dataset_dicts: dict[str, Any]) -> str:
     """sha256 over every config's features and rows: equal iff the built content is equal.
 
-    Streams the rows in batches; the hash is that of the JSON list
-    ``[[config, split, features, rows], ...]``. For datasets just made by
-    :func:`build_dataset` it was computed while their rows were written
-    (their row fingerprints identify them), so nothing is read again.
+    The hash of the canonical JSON list ``[[config, split, part digest], ...]`` (configs sorted,
+    splits in order), each part digest the sha256 of the split's features and the Arrow IPC bytes
+    of its rows (:func:`_part_digest`): the same value for the datasets :func:`build_dataset` made
+    (computed while their rows were written, nothing read again) and for the same rows read back
+    from the Hub folder.
     """
-    known = _CONTENT_FINGERPRINTS.get(_content_key(dataset_dicts))
-    if known is not None:
-        return known
-    digest = hashlib.sha256(b"[[")  # _fingerprint(parts): the list of parts, wrapped once more
-    first = True
-    for config in sorted(dataset_dicts):
-        for split, ds in dataset_dicts[config].items():
-            head = json.dumps([config, split, ds.features.to_dict()], **_JSON_OPTIONS)
-            digest.update(((b"" if first else b",") + (head[:-1] + ",[").encode("utf-8")))
-            first = False
-            for k, row in enumerate(_iter_rows(ds)):
-                digest.update((b"," if k else b"") + json.dumps(row, **_JSON_OPTIONS).encode("utf-8"))
-            digest.update(b"]]")
-    digest.update(b"]]")
-    return digest.hexdigest()
-
-
-def _iter_rows(ds, batch_size: int = 1000):
-    for start in range(0, len(ds), batch_size):
-        yield from ds.select(range(start, min(start + batch_size, len(ds)))).to_list()
+    parts = [
+        [config, split, _part_digest(config, split, ds)]
+        for config in sorted(dataset_dicts)
+        for split, ds in dataset_dicts[config].items()
+    ]
+    return hashlib.sha256(json.dumps(parts, **_JSON_OPTIONS).encode("utf-8")).hexdigest()
 
 
 def split_assignment(dataset_dicts: dict[str, Any]) -> dict[str, str]:
@@ -749,26 +791,29 @@ def _nbytes(ds) -> int:
     return ds.data.nbytes if batches is None else sum(batch.nbytes for batch in batches)
 
 
+#: Largest row group (uncompressed Arrow bytes) of the Hub folder's parquet files. ``datasets`` allows
+#: 100MB (``config.MAX_ROW_GROUP_SIZE``); a row group is written from memory, so a smaller cap keeps the
+#: build's peak memory the same for any corpus size (and a row read from the Hub reads less).
+ROW_GROUP_SIZE = "32MB"
+
+
 def _write_parquet(ds, path: Path, nbytes: int) -> None:
-    """``ds.to_parquet(path)``: the same writer settings and row groups (datasets' own choices), with
-    the rows read by :func:`_file_batches` rather than through the memory map; ``nbytes`` is
-    :func:`_nbytes` of ``ds``."""
+    """``ds.to_parquet(path)`` with row groups of at most :data:`ROW_GROUP_SIZE`: datasets' own writer
+    settings and row-group rule, with the rows read by :func:`_file_batches` rather than through the
+    memory map; ``nbytes`` is :func:`_nbytes` of ``ds``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from datasets.arrow_writer import (
-        get_parquet_column_options,
-        get_writer_batch_size_from_data_size,
-        get_writer_batch_size_from_features,
-    )
+    from datasets.arrow_writer import get_parquet_column_options, get_writer_batch_size_from_features
     from datasets.io.parquet import ParquetDatasetWriter
+    from datasets.utils.py_utils import convert_file_size_to_int
 
+    batch_size = get_writer_batch_size_from_features(ds.features) or (
+        max(1, len(ds) * convert_file_size_to_int(ROW_GROUP_SIZE) // nbytes) if nbytes > 0 else 1
+    )  # datasets' get_writer_batch_size_from_data_size, with this module's cap
     batches = _file_batches(ds)
     if batches is None:
-        ds.to_parquet(str(path))
+        ds.to_parquet(str(path), batch_size=batch_size)
         return
-    batch_size = get_writer_batch_size_from_features(ds.features) or get_writer_batch_size_from_data_size(
-        len(ds), nbytes
-    )  # as ParquetDatasetWriter chooses it, without its read of the table's nbytes
     settings = ParquetDatasetWriter(ds, str(path), batch_size=batch_size)
     chunking = settings.use_content_defined_chunking
     schema = ds.features.arrow_schema
@@ -816,6 +861,23 @@ class _WordPieces:
             and type(backend.normalizer).__name__ in ("BertNormalizer", "NoneType")
         )
         self.chunk_counts: dict[str, int] = {}
+        #: A copy of the Rust tokenizer without the padding and truncation its file may configure.
+        self.backend = None
+        if backend is not None:
+            from tokenizers import Tokenizer
+
+            self.backend = Tokenizer.from_str(backend.to_str())
+            self.backend.no_padding()
+            self.backend.no_truncation()
+
+    def _counts(self, inputs: list, *, split_words: bool) -> list[int]:
+        """Sub-words of each input, without special tokens: from the Rust tokenizer's encodings when the
+        tokenizer has one (the Python conversion of each encoding costs more than the encoding)."""
+        if self.backend is None:
+            ids = self.tok(inputs, is_split_into_words=split_words, add_special_tokens=False)["input_ids"]
+            return [len(x) for x in ids]
+        encodings = self.backend.encode_batch(inputs, is_pretokenized=split_words, add_special_tokens=False)
+        return [len(e.ids) for e in encodings]
 
     def text_lengths(self, texts) -> list[int]:
         """Sub-word length of each plain text (special tokens included); ``texts`` a list or an Arrow array."""
@@ -823,12 +885,12 @@ class _WordPieces:
         import pyarrow.compute as pc
 
         texts = texts if isinstance(texts, (pa.Array, pa.ChunkedArray)) else pa.array(texts, type=pa.string())
-        if not self.by_chunk:
+        if not self.by_chunk or self.specials is None:  # None: the word check failed (see lengths)
             return _subword_lengths(self.tok, texts.to_pylist(), split_words=False)
         chunks = pc.split_pattern(texts, " ")  # as str.split(" "): BERT splits there too
 
         def encode(new: list[str]) -> list[int]:
-            return [len(ids) for ids in self.tok(new, add_special_tokens=False)["input_ids"]]
+            return self._counts(new, split_words=False)
 
         return (_summed(chunks, self.chunk_counts, encode) + self.specials).tolist()
 
@@ -840,8 +902,7 @@ class _WordPieces:
             return np.array(_subword_lengths(self.tok, column.to_pylist(), split_words=True), dtype=np.int64)
 
         def encode(new: list[str]) -> list[int]:
-            ids = self.tok([[w] for w in new], is_split_into_words=True, add_special_tokens=False)["input_ids"]
-            return [len(x) for x in ids]
+            return self._counts([[w] for w in new], split_words=True)
 
         out = _summed(column, self.counts, encode) + self.specials
         if not self.checked:
@@ -1139,7 +1200,7 @@ def write_hub_folder(
     else:
         summaries, outside = [], 0  # one pass over the documents (they may be read from disk)
         for doc in docs:
-            summaries.append(_DocSummary(doc))
+            summaries.append(_DocSummary(doc, len(docs) <= DOCUMENT_TABLE_LIMIT))
             if "outside_window" not in card_options:
                 outside += len(gold_relations_outside_window(doc, window))
     card_options.setdefault("outside_window", outside)

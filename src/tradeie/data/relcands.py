@@ -19,12 +19,12 @@ the relation classifier adds these (``list_scope``).
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from tradeie.corpus import sentences_of
 from tradeie.document import Document, Entity
-from tradeie.schema import ENTITY_LABELS, NO_RELATION, is_candidate_pair
+from tradeie.schema import ENTITY_LABELS, NO_RELATION, SIGNATURES
 
 #: Same sentence only: on the seed gold a window of 1 doubles the negatives and adds no positive.
 DEFAULT_WINDOW = 0
@@ -79,16 +79,18 @@ def candidate_pairs(
     entities = sorted(doc.entities if entities is None else entities, key=lambda e: (e.start, e.end))
     sentences = sentences_of(doc) or [(0, len(doc.text))]
     gold = {(h, t): label for h, t, label in doc.relation_keys()}
-    sent_of = {id(e): _sentence_index(sentences, e.start) for e in entities}
+    starts = [s for s, _ in sentences]
+    sent = [max(bisect_right(starts, e.start) - 1, 0) for e in entities]  # non-decreasing: entities are sorted
     out = []
-    for head in entities:
-        for tail in entities:
-            if head is tail or not is_candidate_pair(head.label, tail.label):
+    for i, head in enumerate(entities):
+        s_head = sent[i]
+        # the tails within the window are one run of the sorted entities
+        first, last = bisect_left(sent, s_head - window), bisect_right(sent, s_head + window)
+        for j in range(first, last):
+            tail = entities[j]
+            if tail is head or (head.label, tail.label) not in SIGNATURES:
                 continue
-            s_head, s_tail = sent_of[id(head)], sent_of[id(tail)]
-            distance = abs(s_head - s_tail)
-            if distance > window:
-                continue
+            s_tail = sent[j]
             lo, hi = min(s_head, s_tail), max(s_head, s_tail)
             out.append(
                 Candidate(
@@ -98,7 +100,7 @@ def candidate_pairs(
                     label=gold.get((head.key, tail.key), NO_RELATION),
                     context_start=sentences[lo][0],
                     context_end=sentences[hi][1],
-                    sentence_distance=distance,
+                    sentence_distance=hi - lo,
                 )
             )
     if scope:
