@@ -18,7 +18,7 @@ import numpy as np
 
 from tradeie.document import Document
 from tradeie.errors import TradeieError
-from tradeie.text.tokens import Token, _nlp, entity_cuts
+from tradeie.text.tokens import Token, VocabZones, _nlp, entity_cuts
 
 log = logging.getLogger(__name__)
 
@@ -337,28 +337,32 @@ def document_tokens(doc: Document, *entity_sets) -> list[list[Token]]:
 _ALNUM = re.compile(r"[^\W_]")
 
 
-def _analyse(text: str) -> tuple[list[tuple[int, int]], list[str]]:
-    """``(sentence offsets, lower-cased words)`` of ``text`` from one tokenizer pass per paragraph.
+def _analyse(text: str) -> tuple[list[tuple[int, int]], list[int]]:
+    """``(sentence offsets, words)`` of ``text`` from one tokenizer pass per paragraph.
 
     Sentences as :func:`segment` defines them: spaCy's rule-based sentencizer
     (``tradeie.text.tokens.sentence_spans``), run here on the token arrays with
     its exact rule (a sentence starts at the first token after sentence-final
     punctuation that is neither punctuation nor such a character) instead of
     token objects. Words are the tokens holding an alphanumeric character, as
-    :func:`shingles` uses them (a paragraph break is whitespace, so tokens never
-    cross one: the paragraph tokens are the text's).
+    :func:`shingles` uses them, each as spaCy's 64-bit hash of its lower-cased
+    form (the ``LOWER`` attribute: the vocabulary's string store gives the string
+    back). A paragraph break is whitespace, so tokens never cross one: the
+    paragraph tokens are the text's.
     """
+    from spacy.attrs import LOWER
+
     nlp = _nlp()
     make_doc = nlp.make_doc
     final = nlp.get_pipe("sentencizer").punct_chars
-    attrs = _token_attrs()
+    attrs = [*_token_attrs(), LOWER]
     sentences: list[tuple[int, int]] = []
-    words: list[str] = []
+    words: list[int] = []
     for p0, p1 in paragraph_spans(text):
         para = text[p0:p1]
         first = last = None
         seen_final = False
-        for idx, length, space, punct in make_doc(para).to_array(attrs).tolist():
+        for idx, length, space, punct, lower in make_doc(para).to_array(attrs).tolist():
             word = para[idx : idx + length]
             is_final = word in final
             if seen_final and not punct and not is_final:  # a new sentence starts here
@@ -374,7 +378,7 @@ def _analyse(text: str) -> tuple[list[tuple[int, int]], list[str]]:
                 first = idx
             last = idx + length
             if word.isalnum() or _ALNUM.search(word):
-                words.append(word.lower())
+                words.append(lower)
         if first is not None:
             sentences.append((first + p0, last + p0))
     return sentences, words
@@ -387,7 +391,8 @@ def segment(text: str) -> list[tuple[int, int]]:
 
 def shingles(text: str, size: int = SHINGLE_SIZE) -> set[tuple[str, ...]]:
     """Word ``size``-shingles of ``text``: tokens holding a letter or digit, lower-cased."""
-    return _word_shingles(_analyse(text)[1], size)
+    strings = _nlp().vocab.strings
+    return _word_shingles([strings[h] for h in _analyse(text)[1]], size)
 
 
 def _word_shingles(words: list[str], size: int = SHINGLE_SIZE) -> set[tuple[str, ...]]:
@@ -409,19 +414,24 @@ def _shingle_hashes(text: str) -> np.ndarray:
     return _word_hashes(_analyse(text)[1])
 
 
-def _word_hashes(words: list[str]) -> np.ndarray:
-    """:func:`_shingle_hashes` of a word list: each shingle is a slice of the words joined once."""
-    blake2b = hashlib.blake2b
-    if len(words) < SHINGLE_SIZE:  # one shingle: all the words (none: the empty one)
-        pieces = ["\x1f".join(words)]
-    else:
-        joined = "\x1f".join(words)
-        starts = [0]
-        for w in words:
-            starts.append(starts[-1] + len(w) + 1)
-        pieces = [joined[starts[i] : starts[i + SHINGLE_SIZE] - 1] for i in range(len(words) - SHINGLE_SIZE + 1)]
-    values = {int.from_bytes(blake2b(p.encode("utf-8"), digest_size=8).digest(), "little") for p in pieces}
-    return np.array(sorted(values), dtype=np.uint64)
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser on a uint64 array (wrapping arithmetic): every output bit depends on
+    every input bit, so the low 32 bits MinHash reads are as good as the high ones."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _word_hashes(words: list[int]) -> np.ndarray:
+    """:func:`_shingle_hashes` of a document's words (their 64-bit hashes, :func:`_analyse`): each
+    shingle's hash mixes its words' hashes by position, all shingles at once (no per-shingle Python)."""
+    w = np.array(words, dtype=np.uint64)
+    size = min(len(w), SHINGLE_SIZE)  # fewer words than a shingle: one shingle of them all
+    count = len(w) - size + 1
+    h = np.full(count, np.uint64(len(w) if len(w) < SHINGLE_SIZE else 0), dtype=np.uint64)
+    for k in range(size):
+        h = _mix64(h + w[k : k + count])
+    return np.unique(h)
 
 
 def _exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -689,7 +699,7 @@ def build_corpus(
     store = _ShingleStore(threshold)
     seen: dict[str, tuple[str, str]] = {}  # casefolded id -> (file, origin)
     clash: TradeieError | None = None
-    with tempfile.TemporaryFile() as spill:
+    with tempfile.TemporaryFile() as spill, VocabZones() as zones:
         for folder, origin in sources:
             paths = sorted(folder.glob("*.txt"))
             if not paths:
@@ -701,6 +711,7 @@ def build_corpus(
                 store.add(_word_hashes(words))
                 row = json.dumps({"id": doc.id, "text": doc.text, **doc.meta}, ensure_ascii=False)
                 spill.write(row.encode("utf-8") + b"\n")
+                zones.tick()
         if clash is not None:
             raise clash
         try:

@@ -270,3 +270,39 @@ def test_tagger_prediction_equals_the_window_by_window_reference(tiny_model, con
     for g, e in zip(got, expected):  # batching may move a probability by an ulp: same spans, scores to 1e-4
         assert [x[:3] for x in g] == [x[:3] for x in e]
         assert all(abs(x[3] - y[3]) <= 1e-4 for x, y in zip(g, e))
+
+
+def test_shingle_hashes_count_the_shingles_and_give_their_exact_jaccard():
+    from tradeie.corpus import _exact_jaccard, _shingle_hashes, jaccard, shingles
+
+    texts = random_texts(300, seed=5, max_len=80) + ["one two three", "", "a b c d e f g", "a b c d e f h"]
+    for a, b in zip(texts, texts[1:]):
+        assert len(_shingle_hashes(a)) == len(shingles(a)), repr(a)
+        assert _exact_jaccard(_shingle_hashes(a), _shingle_hashes(b)) == jaccard(shingles(a), shingles(b))
+
+
+def test_memory_zones_free_the_vocabulary_and_keep_the_tokens():
+    from tradeie.corpus import document_tokens
+    from tradeie.document import Document
+    from tradeie.text.tokens import VocabZones, _nlp
+
+    def doc(k: int) -> Document:
+        return Document(id=f"d{k}", text=f"Word{k}x and tariff{k}y rose {k}.{k}% on Monday.")
+
+    strings = _nlp().vocab.strings
+    start = len(strings)
+    for k in range(1000, 1020):  # twenty documents without zones: what twenty documents add
+        document_tokens(doc(k))
+    twenty = len(strings) - start
+    expected = [document_tokens(doc(k)) for k in range(5)]
+    before = len(strings)
+    peak = 0
+    with VocabZones(every=10) as zones:
+        for k in range(80):
+            tokens = document_tokens(doc(k))
+            if k < 5:
+                assert tokens == expected[k]
+            zones.tick()
+            peak = max(peak, len(strings) - before)
+    assert twenty > 20 and peak <= twenty // 2 + 5  # never more than one zone (ten documents) of new strings
+    assert len(strings) - before <= 5  # and freed at the end

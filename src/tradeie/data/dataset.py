@@ -40,7 +40,7 @@ from tradeie.io.atomic import atomic_directory, write_text_atomic
 from tradeie.data.relcands import DEFAULT_WINDOW, candidate_pairs, marked_text
 from tradeie.schema import BIO_TAGS, ENTITY_LABELS, RELATION_CLASSES, RELATION_LABELS
 from tradeie.data.splits import DEFAULT_RATIOS, DEFAULT_SEED, SPLIT_NAMES, assign_splits, group_of, normalise_ratios
-from tradeie.text.tokens import bio_tags, spans_from_bio
+from tradeie.text.tokens import VocabZones, bio_tags, spans_from_bio
 
 log = logging.getLogger(__name__)
 
@@ -381,7 +381,28 @@ def _document_rows(item: tuple[int, Document, int]) -> tuple[list[dict], dict, l
     candidates = candidate_pairs(doc, window)
     covered = {(c.head.key, c.tail.key) for c in candidates}
     outside = sum(1 for head, tail, _ in doc.relation_keys() if (head, tail) not in covered)
-    return ner_rows(doc, index), document_row(doc), _candidate_rows(doc, candidates), outside
+    rows = ner_rows(doc, index), document_row(doc), _candidate_rows(doc, candidates), outside
+    if _ZONES is not None:
+        _ZONES.tick()
+    return rows
+
+
+#: The spaCy memory zones of the process computing rows (:class:`tradeie.text.tokens.VocabZones`): set by
+#: a one-process build while it runs, and in each worker of a ``num_proc`` build.
+_ZONES: VocabZones | None = None
+
+
+def _open_zones() -> None:
+    """Start this process's memory zones (a worker's initializer; a one-process build's start)."""
+    global _ZONES
+    _ZONES = VocabZones().__enter__()
+
+
+def _close_zones() -> None:
+    global _ZONES
+    if _ZONES is not None:
+        _ZONES.__exit__(None, None, None)
+        _ZONES = None
 
 
 def _bounded_imap(pool, func, items, chunksize: int, window: int):
@@ -522,6 +543,8 @@ def build_dataset(
     missing = [d.id for d in ordered if assignment.get(d.id) not in SPLIT_NAMES]
     if missing:
         raise TradeieError(f"dataset: no split assigned to document(s) {', '.join(missing)}")
+    if len(assignment) != len(ordered):  # a given assignment may name other documents too
+        assignment = {d.id: assignment[d.id] for d in ordered}
     sinks = {c: {s: _RowSink(c, s) for s in SPLIT_NAMES} for c in CONFIG_NAMES}
     labels: dict[str, set[str]] = {}  # split -> entity and relation labels it holds
     items = ((index, doc, window) for index, doc in enumerate(_in_id_order(docs, summaries)))
@@ -529,10 +552,11 @@ def build_dataset(
     if num_proc > 1 and len(ordered) > 1:
         import multiprocessing
 
-        pool = multiprocessing.get_context("fork").Pool(num_proc)
+        pool = multiprocessing.get_context("fork").Pool(num_proc, initializer=_open_zones)
         chunksize = max(1, min(64, len(ordered) // (4 * num_proc)))
         results = _bounded_imap(pool, _document_rows, items, chunksize, window=8 * chunksize * num_proc)
     else:
+        _open_zones()
         results = map(_document_rows, items)
     outside = 0
     try:
@@ -550,6 +574,7 @@ def build_dataset(
     finally:
         if pool is not None:
             pool.terminate()
+        _close_zones()
     for split in SPLIT_NAMES:
         warning = missing_labels_warning(split, labels[split]) if split in labels else None
         if warning:
@@ -565,7 +590,7 @@ def build_dataset(
                 log.warning("dataset: config %s has no %s rows; the split is left out", config, split)
         out[config] = DatasetDict(splits)
     global _LAST_BUILD
-    _LAST_BUILD = _BuildFacts(_content_key(out), docs, window, summaries, outside)
+    _LAST_BUILD = _BuildFacts(_content_key(out), docs, window, summaries, outside, assignment)
     return out
 
 
@@ -578,6 +603,7 @@ class _BuildFacts(NamedTuple):
     window: int
     summaries: list[_DocSummary]
     outside_window: int
+    assignment: dict[str, str]
 
 
 _LAST_BUILD: _BuildFacts | None = None
@@ -1197,8 +1223,10 @@ def write_hub_folder(
     facts = _LAST_BUILD
     if facts is not None and facts.docs is docs and facts.window == window and facts.key == _content_key(dataset_dicts):
         summaries, outside = facts.summaries, facts.outside_window  # read while building these very datasets
+        assignment = facts.assignment
     else:
         summaries, outside = [], 0  # one pass over the documents (they may be read from disk)
+        assignment = split_assignment(dataset_dicts)
         for doc in docs:
             summaries.append(_DocSummary(doc, len(docs) <= DOCUMENT_TABLE_LIMIT))
             if "outside_window" not in card_options:
@@ -1222,7 +1250,7 @@ def write_hub_folder(
             stats=stats,
             stats_markdown=format_stats(stats),
             docs=sorted(summaries, key=lambda d: d.id),
-            assignment=split_assignment(dataset_dicts),
+            assignment=assignment,
             seed=seed,
             ratios=tuple(normalise_ratios(ratios).values()),
             window=window,
