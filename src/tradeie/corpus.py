@@ -18,7 +18,7 @@ import numpy as np
 
 from tradeie.document import Document
 from tradeie.errors import TradeieError
-from tradeie.text.tokens import Token, VocabZones, _nlp, entity_cuts
+from tradeie.text.tokens import Token, VocabBudget, _nlp, entity_cuts
 
 log = logging.getLogger(__name__)
 
@@ -699,7 +699,8 @@ def build_corpus(
     store = _ShingleStore(threshold)
     seen: dict[str, tuple[str, str]] = {}  # casefolded id -> (file, origin)
     clash: TradeieError | None = None
-    with tempfile.TemporaryFile() as spill, VocabZones() as zones:
+    vocab = VocabBudget()
+    with tempfile.TemporaryFile() as spill:
         for folder, origin in sources:
             paths = sorted(folder.glob("*.txt"))
             if not paths:
@@ -711,7 +712,7 @@ def build_corpus(
                 store.add(_word_hashes(words))
                 row = json.dumps({"id": doc.id, "text": doc.text, **doc.meta}, ensure_ascii=False)
                 spill.write(row.encode("utf-8") + b"\n")
-                zones.tick()
+                vocab.tick()
         if clash is not None:
             raise clash
         try:

@@ -281,28 +281,22 @@ def test_shingle_hashes_count_the_shingles_and_give_their_exact_jaccard():
         assert _exact_jaccard(_shingle_hashes(a), _shingle_hashes(b)) == jaccard(shingles(a), shingles(b))
 
 
-def test_memory_zones_free_the_vocabulary_and_keep_the_tokens():
+def test_vocab_budget_rebuilds_the_tokenizer_and_keeps_the_tokens():
     from tradeie.corpus import document_tokens
     from tradeie.document import Document
-    from tradeie.text.tokens import VocabZones, _nlp
+    from tradeie.text.tokens import VocabBudget, _nlp
 
     def doc(k: int) -> Document:
         return Document(id=f"d{k}", text=f"Word{k}x and tariff{k}y rose {k}.{k}% on Monday.")
 
-    strings = _nlp().vocab.strings
-    start = len(strings)
-    for k in range(1000, 1020):  # twenty documents without zones: what twenty documents add
-        document_tokens(doc(k))
-    twenty = len(strings) - start
-    expected = [document_tokens(doc(k)) for k in range(5)]
-    before = len(strings)
-    peak = 0
-    with VocabZones(every=10) as zones:
-        for k in range(80):
-            tokens = document_tokens(doc(k))
-            if k < 5:
-                assert tokens == expected[k]
-            zones.tick()
-            peak = max(peak, len(strings) - before)
-    assert twenty > 20 and peak <= twenty // 2 + 5  # never more than one zone (ten documents) of new strings
-    assert len(strings) - before <= 5  # and freed at the end
+    expected = [document_tokens(doc(k)) for k in range(40)]
+    budget = VocabBudget(every=10)
+    sizes = []
+    for k in range(40):
+        nlp = _nlp()
+        assert document_tokens(doc(k)) == expected[k]
+        sizes.append(len(nlp.vocab.strings))
+        budget.tick()
+        if k % 10 == 9:
+            assert _nlp() is not nlp  # a fresh pipeline after every tenth document
+    assert sizes[19] == sizes[39] < sizes[0] + len(expected) * 4  # the vocabulary starts again, it does not grow

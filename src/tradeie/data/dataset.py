@@ -40,7 +40,7 @@ from tradeie.io.atomic import atomic_directory, write_text_atomic
 from tradeie.data.relcands import DEFAULT_WINDOW, candidate_pairs, marked_text
 from tradeie.schema import BIO_TAGS, ENTITY_LABELS, RELATION_CLASSES, RELATION_LABELS
 from tradeie.data.splits import DEFAULT_RATIOS, DEFAULT_SEED, SPLIT_NAMES, assign_splits, group_of, normalise_ratios
-from tradeie.text.tokens import VocabZones, bio_tags, spans_from_bio
+from tradeie.text.tokens import VocabBudget, bio_tags, spans_from_bio
 
 log = logging.getLogger(__name__)
 
@@ -282,14 +282,17 @@ def _part_head(config: str, split: str, features) -> bytes:
     return json.dumps([config, split, features.to_dict()], **_JSON_OPTIONS).encode("utf-8")
 
 
-def _batch_bytes(table) -> bytes:
-    """The Arrow IPC bytes of a table's rows (at most :data:`BATCH_ROWS`), canonical: copied by ``take``
-    into fresh buffers, so equal rows give equal bytes whatever their chunks, slices or origin (built
-    here or read back from parquet)."""
+def _canonical(table):
+    """``table``'s rows in fresh buffers, one chunk (copied by ``take``): equal rows then serialise to
+    equal bytes whatever their chunks, slices or origin (built here or read back from parquet)."""
     import pyarrow as pa
 
-    fresh = table.take(pa.array(range(table.num_rows), pa.int64())).combine_chunks()
-    return b"".join(batch.serialize().to_pybytes() for batch in fresh.to_batches())
+    return table.take(pa.array(range(table.num_rows), pa.int64())).combine_chunks()
+
+
+def _table_bytes(table) -> bytes:
+    """The Arrow IPC bytes of a :func:`_canonical` table's record batches."""
+    return b"".join(batch.serialize().to_pybytes() for batch in table.to_batches())
 
 
 def _spill_folder() -> Path:
@@ -310,7 +313,7 @@ _SPILL: Path | None = None
 class _RowSink:
     """Rows of one (config, split) streamed to an Arrow file in record batches of
     :data:`BATCH_ROWS` rows, hashed as they pass (:func:`_part_digest` of the rows, without reading
-    them again)."""
+    them again). Rows arrive as Arrow tables of any length (a chunk of documents' rows)."""
 
     def __init__(self, config: str, split: str) -> None:
         import tempfile
@@ -319,34 +322,39 @@ class _RowSink:
 
         self.config, self.split, self.count = config, split, 0
         self.features = FEATURES[config]()
-        self.schema = self.features.arrow_schema
         fd, self.path = tempfile.mkstemp(prefix=f"{config}-{split}-", suffix=".arrow", dir=_spill_folder())
         os.close(fd)
         self.writer = ArrowWriter(features=self.features, path=self.path, writer_batch_size=BATCH_ROWS)
         self.hash = hashlib.sha256(_part_head(config, split, self.features))
-        self.pending: list[dict[str, Any]] = []
+        self.pending: list = []  # tables not yet written: fewer than BATCH_ROWS rows in all
+        self.pending_rows = 0
 
-    def add(self, row: dict[str, Any]) -> None:
-        self.pending.append(row)
-        self.count += 1
-        if len(self.pending) == BATCH_ROWS:
-            self._flush()
-
-    def _flush(self) -> None:
+    def add_table(self, table) -> None:
         import pyarrow as pa
 
-        if self.pending:
-            table = pa.Table.from_pylist(self.pending, schema=self.schema)
-            self.hash.update(_batch_bytes(table))
-            self.writer.write_table(table)
-            self.pending = []
+        self.pending.append(table)
+        self.pending_rows += table.num_rows
+        self.count += table.num_rows
+        while self.pending_rows >= BATCH_ROWS:
+            whole = pa.concat_tables(self.pending)
+            self._write(whole.slice(0, BATCH_ROWS))
+            rest = whole.slice(BATCH_ROWS)
+            self.pending, self.pending_rows = ([rest] if rest.num_rows else []), rest.num_rows
+
+    def _write(self, table) -> None:
+        fresh = _canonical(table)
+        self.hash.update(_table_bytes(fresh))
+        self.writer.write_table(fresh)
 
     def finish(self):
         """The memory-mapped ``Dataset`` of the rows (None when there were none); its fingerprint the
         first 16 hex digits of its part digest, remembered for :func:`content_fingerprint`."""
+        import pyarrow as pa
         from datasets import Dataset, DatasetInfo
 
-        self._flush()
+        if self.pending_rows:
+            self._write(pa.concat_tables(self.pending))
+            self.pending, self.pending_rows = [], 0
         self.writer.finalize()
         self.writer.close()
         if not self.count:
@@ -359,22 +367,9 @@ class _RowSink:
         return ds
 
 
-def _make_dataset(config: str, split: str, rows):
-    """A ``Dataset`` whose fingerprint is a hash of its features and rows (same rows, same fingerprint)."""
-    sink = _RowSink(config, split)
-    for row in rows:
-        sink.add(row)
-    ds = sink.finish()
-    if ds is None:
-        from datasets import Dataset
-
-        return Dataset.from_dict({name: [] for name in sink.features}, features=sink.features, split=split)
-    return ds
-
-
 def _document_rows(item: tuple[int, Document, int]) -> tuple[list[dict], dict, list[dict], int]:
     """``(ner rows, documents row, relations rows, gold relations outside the window)`` of one
-    checked document (a worker's task); the last as
+    checked document; the last as
     :func:`tradeie.data.relcands.gold_relations_outside_window` counts them, from the same candidates."""
     index, doc, window = item
     check_document(doc)
@@ -382,27 +377,104 @@ def _document_rows(item: tuple[int, Document, int]) -> tuple[list[dict], dict, l
     covered = {(c.head.key, c.tail.key) for c in candidates}
     outside = sum(1 for head, tail, _ in doc.relation_keys() if (head, tail) not in covered)
     rows = ner_rows(doc, index), document_row(doc), _candidate_rows(doc, candidates), outside
-    if _ZONES is not None:
-        _ZONES.tick()
+    if _VOCAB is not None:
+        _VOCAB.tick()
     return rows
 
 
-#: The spaCy memory zones of the process computing rows (:class:`tradeie.text.tokens.VocabZones`): set by
-#: a one-process build while it runs, and in each worker of a ``num_proc`` build.
-_ZONES: VocabZones | None = None
+#: Documents per task of the row computation: one Arrow table per config and split each.
+CHUNK_DOCUMENTS = 64
 
 
-def _open_zones() -> None:
-    """Start this process's memory zones (a worker's initializer; a one-process build's start)."""
-    global _ZONES
-    _ZONES = VocabZones().__enter__()
+class _RowsInput(NamedTuple):
+    """What every task of one build reads: the documents, the indices of ``docs`` in id order, each
+    document's split, the window. Set for the build (and inherited by forked workers), then cleared."""
+
+    docs: Sequence[Document]
+    order: Sequence[int]
+    assignment: dict[str, str]
+    window: int
 
 
-def _close_zones() -> None:
-    global _ZONES
-    if _ZONES is not None:
-        _ZONES.__exit__(None, None, None)
-        _ZONES = None
+_ROWS_INPUT: _RowsInput | None = None
+
+
+class _Chunk(NamedTuple):
+    """The rows of consecutive documents (in id order): (config, split) -> Arrow table, or its IPC
+    stream bytes from a worker; and how many gold relations lie outside the window."""
+
+    tables: dict[tuple[str, str], Any]
+    documents: int
+    outside: int
+
+
+def _chunk_rows(first: int) -> _Chunk:
+    """The rows of the documents at positions ``first`` to ``first + CHUNK_DOCUMENTS`` of the id order."""
+    import pyarrow as pa
+
+    docs, order, assignment, window = _ROWS_INPUT
+    rows: dict[tuple[str, str], list[dict]] = {}
+    outside = 0
+    positions = range(first, min(first + CHUNK_DOCUMENTS, len(order)))
+    for position in positions:
+        doc = docs[order[position]]
+        ner, document, relations, lost = _document_rows((position, doc, window))
+        split = assignment[doc.id]
+        outside += lost
+        rows.setdefault(("ner", split), []).extend(ner)
+        rows.setdefault(("documents", split), []).append(document)
+        rows.setdefault(("relations", split), []).extend(relations)
+    tables = {key: pa.Table.from_pylist(r, schema=_schema(key[0])) for key, r in rows.items() if r}
+    return _Chunk(tables, len(positions), outside)
+
+
+def _chunk_ipc(first: int) -> _Chunk:
+    """:func:`_chunk_rows` with each table as Arrow IPC stream bytes (what a worker sends back: far
+    cheaper to pickle than the rows as Python objects)."""
+    import pyarrow as pa
+
+    chunk = _chunk_rows(first)
+    out = {}
+    for key, table in chunk.tables.items():
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        out[key] = sink.getvalue().to_pybytes()
+    return chunk._replace(tables=out)
+
+
+def _chunk_tables(chunk: _Chunk) -> dict[tuple[str, str], Any]:
+    import pyarrow as pa
+
+    return {
+        key: pa.ipc.open_stream(value).read_all() if isinstance(value, bytes) else value
+        for key, value in chunk.tables.items()
+    }
+
+
+_SCHEMAS: dict[str, Any] = {}
+
+
+def _schema(config: str):
+    if config not in _SCHEMAS:
+        _SCHEMAS[config] = FEATURES[config]().arrow_schema
+    return _SCHEMAS[config]
+
+
+#: The tokenizer's :class:`tradeie.text.tokens.VocabBudget` in the process computing rows: set by a
+#: one-process build while it runs, and in each worker of a ``num_proc`` build.
+_VOCAB: VocabBudget | None = None
+
+
+def _start_vocab_budget() -> None:
+    """Count this process's documents for the tokenizer's rebuilds (a worker's initializer too)."""
+    global _VOCAB
+    _VOCAB = VocabBudget()
+
+
+def _stop_vocab_budget() -> None:
+    global _VOCAB
+    _VOCAB = None
 
 
 def _bounded_imap(pool, func, items, chunksize: int, window: int):
@@ -479,6 +551,10 @@ class _DocSummary:
     def entities(self) -> tuple[_Labelled, ...]:
         return _expanded(self._entities)
 
+    def label_counts(self) -> tuple[tuple[str, int], ...]:
+        """(label, count) of its entities, then of its relations."""
+        return self._entities + self._relations
+
     @property
     def relations(self) -> tuple[_Labelled, ...]:
         return _expanded(self._relations)
@@ -492,12 +568,10 @@ def _expanded(counts: tuple[tuple[str, int], ...]) -> tuple[_Labelled, ...]:
 _LABELLED: dict[str, _Labelled] = {}
 
 
-def _in_id_order(docs: Sequence[Document], summaries: list[_DocSummary]):
-    """``docs`` in document-id order, one at a time (by index unless already in order)."""
+def _id_order(summaries: list[_DocSummary]) -> Sequence[int]:
+    """Indices of the documents in id order (a ``range`` when they already are)."""
     order = sorted(range(len(summaries)), key=lambda i: summaries[i].id)
-    if order == list(range(len(order))):
-        return iter(docs)
-    return (docs[i] for i in order)
+    return range(len(order)) if order == list(range(len(order))) else order
 
 
 def build_dataset(
@@ -528,7 +602,7 @@ def build_dataset(
     """
     from datasets import DatasetDict
 
-    from tradeie.progress import progress
+    from tradeie.progress import progress_bar
 
     if not len(docs):
         raise TradeieError("dataset: no documents to build from", hint="check the gold and corpus paths")
@@ -547,34 +621,33 @@ def build_dataset(
         assignment = {d.id: assignment[d.id] for d in ordered}
     sinks = {c: {s: _RowSink(c, s) for s in SPLIT_NAMES} for c in CONFIG_NAMES}
     labels: dict[str, set[str]] = {}  # split -> entity and relation labels it holds
-    items = ((index, doc, window) for index, doc in enumerate(_in_id_order(docs, summaries)))
+    for doc in ordered:
+        labels.setdefault(assignment[doc.id], set()).update(label for label, _ in doc.label_counts())
+    global _ROWS_INPUT
+    _ROWS_INPUT = _RowsInput(docs, _id_order(summaries), assignment, window)
+    starts = range(0, len(ordered), CHUNK_DOCUMENTS)
     pool = None
-    if num_proc > 1 and len(ordered) > 1:
+    if num_proc > 1 and len(starts) > 1:
         import multiprocessing
 
-        pool = multiprocessing.get_context("fork").Pool(num_proc, initializer=_open_zones)
-        chunksize = max(1, min(64, len(ordered) // (4 * num_proc)))
-        results = _bounded_imap(pool, _document_rows, items, chunksize, window=8 * chunksize * num_proc)
+        pool = multiprocessing.get_context("fork").Pool(num_proc, initializer=_start_vocab_budget)
+        chunks = _bounded_imap(pool, _chunk_ipc, starts, 1, window=4 * num_proc)
     else:
-        _open_zones()
-        results = map(_document_rows, items)
+        _start_vocab_budget()
+        chunks = map(_chunk_rows, starts)
     outside = 0
     try:
-        for doc, (ner, document, relations, lost) in zip(
-            ordered, progress(results, "dataset: rows", total=len(ordered), unit="doc")
-        ):
-            outside += lost
-            split = assignment[doc.id]
-            labels.setdefault(split, set()).update([e.label for e in doc.entities] + [r.label for r in doc.relations])
-            for row in ner:
-                sinks["ner"][split].add(row)
-            sinks["documents"][split].add(document)
-            for row in relations:
-                sinks["relations"][split].add(row)
+        with progress_bar("dataset: rows", total=len(ordered), unit="doc") as bar:
+            for chunk in chunks:
+                outside += chunk.outside
+                for (config, split), table in _chunk_tables(chunk).items():
+                    sinks[config][split].add_table(table)
+                bar.update(chunk.documents)
     finally:
         if pool is not None:
             pool.terminate()
-        _close_zones()
+        _stop_vocab_budget()
+        _ROWS_INPUT = None
     for split in SPLIT_NAMES:
         warning = missing_labels_warning(split, labels[split]) if split in labels else None
         if warning:
@@ -627,7 +700,7 @@ def _content_key(dataset_dicts: dict[str, Any]) -> tuple:
 
 
 def _part_digest(config: str, split: str, ds) -> str:
-    """sha256 of a split: its :func:`_part_head`, then the :func:`_batch_bytes` of each window of
+    """sha256 of a split: its :func:`_part_head`, then the :func:`_table_bytes` of each window of
     :data:`BATCH_ROWS` rows, read in Arrow batches (remembered for splits built here)."""
     known = _PART_DIGESTS.get(_part_key(ds))
     if known is not None:
@@ -635,7 +708,7 @@ def _part_digest(config: str, split: str, ds) -> str:
     digest = hashlib.sha256(_part_head(config, split, ds.features))
     table = ds.with_format("arrow")
     for start in range(0, len(ds), BATCH_ROWS):
-        digest.update(_batch_bytes(table[start : start + BATCH_ROWS]))
+        digest.update(_table_bytes(_canonical(table[start : start + BATCH_ROWS])))
     return digest.hexdigest()
 
 

@@ -34,44 +34,28 @@ def _nlp():
     return nlp
 
 
-#: Documents per spaCy memory zone in a long build (see :class:`VocabZones`).
-ZONE_DOCUMENTS = 10_000
+#: Documents between two rebuilds of the tokenizer in a long build (see :class:`VocabBudget`).
+VOCAB_DOCUMENTS = 10_000
 
 
-class VocabZones:
-    """Frees what the tokenizer adds to spaCy's vocabulary (strings, lexemes, cache entries) every
-    ``every`` documents, with spaCy's memory zones: a long build's memory then stays flat however many
-    distinct words it meets (the vocabulary otherwise keeps every string it has seen). Tokens are the
-    same either way; what is made inside a zone (a ``Doc``) must not be used after it. Use as a context
-    manager and call :meth:`tick` after each document; zones do not nest.
+class VocabBudget:
+    """Rebuilds the blank tokenizer (:func:`_nlp`) every ``every`` documents of a long build.
+
+    spaCy's vocabulary keeps every string the tokenizer meets, with a lexeme and a
+    cache entry, so a build's memory would grow with the distinct words of its
+    corpus. A fresh pipeline frees them; tokens are the same either way. (spaCy's
+    memory zones free them too, but turn the tokenizer's cache off inside a zone,
+    which doubles the tokenizer's time.) Call :meth:`tick` after each document.
     """
 
-    def __init__(self, every: int = ZONE_DOCUMENTS) -> None:
+    def __init__(self, every: int = VOCAB_DOCUMENTS) -> None:
         self.every, self.count = every, 0
-        self._zone = None
-
-    def __enter__(self) -> VocabZones:
-        self._open()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._close()
-
-    def _open(self) -> None:
-        self._zone = _nlp().memory_zone()
-        self._zone.__enter__()
-
-    def _close(self) -> None:
-        zone, self._zone = self._zone, None
-        if zone is not None:
-            zone.__exit__(None, None, None)
 
     def tick(self) -> None:
-        """One more document done: at every ``every``-th, the zone's additions are freed."""
+        """One more document done: at every ``every``-th, the next call of :func:`_nlp` builds a new one."""
         self.count += 1
-        if self.count % self.every == 0 and self._zone is not None:
-            self._close()
-            self._open()
+        if self.count % self.every == 0:
+            _nlp.cache_clear()
 
 
 #: Splits a hyphen or dash that follows an abbreviation's period ("U.S.-India", "E.U.-led").
