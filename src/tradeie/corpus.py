@@ -443,7 +443,7 @@ def _exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
 class _ShingleStore:
     """Every document's shingle hashes and MinHash LSH band values, added one document at a time.
 
-    The hashes go to a temporary file (memory-mapped back for the exact Jaccard of
+    The hashes go to a temporary file (read back for the exact Jaccard of
     candidates); memory keeps two offsets and the band values per document. The bands
     are those of ``datasketch.MinHashLSH`` at the same threshold (its ``b`` bands of
     ``r`` MinHash values, ``MINHASH_PERMUTATIONS`` permutations, seed 1), computed by
@@ -473,7 +473,7 @@ class _ShingleStore:
         self._file = tempfile.TemporaryFile()
         self._offsets = array.array("q", [0])
         self._bands = array.array("Q")
-        self._view: np.ndarray | None = None
+        self._flushed = False
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -485,13 +485,19 @@ class _ShingleStore:
         sig.update_batch((hashes & np.uint64(0xFFFFFFFF)).tolist())
         self._bands.frombytes(sig.hashvalues.astype(np.uint64).tobytes())
         self._file.write(hashes.astype(np.uint64).tobytes())
+        self._flushed = False
         self._offsets.append(self._offsets[-1] + len(hashes))
 
     def hashes(self, k: int) -> np.ndarray:
-        if self._view is None or len(self._view) < self._offsets[-1]:
+        """Document ``k``'s hashes, read from the file (a memory map would keep the pages around every
+        read resident, and memory would grow with the corpus)."""
+        import os
+
+        if not self._flushed:
             self._file.flush()
-            self._view = np.memmap(self._file, dtype=np.uint64, mode="r") if self._offsets[-1] else np.zeros(0)
-        return self._view[self._offsets[k] : self._offsets[k + 1]]
+            self._flushed = True
+        start, end = self._offsets[k], self._offsets[k + 1]
+        return np.frombuffer(os.pread(self._file.fileno(), 8 * (end - start), 8 * start), dtype=np.uint64)
 
     def candidate_pairs(self) -> set[tuple[int, int]]:
         """Index pairs ``(i, j)``, ``i < j``, equal in every value of at least one band."""
@@ -518,7 +524,6 @@ class _ShingleStore:
         return pairs
 
     def close(self) -> None:
-        self._view = None
         self._file.close()
 
 

@@ -273,8 +273,11 @@ def _candidate_rows(doc: Document, candidates) -> list[dict[str, Any]]:
 
 _JSON_OPTIONS: dict[str, Any] = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":"), "default": str}
 
-#: Rows per Arrow record batch of a built split, and per window of the content hash.
+#: Rows per window of the content hash (:func:`_part_digest`).
 BATCH_ROWS = 1000
+#: Rows per record batch of a built split's Arrow file: reading the file's batch headers through its
+#: memory map leaves the pages around each header resident, so fewer, larger batches keep memory flat.
+FILE_BATCH_ROWS = 10 * BATCH_ROWS
 
 
 def _part_head(config: str, split: str, features) -> bytes:
@@ -312,8 +315,9 @@ _SPILL: Path | None = None
 
 class _RowSink:
     """Rows of one (config, split) streamed to an Arrow file in record batches of
-    :data:`BATCH_ROWS` rows, hashed as they pass (:func:`_part_digest` of the rows, without reading
-    them again). Rows arrive as Arrow tables of any length (a chunk of documents' rows)."""
+    :data:`FILE_BATCH_ROWS` rows, hashed as they pass in windows of :data:`BATCH_ROWS` rows
+    (:func:`_part_digest` of the rows, without reading them again). Rows arrive as Arrow tables of
+    any length (a chunk of documents' rows)."""
 
     def __init__(self, config: str, split: str) -> None:
         import tempfile
@@ -324,10 +328,11 @@ class _RowSink:
         self.features = FEATURES[config]()
         fd, self.path = tempfile.mkstemp(prefix=f"{config}-{split}-", suffix=".arrow", dir=_spill_folder())
         os.close(fd)
-        self.writer = ArrowWriter(features=self.features, path=self.path, writer_batch_size=BATCH_ROWS)
+        self.writer = ArrowWriter(features=self.features, path=self.path, writer_batch_size=FILE_BATCH_ROWS)
         self.hash = hashlib.sha256(_part_head(config, split, self.features))
-        self.pending: list = []  # tables not yet written: fewer than BATCH_ROWS rows in all
+        self.pending: list = []  # tables not yet hashed: fewer than BATCH_ROWS rows in all
         self.pending_rows = 0
+        self.hashed: list = []  # hashed windows not yet written: fewer than FILE_BATCH_ROWS rows in all
 
     def add_table(self, table) -> None:
         import pyarrow as pa
@@ -341,10 +346,15 @@ class _RowSink:
             rest = whole.slice(BATCH_ROWS)
             self.pending, self.pending_rows = ([rest] if rest.num_rows else []), rest.num_rows
 
-    def _write(self, table) -> None:
+    def _write(self, table, last: bool = False) -> None:
+        import pyarrow as pa
+
         fresh = _canonical(table)
         self.hash.update(_table_bytes(fresh))
-        self.writer.write_table(fresh)
+        self.hashed.append(fresh)
+        if last or len(self.hashed) * BATCH_ROWS >= FILE_BATCH_ROWS:
+            self.writer.write_table(pa.concat_tables(self.hashed).combine_chunks())
+            self.hashed = []
 
     def finish(self):
         """The memory-mapped ``Dataset`` of the rows (None when there were none); its fingerprint the
@@ -353,8 +363,11 @@ class _RowSink:
         from datasets import Dataset, DatasetInfo
 
         if self.pending_rows:
-            self._write(pa.concat_tables(self.pending))
+            self._write(pa.concat_tables(self.pending), last=True)
             self.pending, self.pending_rows = [], 0
+        elif self.hashed:
+            self.writer.write_table(pa.concat_tables(self.hashed).combine_chunks())
+            self.hashed = []
         self.writer.finalize()
         self.writer.close()
         if not self.count:
