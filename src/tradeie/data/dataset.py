@@ -991,6 +991,12 @@ class _WordPieces:
         encodings = self.backend.encode_batch(inputs, is_pretokenized=split_words, add_special_tokens=False)
         return [len(e.ids) for e in encodings]
 
+    def _row_lengths(self, rows: list[list[str]]) -> list[int]:
+        """Sub-words of whole pre-split rows, special tokens included (what the per-word sums must equal)."""
+        if self.backend is None:
+            return _subword_lengths(self.tok, rows, split_words=True)
+        return [len(e.ids) for e in self.backend.encode_batch(rows, is_pretokenized=True, add_special_tokens=True)]
+
     def text_lengths(self, texts) -> list[int]:
         """Sub-word length of each plain text (special tokens included); ``texts`` a list or an Arrow array."""
         import pyarrow as pa
@@ -1020,7 +1026,7 @@ class _WordPieces:
         if not self.checked:
             self.checked = True
             sample = column.slice(0, min(len(column), 256)).to_pylist()
-            if _subword_lengths(self.tok, sample, split_words=True) != out[: len(sample)].tolist():
+            if self._row_lengths(sample) != out[: len(sample)].tolist():
                 self.specials = None
                 return self.lengths(column)
         return out
