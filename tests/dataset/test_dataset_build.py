@@ -236,7 +236,17 @@ def test_same_inputs_same_rows_and_fingerprints(built, docs5):
     assert content_fingerprint(changed_built) != content_fingerprint(built)
 
 
-def test_worker_processes_give_the_same_rows_and_fingerprints(built, docs5):
+def test_worker_processes_give_the_same_rows_and_fingerprints(built, docs5, monkeypatch):
+    from tradeie.data import dataset as dataset_module
+
+    monkeypatch.setattr(dataset_module, "CHUNK_DOCUMENTS", 2)  # three chunks: the workers do run
+    monkeypatch.setattr(dataset_module, "BATCH_ROWS", 3)  # windows and file batches across chunks
+    monkeypatch.setattr(dataset_module, "FILE_BATCH_ROWS", 6)
+    parallel = build_dataset(docs5, num_proc=2)
+    monkeypatch.setattr(dataset_module, "CHUNK_DOCUMENTS", 64)
+    assert content_fingerprint(build_dataset(docs5)) == content_fingerprint(parallel)  # one process, one chunk
+    monkeypatch.setattr(dataset_module, "BATCH_ROWS", 1000)
+    monkeypatch.setattr(dataset_module, "FILE_BATCH_ROWS", 10000)
     parallel = build_dataset(docs5, num_proc=2)
     assert content_fingerprint(parallel) == content_fingerprint(built)
     for config in CONFIG_NAMES:

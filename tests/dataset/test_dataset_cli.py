@@ -17,6 +17,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_build_command_calls_load_gold_and_writes_the_folder(monkeypatch, tmp_path, docs5, tiny_model_dir, capsys):
     import tradeie.annotations.gold
+    from tradeie.data import dataset as dataset_module
+
+    monkeypatch.setattr(dataset_module, "CHUNK_DOCUMENTS", 2)  # --num-proc 2 then runs two workers
 
     calls = []
 
@@ -42,6 +45,8 @@ def test_build_command_calls_load_gold_and_writes_the_folder(monkeypatch, tmp_pa
             "0.6,0.2,0.2",
             "--window",
             "1",
+            "--num-proc",
+            "2",
             "--tokenizer",
             str(tiny_model_dir),
             "--repo-id",
@@ -72,6 +77,12 @@ def test_build_command_calls_load_gold_and_writes_the_folder(monkeypatch, tmp_pa
     assert "| documents |" in table and "| max sub-word length (ner row) |" in table
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert stats["total"]["documents"] == 5
+
+
+def test_bad_process_count_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["dataset", "build", "--num-proc", "0"])
+    assert exc.value.code == 2 and "expected a whole number of processes" in capsys.readouterr().err
 
 
 def test_bad_ratios_are_a_usage_error(capsys):

@@ -32,6 +32,16 @@ def _ratios(text: str) -> tuple[float, ...]:
     return values
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of processes, 1 or more")
+    return value
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     group = sub.add_parser("dataset", help="build, inspect and publish the Hugging Face dataset")
     cmds = group.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
@@ -59,6 +69,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=DEFAULT_WINDOW,
         help="max sentence distance of a relation candidate pair (default: %(default)s)",
+    )
+    build.add_argument(
+        "--num-proc",
+        type=_positive,
+        default=1,
+        help="worker processes computing the rows; same files with any number (default: %(default)s)",
     )
     build.add_argument(
         "--guidelines",
@@ -156,6 +172,7 @@ def run_build(args: argparse.Namespace) -> int:
         seed=args.seed,
         ratios=args.ratios,
         window=args.window,
+        num_proc=args.num_proc,
         guidelines=args.guidelines,
         tokenizer=args.tokenizer,
         repo_id=args.repo_id,

@@ -1389,17 +1389,19 @@ def build_dataset_folder(
     seed: int = DEFAULT_SEED,
     ratios: Sequence[float] = DEFAULT_RATIOS,
     window: int = DEFAULT_WINDOW,
+    num_proc: int = 1,
     **folder_options: Any,
 ) -> tuple[dict, dict]:
     """``tradeie dataset build``: gold + corpus -> the three configs -> a Hub folder at ``out``.
 
-    Returns the ``DatasetDict`` per config and the folder's stats; ``folder_options``
-    go to :func:`write_hub_folder` (guidelines, tokenizer, repo_id, card fields).
+    Returns the ``DatasetDict`` per config and the folder's stats; ``num_proc`` worker processes
+    compute the rows (:func:`build_dataset`); ``folder_options`` go to :func:`write_hub_folder`
+    (guidelines, tokenizer, repo_id, card fields).
     """
     from tradeie.annotations.gold import load_gold
 
     docs = load_gold(gold, corpus)
-    dsets = build_dataset(docs, ratios=ratios, seed=seed, window=window)
+    dsets = build_dataset(docs, ratios=ratios, seed=seed, window=window, num_proc=num_proc)
     stats = write_hub_folder(dsets, docs, out, seed=seed, ratios=ratios, window=window, **folder_options)
     for config, dd in dsets.items():
         log.info("%s: %s", config, ", ".join(f"{split} {len(ds)}" for split, ds in dd.items()))
