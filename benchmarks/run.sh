@@ -5,7 +5,7 @@
 #   benchmarks/run.sh [--quick] [--dry-run] [--model DIR] [--docs N] [--sizes N,N] [--epochs E]
 # Defaults: --docs 200 (prediction), --sizes 1000,10000 (build), --epochs 1 (transformer training);
 # --quick: 20, 50,100 and 0.1 without torchrun and make demo. E.g. the 100k point of the build:
-#   benchmarks/run.sh --sizes 1000,10000,100000   (about 30 more minutes on 2 cores)
+#   benchmarks/run.sh --sizes 1000,10000,100000   (about 6 more minutes on 2 cores)
 # --model: a run folder with a transformer ner/ (default: training/runs/transformer if trained,
 # else training/runs/bench, trained here for 0.1 epoch: enough for throughput, not for F1).
 set -euo pipefail
