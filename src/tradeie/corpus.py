@@ -347,8 +347,9 @@ def _analyse(text: str) -> tuple[list[tuple[int, int]], list[int]]:
     token objects. Words are the tokens holding an alphanumeric character, as
     :func:`shingles` uses them, each as spaCy's 64-bit hash of its lower-cased
     form (the ``LOWER`` attribute: the vocabulary's string store gives the string
-    back). A paragraph break is whitespace, so tokens never cross one: the
-    paragraph tokens are the text's.
+    back, until :class:`tradeie.text.tokens.VocabBudget` rebuilds the tokenizer).
+    A paragraph break is whitespace, so tokens never cross one: the paragraph
+    tokens are the text's.
     """
     from spacy.attrs import LOWER
 
@@ -644,8 +645,9 @@ def read_seed(path: Path, origin: str = ORIGIN_REAL_NEWS) -> Document:
     return _read_seed(path, origin)[0]
 
 
-def _read_seed(path: Path, origin: str) -> tuple[Document, list[str]]:
-    """:func:`read_seed` and the document's shingle words (one tokenizer pass gives both)."""
+def _read_seed(path: Path, origin: str) -> tuple[Document, list[int]]:
+    """:func:`read_seed` and the hashes of the document's shingle words (:func:`_analyse`: one tokenizer
+    pass gives both)."""
     data = path.read_bytes()
     raw, encoding = decode_seed(path, data)
     text, offset_map, meta = normalise(raw)

@@ -328,3 +328,19 @@ def test_document_summary_keeps_what_the_splits_and_card_read(docs5):
             k: doc.meta.get(k) for k in ("source", "file", "sha256")
         }
         assert slim.meta["sha256"] is None  # beyond the card's document table: not kept
+
+
+def test_a_pool_that_cannot_start_leaves_no_build_state(docs5, monkeypatch):
+    import multiprocessing
+
+    from tradeie.data import dataset as dataset_module
+
+    class NoFork:
+        def Pool(self, *args, **kwargs):  # noqa: N802 (multiprocessing's name)
+            raise OSError("fork failed")
+
+    monkeypatch.setattr(dataset_module, "CHUNK_DOCUMENTS", 2)
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method: NoFork())
+    with pytest.raises(OSError, match="fork failed"):
+        build_dataset(docs5, num_proc=8)
+    assert dataset_module._ROWS_INPUT is None and dataset_module._VOCAB is None

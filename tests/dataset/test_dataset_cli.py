@@ -82,7 +82,7 @@ def test_build_command_calls_load_gold_and_writes_the_folder(monkeypatch, tmp_pa
 def test_bad_process_count_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["dataset", "build", "--num-proc", "0"])
-    assert exc.value.code == 2 and "expected a whole number of processes" in capsys.readouterr().err
+    assert exc.value.code == 2 and "must be 1 or more" in capsys.readouterr().err
 
 
 def test_bad_ratios_are_a_usage_error(capsys):

@@ -121,3 +121,22 @@ def write_json_stdout(obj) -> None:
     import json
 
     write_stdout(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 0 or more")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number, 1 or more."""
+    value = non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 1 or more")
+    return value

@@ -10,6 +10,7 @@ from tradeie.cli.args import (
     add_push_arguments,
     folder_output_help,
     output_option,
+    positive_int,
     push_options,
     refuse_stdout,
     write_json_stdout,
@@ -30,16 +31,6 @@ def _ratios(text: str) -> tuple[float, ...]:
     if len(values) != 3:
         raise argparse.ArgumentTypeError(f"{text!r}: expected three numbers (train,validation,test)")
     return values
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of processes, 1 or more")
-    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     build.add_argument(
         "--num-proc",
-        type=_positive,
+        type=positive_int,
         default=1,
         help="worker processes computing the rows; same files with any number (default: %(default)s)",
     )

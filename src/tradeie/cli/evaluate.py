@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from tradeie.cli.args import STDOUT, add_set_argument, csv_list, folder_or_stdout, output_option, status_print
+from tradeie.cli.args import (
+    STDOUT,
+    add_set_argument,
+    csv_list,
+    folder_or_stdout,
+    non_negative_int,
+    output_option,
+    positive_int,
+    status_print,
+)
 
 
 def _sizes(text: str) -> list[int]:
@@ -15,23 +24,6 @@ def _sizes(text: str) -> list[int]:
     if not sizes or min(sizes) < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: sizes must be positive integers")
     return sizes
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be 0 or more")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be 1 or more")
-    return value
 
 
 def _named_file(text: str) -> tuple[str, str]:
@@ -50,7 +42,7 @@ def _common(cmd: argparse.ArgumentParser) -> None:
     )
     cmd.add_argument(
         "--resamples",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=1000,
         help="bootstrap resamples over documents for the 95%% intervals (default: %(default)s)",
     )
@@ -122,7 +114,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     cv.add_argument(
         "--folds",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="number of folds K (default: one fold per near-duplicate group)",
     )

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from tradeie.corpus import document_tokens, sentences_of
-from tradeie.data.card import DOCUMENT_TABLE_LIMIT
 from tradeie.document import Document, Entity, Relation
 from tradeie.errors import TradeieError
 from tradeie.io.atomic import atomic_directory, write_text_atomic
@@ -533,7 +532,7 @@ class _DocSummary:
     held whole: its id, near-duplicate group (None: its own id), origin, date and the count of each
     entity and relation label (shared objects); with ``full`` also the card's per-document columns
     (source, file, sha256), which the card lists only for corpora of up to
-    :data:`tradeie.data.card.DOCUMENT_TABLE_LIMIT` documents."""
+    :data:`tradeie.data.card.DOCUMENT_TABLE_LIMIT` documents (:func:`_card_lists`)."""
 
     __slots__ = ("id", "_group", "_origin", "_date", "_extra", "_entities", "_relations")
 
@@ -573,6 +572,14 @@ class _DocSummary:
         return _expanded(self._relations)
 
 
+def _card_lists(docs: Sequence[Document]) -> bool:
+    """Whether the dataset card lists these documents one by one (:data:`tradeie.data.card.DOCUMENT_TABLE_LIMIT`,
+    read when called)."""
+    from tradeie.data import card
+
+    return len(docs) <= card.DOCUMENT_TABLE_LIMIT
+
+
 def _expanded(counts: tuple[tuple[str, int], ...]) -> tuple[_Labelled, ...]:
     """One shared :class:`_Labelled` per entity or relation, from (label, count) pairs."""
     return tuple(_LABELLED.setdefault(label, _Labelled(label)) for label, n in counts for _ in range(n))
@@ -598,9 +605,11 @@ def build_dataset(
 ) -> dict[str, Any]:
     """Build the ``ner``, ``documents`` and ``relations`` configs, each a ``DatasetDict``.
 
-    Rows are streamed to memory-mapped Arrow files (never held as Python
-    lists); ``num_proc`` > 1 computes them in that many worker processes, in
-    the same order, so the result is identical. ``docs`` may be any sequence,
+    Rows are computed per chunk of :data:`CHUNK_DOCUMENTS` documents and streamed to
+    memory-mapped Arrow files (only a chunk's rows are ever Python objects);
+    ``num_proc`` > 1 computes the chunks in up to that many worker processes (at most
+    one per chunk: a corpus of one chunk is built in this process), in the same
+    order, so the result is identical. ``docs`` may be any sequence,
     e.g. a :class:`tradeie.corpus.DocumentsFile` read from disk: it is read
     twice (once for ids, groups and labels, once in id order for the rows) and
     never held whole.
@@ -622,7 +631,7 @@ def build_dataset(
     if window < 0:
         raise TradeieError(f"dataset: window {window} must be >= 0", hint="use --window 1")
     normalise_ratios(ratios)
-    full = len(docs) <= DOCUMENT_TABLE_LIMIT  # the card lists them: keep their source, file and sha256
+    full = _card_lists(docs)  # keep their source, file and sha256 for the card's table
     summaries = [_DocSummary(d, full) for d in docs]
     ordered = sorted(summaries, key=lambda d: d.id)
     if assignment is None:
@@ -637,19 +646,20 @@ def build_dataset(
     for doc in ordered:
         labels.setdefault(assignment[doc.id], set()).update(label for label, _ in doc.label_counts())
     global _ROWS_INPUT
-    _ROWS_INPUT = _RowsInput(docs, _id_order(summaries), assignment, window)
     starts = range(0, len(ordered), CHUNK_DOCUMENTS)
+    workers = min(num_proc, len(starts))  # no idle workers: one chunk each at most
     pool = None
-    if num_proc > 1 and len(starts) > 1:
-        import multiprocessing
-
-        pool = multiprocessing.get_context("fork").Pool(num_proc, initializer=_start_vocab_budget)
-        chunks = _bounded_imap(pool, _chunk_ipc, starts, 1, window=4 * num_proc)
-    else:
-        _start_vocab_budget()
-        chunks = map(_chunk_rows, starts)
     outside = 0
     try:
+        _ROWS_INPUT = _RowsInput(docs, _id_order(summaries), assignment, window)  # before the fork
+        if workers > 1:
+            import multiprocessing
+
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_start_vocab_budget)
+            chunks = _bounded_imap(pool, _chunk_ipc, starts, 1, window=4 * workers)
+        else:
+            _start_vocab_budget()
+            chunks = map(_chunk_rows, starts)
         with progress_bar("dataset: rows", total=len(ordered), unit="doc") as bar:
             for chunk in chunks:
                 outside += chunk.outside
@@ -753,7 +763,8 @@ def content_fingerprint(dataset_dicts: dict[str, Any]) -> str:
     splits in order), each part digest the sha256 of the split's features and the Arrow IPC bytes
     of its rows (:func:`_part_digest`): the same value for the datasets :func:`build_dataset` made
     (computed while their rows were written, nothing read again) and for the same rows read back
-    from the Hub folder.
+    from the Hub folder. The bytes are those this pyarrow writes (IPC format V5): another pyarrow
+    version may write the same rows differently and give another value.
     """
     parts = [
         [config, split, _part_digest(config, split, ds)]
@@ -956,8 +967,9 @@ class _WordPieces:
     A fast tokenizer encodes each word of an ``is_split_into_words`` input on
     its own, so a row's length is the sum of its words' counts plus the special
     tokens: each distinct word is encoded once. The first batch is checked
-    against the tokenizer's own row lengths; on any difference (a tokenizer
-    whose words interact) every row is encoded as a whole instead.
+    against whole-row encodings (by the Rust tokenizer's copy, else the
+    tokenizer itself); on any difference (a tokenizer whose words interact)
+    every row is encoded as a whole instead.
     """
 
     def __init__(self, tok) -> None:
@@ -978,9 +990,13 @@ class _WordPieces:
         if backend is not None:
             from tokenizers import Tokenizer
 
-            self.backend = Tokenizer.from_str(backend.to_str())
-            self.backend.no_padding()
-            self.backend.no_truncation()
+            try:
+                self.backend = Tokenizer.from_str(backend.to_str())
+            except Exception:  # noqa: BLE001 (custom Python components do not serialise): go through tok
+                self.backend = None
+            else:
+                self.backend.no_padding()
+                self.backend.no_truncation()
 
     def _counts(self, inputs: list, *, split_words: bool) -> list[int]:
         """Sub-words of each input, without special tokens: from the Rust tokenizer's encodings when the
@@ -1320,7 +1336,7 @@ def write_hub_folder(
         summaries, outside = [], 0  # one pass over the documents (they may be read from disk)
         assignment = split_assignment(dataset_dicts)
         for doc in docs:
-            summaries.append(_DocSummary(doc, len(docs) <= DOCUMENT_TABLE_LIMIT))
+            summaries.append(_DocSummary(doc, _card_lists(docs)))
             if "outside_window" not in card_options:
                 outside += len(gold_relations_outside_window(doc, window))
     card_options.setdefault("outside_window", outside)

@@ -63,8 +63,9 @@ class Candidate:
     lead: tuple[int, int] | None = None
 
 
-def _sentence_index(sentences: list[tuple[int, int]], offset: int) -> int:
-    return max(bisect_right([s for s, _ in sentences], offset) - 1, 0)
+def _sentence_index(starts: list[int], offset: int) -> int:
+    """The sentence holding ``offset``, from the sentences' sorted start offsets."""
+    return max(bisect_right(starts, offset) - 1, 0)
 
 
 def candidate_pairs(
@@ -80,7 +81,7 @@ def candidate_pairs(
     sentences = sentences_of(doc) or [(0, len(doc.text))]
     gold = {(h, t): label for h, t, label in doc.relation_keys()}
     starts = [s for s, _ in sentences]
-    sent = [max(bisect_right(starts, e.start) - 1, 0) for e in entities]  # non-decreasing: entities are sorted
+    sent = [_sentence_index(starts, e.start) for e in entities]  # non-decreasing: entities are sorted
     out = []
     for i, head in enumerate(entities):
         s_head = sent[i]
@@ -185,6 +186,7 @@ def scope_pairs(doc: Document, entities=None, window: int = DEFAULT_WINDOW) -> l
     """
     entities = sorted(doc.entities if entities is None else entities, key=lambda e: (e.start, e.end))
     sentences = sentences_of(doc) or [(0, len(doc.text))]
+    starts = [s for s, _ in sentences]
     gold = {(h, t): label for h, t, label in doc.relation_keys()}
     out = []
     for lead, items in list_blocks(doc.text):
@@ -197,8 +199,8 @@ def scope_pairs(doc: Document, entities=None, window: int = DEFAULT_WINDOW) -> l
             for in_lead in inside(lead_label, [lead]):
                 for in_item in inside(item_label, items):
                     head, tail = (in_lead, in_item) if head_side == "lead" else (in_item, in_lead)
-                    s_item = _sentence_index(sentences, in_item.start)
-                    distance = abs(s_item - _sentence_index(sentences, in_lead.start))
+                    s_item = _sentence_index(starts, in_item.start)
+                    distance = abs(s_item - _sentence_index(starts, in_lead.start))
                     if distance <= window:
                         continue
                     out.append(
