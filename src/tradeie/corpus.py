@@ -6,6 +6,7 @@ import codecs
 import hashlib
 import json
 import logging
+import os
 import re
 import sys
 import unicodedata
@@ -492,8 +493,6 @@ class _ShingleStore:
     def hashes(self, k: int) -> np.ndarray:
         """Document ``k``'s hashes, read from the file (a memory map would keep the pages around every
         read resident, and memory would grow with the corpus)."""
-        import os
-
         if not self._flushed:
             self._file.flush()
             self._flushed = True
@@ -744,7 +743,6 @@ def build_corpus(
 def _write_lines_atomic(path: str | Path, lines) -> None:
     """Write byte ``lines`` to ``path`` through a temp file in the same folder, then rename
     (as :func:`tradeie.io.atomic.write_text_atomic`, streamed)."""
-    import os
     import tempfile
 
     from tradeie.io.atomic import _umask
@@ -787,8 +785,6 @@ class DocumentsFile(Sequence[Document]):
     """
 
     def __init__(self, path: str | Path) -> None:
-        import os
-
         self.path = Path(path)
         self._fd = os.open(self.path, os.O_RDONLY)
         starts, ends, lines = [], [], []
@@ -808,8 +804,6 @@ class DocumentsFile(Sequence[Document]):
         return len(self._starts)
 
     def _load(self, k: int) -> Document:
-        import os
-
         from tradeie.io.jsonl import row_document
 
         start, end, lineno = int(self._starts[k]), int(self._ends[k]), int(self._lines[k])
@@ -834,8 +828,6 @@ class DocumentsFile(Sequence[Document]):
             yield self._load(k)
 
     def close(self) -> None:
-        import os
-
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1

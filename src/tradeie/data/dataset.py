@@ -29,6 +29,7 @@ import shutil
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -345,13 +346,18 @@ class _RowSink:
             rest = whole.slice(BATCH_ROWS)
             self.pending, self.pending_rows = ([rest] if rest.num_rows else []), rest.num_rows
 
-    def _write(self, table, last: bool = False) -> None:
-        import pyarrow as pa
-
+    def _write(self, table) -> None:
+        """Hash one window; write the hashed windows once they fill a file batch."""
         fresh = _canonical(table)
         self.hash.update(_table_bytes(fresh))
         self.hashed.append(fresh)
-        if last or len(self.hashed) * BATCH_ROWS >= FILE_BATCH_ROWS:
+        if len(self.hashed) * BATCH_ROWS >= FILE_BATCH_ROWS:
+            self._write_file_batch()
+
+    def _write_file_batch(self) -> None:
+        import pyarrow as pa
+
+        if self.hashed:
             self.writer.write_table(pa.concat_tables(self.hashed).combine_chunks())
             self.hashed = []
 
@@ -361,12 +367,10 @@ class _RowSink:
         import pyarrow as pa
         from datasets import Dataset, DatasetInfo
 
-        if self.pending_rows:
-            self._write(pa.concat_tables(self.pending), last=True)
+        if self.pending_rows:  # the last, partial window
+            self._write(pa.concat_tables(self.pending))
             self.pending, self.pending_rows = [], 0
-        elif self.hashed:
-            self.writer.write_table(pa.concat_tables(self.hashed).combine_chunks())
-            self.hashed = []
+        self._write_file_batch()
         self.writer.finalize()
         self.writer.close()
         if not self.count:
@@ -464,13 +468,10 @@ def _chunk_tables(chunk: _Chunk) -> dict[tuple[str, str], Any]:
     }
 
 
-_SCHEMAS: dict[str, Any] = {}
-
-
+@lru_cache(maxsize=None)
 def _schema(config: str):
-    if config not in _SCHEMAS:
-        _SCHEMAS[config] = FEATURES[config]().arrow_schema
-    return _SCHEMAS[config]
+    """The Arrow schema of a config's rows."""
+    return FEATURES[config]().arrow_schema
 
 
 #: The tokenizer's :class:`tradeie.text.tokens.VocabBudget` in the process computing rows: set by a
@@ -1335,8 +1336,9 @@ def write_hub_folder(
     else:
         summaries, outside = [], 0  # one pass over the documents (they may be read from disk)
         assignment = split_assignment(dataset_dicts)
+        full = _card_lists(docs)
         for doc in docs:
-            summaries.append(_DocSummary(doc, _card_lists(docs)))
+            summaries.append(_DocSummary(doc, full))
             if "outside_window" not in card_options:
                 outside += len(gold_relations_outside_window(doc, window))
     card_options.setdefault("outside_window", outside)
